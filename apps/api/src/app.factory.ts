@@ -1,0 +1,46 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger as PinoLogger } from 'pino';
+import {
+  AppConfig,
+  configureFastify,
+  createRootLogger,
+  createValidationPipe,
+  frameworkErrorHandler,
+  HttpErrorFilter,
+  PinoNestLogger,
+  requestIdFor,
+} from '@stockroom/core';
+import { ApiModule } from './api.module';
+import { setupSwagger } from './openapi';
+
+export interface ApiAppOptions {
+  logger?: PinoLogger;
+}
+
+/** Builds the configured API application (not yet listening); tests use exactly this. */
+export async function createApiApp(config: AppConfig, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createRootLogger(config, 'api');
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    genReqId: requestIdFor,
+    frameworkErrors: frameworkErrorHandler,
+    bodyLimit: config.http.bodyLimitBytes,
+    // Long enough for real clients, short enough that a stuck one cannot hold shutdown forever.
+    keepAliveTimeout: 5_000,
+    return503OnClosing: true,
+  });
+  configureFastify(adapter.getInstance());
+
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+    // configureFastify installs the JSON parser (and only it).
+    bodyParser: false,
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new HttpErrorFilter());
+  app.enableShutdownHooks();
+  setupSwagger(app);
+  return app;
+}

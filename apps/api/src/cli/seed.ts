@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { parseArgs } from 'node:util';
+import { bootOrExit, ConfigModule, loadConfigFromProcess } from '@stockroom/core';
+import { DatabaseModule, prepareDatabase } from '@stockroom/database';
+import { CatalogSeeder, CatalogModule } from '@stockroom/catalog';
+
+const USAGE = 'usage: npm run seed -- --count <1..1000000>';
+
+function parseCount(): number {
+  const { values } = parseArgs({ options: { count: { type: 'string', default: '10000' } }, strict: true });
+  const count = Number(values.count);
+  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) {
+    process.stderr.write(`seed: --count must be an integer from 1 to 1000000 (got ${values.count})\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return count;
+}
+
+/** Ensures sample products SR-000001..SR-<count> exist; rerunning inserts only what is missing. */
+async function main(): Promise<void> {
+  const count = parseCount();
+  const started = Date.now();
+  const inserted = await bootOrExit('seed', async () => {
+    const config = loadConfigFromProcess();
+    await prepareDatabase(config);
+    @Module({ imports: [ConfigModule.forRoot({ ...config, catalog: { sampleOnEmpty: false } }), DatabaseModule, CatalogModule] })
+    class SeedModule {}
+    const app = await NestFactory.createApplicationContext(SeedModule, { logger: ['error', 'warn'] });
+    try {
+      return await app.get(CatalogSeeder).seed(count, (done) => process.stdout.write(`\rseeded ${done}/${count}`));
+    } finally {
+      await app.close();
+    }
+  });
+  process.stdout.write(`\ninserted ${inserted} products (${count - inserted} already present) in ${Date.now() - started} ms\n`);
+}
+
+void main();

@@ -1,0 +1,8 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { loadConfigFromProcess } from '@stockroom/core';
+import { buildDataSourceOptions } from '@stockroom/database';
+import { Product } from '@stockroom/catalog';
+
+/** For the TypeORM CLI (`npm run migration:*`): the same options the app uses. */
+export default new DataSource(buildDataSourceOptions(loadConfigFromProcess(), [Product]));

@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { bootOrExit, loadConfigFromProcess } from '@stockroom/core';
+import { prepareDatabase } from '@stockroom/database';
+import { assertRedisReachable } from '@stockroom/redis';
+import { createWorkerApp } from './worker.factory';
+
+async function main(): Promise<void> {
+  await bootOrExit('stockroom-worker', async () => {
+    const config = loadConfigFromProcess();
+    await prepareDatabase(config);
+    await assertRedisReachable(config);
+    const app = await createWorkerApp(config);
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => setTimeout(() => process.exit(1), config.http.shutdownTimeoutMs).unref());
+    }
+    return app;
+  });
+  new Logger('Worker').log('stockroom worker ready');
+}
+
+void main();

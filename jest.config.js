@@ -1,0 +1,18 @@
+/** Unit specs live beside the code; end-to-end suites (real MySQL + Redis) live in test/. */
+const common = {
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  // Type checking is `npm run typecheck`; jest only transpiles, which keeps the suite fast.
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }] },
+  moduleNameMapper: { '^@stockroom/([a-z-]+)$': '<rootDir>/libs/$1/src' },
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  maxWorkers: 2,
+  testTimeout: 60_000,
+};

@@ -1,0 +1,40 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+
+export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const PRICE_PATTERN = /^\d{1,10}(\.\d{1,2})?$/;
+export const MAX_INT = 2_147_483_647;
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class CreateProductDto {
+  @ApiProperty({ example: 'SR-000042', description: 'Unique stock-keeping unit: letters, digits, `.`, `_`, `-`; 1–64 chars' })
+  @IsString()
+  @Matches(SKU_PATTERN, { message: 'sku must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  sku!: string;
+
+  @ApiProperty({ example: 'Oak Desk Lamp', minLength: 1, maxLength: 200 })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  @ApiPropertyOptional({ example: 'A warm lamp for long evenings.', maxLength: 5000, default: '' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(5000)
+  description?: string;
+
+  @ApiProperty({ example: '19.99', description: 'Exact decimal as a string, at most 2 fraction digits', pattern: PRICE_PATTERN.source })
+  @IsString({ message: 'price must be a decimal string such as "19.99"' })
+  @Matches(PRICE_PATTERN, { message: 'price must be a decimal string such as "19.99" (at most 10 integer and 2 fraction digits)' })
+  price!: string;
+
+  @ApiPropertyOptional({ example: 25, minimum: 0, maximum: MAX_INT, default: 0, description: 'Initial stock on hand' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_INT)
+  stock?: number;
+}

@@ -1,0 +1,49 @@
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** BIGINT counters come back from mysql2 as strings once they outgrow 2^53; ours never will. */
+const bigintAsNumber = { to: (value: number) => value, from: (value: string | number) => Number(value) };
+
+@Entity('products')
+@Check('CHK_products_stock', '`stock` >= 0')
+@Check('CHK_products_price', '`price` >= 0')
+export class Product {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id!: number;
+
+  @Index('UQ_products_sku', { unique: true })
+  @Column({ type: 'varchar', length: 64 })
+  sku!: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  name!: string;
+
+  @Column({ type: 'text' })
+  description!: string;
+
+  /** DECIMAL(12,2), kept as the exact string MySQL returns; never a float. */
+  @Column({ type: 'decimal', precision: 12, scale: 2 })
+  price!: string;
+
+  @Column({ type: 'int', default: 0 })
+  stock!: number;
+
+  @Index('IDX_products_views')
+  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber })
+  views!: number;
+
+  /** Bumped by every write in the same UPDATE statement; caches compare it to refuse stale rows. */
+  @Column({ type: 'int', default: 1 })
+  version!: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({
+    name: 'updated_at',
+    type: 'datetime',
+    precision: 3,
+    default: () => 'CURRENT_TIMESTAMP(3)',
+    onUpdate: 'CURRENT_TIMESTAMP(3)',
+  })
+  updatedAt!: Date;
+}

@@ -1,0 +1,88 @@
+import { Env, EnvReader, HostPort } from './env-parsers';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/**
+ * The one typed configuration object, built from the environment at boot and injected by class.
+ * Everything is read once here; no other code reads process.env.
+ */
+export abstract class AppConfig {
+  abstract readonly nodeEnv: NodeEnv;
+  abstract readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    readonly shutdownTimeoutMs: number;
+  };
+  abstract readonly db: {
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly password: string;
+    readonly name: string;
+    readonly poolSize: number;
+    readonly migrationsRun: boolean;
+  };
+  abstract readonly redis: {
+    readonly url: string;
+    readonly clusterNodes: readonly HostPort[];
+    readonly sentinels: readonly HostPort[];
+    readonly sentinelName: string;
+    readonly keyPrefix: string;
+  };
+  abstract readonly catalog: {
+    readonly sampleOnEmpty: boolean;
+  };
+  abstract readonly log: {
+    readonly level: LogLevel;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((line) => `  ${line}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const NAME = /^[A-Za-z0-9_$-]{1,64}$/;
+const KEY_PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Reads and validates every setting; throws one ConfigError listing each bad variable. */
+export function loadConfig(env: Env): AppConfig {
+  const read = new EnvReader(env);
+  const config: AppConfig = {
+    nodeEnv: read.oneOf<NodeEnv>('NODE_ENV', 'development', ['development', 'production', 'test']),
+    http: {
+      host: read.string('HOST', '0.0.0.0'),
+      port: read.int('PORT', 3000, 0, 65535),
+      bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+      shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    },
+    db: {
+      host: read.string('DB_HOST', '127.0.0.1'),
+      port: read.int('DB_PORT', 3306, 1, 65535),
+      user: read.string('DB_USER', 'root'),
+      password: read.secret('DB_PASSWORD', ''),
+      name: read.string('DB_NAME', 'stockroom', { pattern: NAME, hint: 'letters, digits, _ $ - (at most 64)' }),
+      poolSize: read.int('DB_POOL_SIZE', 10, 1, 1000),
+      migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
+    },
+    redis: {
+      url: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+      clusterNodes: read.hostList('REDIS_CLUSTER_NODES'),
+      sentinels: read.hostList('REDIS_SENTINELS'),
+      sentinelName: read.string('REDIS_SENTINEL_NAME', 'mymaster'),
+      keyPrefix: read.string('REDIS_KEY_PREFIX', 'stockroom', { pattern: KEY_PREFIX, hint: 'letters, digits, _ . - (at most 64)' }),
+    },
+    catalog: {
+      sampleOnEmpty: read.bool('CATALOG_SAMPLE_ON_EMPTY', true),
+    },
+    log: {
+      level: read.oneOf<LogLevel>('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    },
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}

@@ -1,0 +1,61 @@
+import { LoggerService } from '@nestjs/common';
+import pino, { Logger as PinoLogger } from 'pino';
+import { AppConfig } from '../config/app-config';
+
+/** Never log credentials or session ids, whichever header carries them. */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+];
+
+export function createRootLogger(config: Pick<AppConfig, 'log'>, service: string): PinoLogger {
+  return pino({
+    level: config.log.level,
+    base: { service },
+    redact: { paths: REDACT, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}
+
+/** Routes Nest's own logging through the same pino instance, so every line is one JSON object. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly pino: PinoLogger) {}
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+
+  private write(level: pino.Level, message: unknown, params: unknown[]): void {
+    // Nest passes the context last (and, for errors, a stack before it).
+    const context = typeof params.at(-1) === 'string' ? (params.at(-1) as string) : undefined;
+    const stack = level === 'error' && typeof params[0] === 'string' && params.length > 1 ? params[0] : undefined;
+    const fields: Record<string, unknown> = {};
+    if (context) fields.context = context;
+    if (stack) fields.stack = stack;
+    if (message instanceof Error) {
+      this.pino[level]({ ...fields, err: message }, message.message);
+    } else if (typeof message === 'object' && message !== null) {
+      this.pino[level]({ ...fields, ...message });
+    } else {
+      this.pino[level](fields, String(message));
+    }
+  }
+}

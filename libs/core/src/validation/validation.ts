@@ -1,0 +1,39 @@
+import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { FieldProblem, ValidationFailedError } from '../errors/domain-error';
+
+/** Flattens class-validator's tree into `{field: "items[0].quantity", problems}` entries. */
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldProblem[] {
+  return errors.flatMap((error) => {
+    const field = parent === '' ? error.property : /^\d+$/.test(error.property) ? `${parent}[${error.property}]` : `${parent}.${error.property}`;
+    const own: FieldProblem[] = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
+    return [...own, ...flattenValidationErrors(error.children ?? [], field)];
+  });
+}
+
+/** Whitelist, refuse unknown fields, convert to the DTO classes, and list every bad field. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => new ValidationFailedError(flattenValidationErrors(errors)),
+  });
+}
+
+export const MAX_ID = 2_147_483_647;
+
+/** Route ids are positive INTs; anything else is a 400 naming the parameter, never a query. */
+@Injectable()
+export class ParseIdPipe implements PipeTransform<string, number> {
+  transform(value: string, metadata: ArgumentMetadata): number {
+    const id = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+    if (!Number.isInteger(id) || id < 1 || id > MAX_ID) {
+      const field = metadata.data ?? 'id';
+      throw new ValidationFailedError([{ field, problems: [`${field} must be an integer from 1 to ${MAX_ID}`] }]);
+    }
+    return id;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './data-source-options';
+export * from './database.module';
+export * from './database-preflight';
+export * from './migration-runner';
+export * from './mysql-errors';
+export { migrations } from './migrations';

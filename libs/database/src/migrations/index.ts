@@ -1,0 +1,4 @@
+import { CreateProducts1764230000000 } from './1764230000000-create-products';
+
+/** Listed explicitly (not globbed) so the bundled build and the CLI see the same set, in order. */
+export const migrations = [CreateProducts1764230000000];

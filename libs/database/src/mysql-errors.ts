@@ -1,0 +1,26 @@
+import { QueryFailedError } from 'typeorm';
+
+interface DriverError {
+  code?: string;
+  errno?: number;
+  sqlMessage?: string;
+}
+
+function driverError(error: unknown): DriverError | undefined {
+  if (error instanceof QueryFailedError) return error.driverError as DriverError;
+  return undefined;
+}
+
+/** A unique index refused the row; `key` narrows it to one index by name. */
+export function isDuplicateKeyError(error: unknown, key?: string): boolean {
+  const driver = driverError(error);
+  if (driver?.code !== 'ER_DUP_ENTRY') return false;
+  return key === undefined || (driver.sqlMessage ?? '').includes(key);
+}
+
+/** A CHECK constraint refused the row (MariaDB 4025, MySQL 3819). */
+export function isCheckConstraintError(error: unknown, constraint?: string): boolean {
+  const driver = driverError(error);
+  if (driver?.errno !== 4025 && driver?.errno !== 3819) return false;
+  return constraint === undefined || (driver.sqlMessage ?? '').includes(constraint);
+}

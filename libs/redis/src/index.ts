@@ -1,0 +1,4 @@
+export * from './redis-connection.factory';
+export * from './redis-preflight';
+export * from './redis.module';
+export * from './redis.health';
