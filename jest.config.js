@@ -3,7 +3,7 @@ const common = {
   testEnvironment: 'node',
   rootDir: __dirname,
   // Type checking is `npm run typecheck`; jest only transpiles, which keeps the suite fast.
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   moduleNameMapper: { '^@stockroom/([a-z-]+)$': '<rootDir>/libs/$1/src' },
 };
 

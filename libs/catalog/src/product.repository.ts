@@ -94,7 +94,15 @@ export class ProductRepository {
   /** Bulk load for seeding: existing SKUs are skipped, so concurrent or repeated runs are harmless. */
   async insertIgnoringExisting(rows: NewProduct[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const result = await this.products.createQueryBuilder().insert().into(Product).values(rows).orIgnore().execute();
+    const result = await this.products
+      .createQueryBuilder()
+      .insert()
+      .into(Product)
+      .values(rows)
+      .orIgnore()
+      // Skipped rows have no generated id to read back.
+      .updateEntity(false)
+      .execute();
     return (result.raw as { affectedRows?: number }).affectedRows ?? 0;
   }
 }

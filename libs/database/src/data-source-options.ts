@@ -24,6 +24,7 @@ export function buildDataSourceOptions(config: Pick<AppConfig, 'db'>, entities: 
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
+    // Expected failures (a duplicate SKU) are mapped to domain errors; real ones reach the filter's log.
+    logging: false,
   };
 }

@@ -8,12 +8,14 @@ const START_HINT =
 /** One PING with no reconnect loop, so boot fails with one line when Redis is down. */
 export async function assertRedisReachable(config: Pick<AppConfig, 'redis'>): Promise<void> {
   const probe = createRedisConnection(config, { name: 'preflight', failFast: true });
-  probe.on('error', () => undefined);
+  // connect() rejects with a generic "Connection is closed"; the socket error says why.
+  let cause: { code?: string; message: string } | undefined;
+  probe.on('error', (error: Error & { code?: string }) => (cause ??= error));
   try {
     await probe.connect();
     await probe.ping();
   } catch (error) {
-    const reason = (error as { code?: string }).code ?? (error as Error).message;
+    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
     throw new DependencyUnavailableError('Redis', describeRedisTarget(config), reason, START_HINT);
   } finally {
     probe.disconnect();

@@ -1,6 +1,7 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@stockroom/core';
-import { createRedisConnection, RedisClient } from './redis-connection.factory';
+import { createRedisConnection } from './redis-connection.factory';
+import type { RedisClient } from './redis-connection.factory';
 
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 
@@ -12,7 +13,11 @@ class RedisLifecycle implements OnApplicationShutdown {
   constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {}
 
   async onApplicationShutdown(): Promise<void> {
-    // QUIT lets pending replies arrive; a dead connection is simply dropped.
+    // QUIT lets pending replies arrive; a connection that is not up is dropped (and stops reconnecting).
+    if (this.client.status !== 'ready') {
+      this.client.disconnect();
+      return;
+    }
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

@@ -1,10 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const PRICE_PATTERN = /^\d{1,10}(\.\d{1,2})?$/;
 export const MAX_INT = 2_147_483_647;
+
+/** Optional means "may be omitted": an explicit null is validated like any value, and refused. */
+const WhenPresent = () => ValidateIf((_object, value) => value !== undefined);
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -21,7 +24,7 @@ export class CreateProductDto {
   name!: string;
 
   @ApiPropertyOptional({ example: 'A warm lamp for long evenings.', maxLength: 5000, default: '' })
-  @IsOptional()
+  @WhenPresent()
   @IsString()
   @MaxLength(5000)
   description?: string;
@@ -32,7 +35,7 @@ export class CreateProductDto {
   price!: string;
 
   @ApiPropertyOptional({ example: 25, minimum: 0, maximum: MAX_INT, default: 0, description: 'Initial stock on hand' })
-  @IsOptional()
+  @WhenPresent()
   @IsInt()
   @Min(0)
   @Max(MAX_INT)

@@ -10,9 +10,19 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
+/**
+ * Route parameters stay raw strings here: ValidationPipe would turn "1e3" or "0x10" into numbers
+ * before a strict parameter pipe (ParseIdPipe) could refuse them.
+ */
+class StrictValidationPipe extends ValidationPipe {
+  protected override transformPrimitive(value: unknown): unknown {
+    return value;
+  }
+}
+
 /** Whitelist, refuse unknown fields, convert to the DTO classes, and list every bad field. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

@@ -1,0 +1,58 @@
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000, bodyLimitBytes: 1_048_576, shutdownTimeoutMs: 10_000 });
+    expect(config.db).toEqual({ host: '127.0.0.1', port: 3306, user: 'root', password: '', name: 'stockroom', poolSize: 10, migrationsRun: true });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', clusterNodes: [], sentinels: [], sentinelName: 'mymaster', keyPrefix: 'stockroom' });
+    expect(config.catalog.sampleOnEmpty).toBe(true);
+    expect(config.log.level).toBe('info');
+    expect(config.nodeEnv).toBe('development');
+  });
+
+  it('reads every variable it is given', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      DB_PASSWORD: ' secret ',
+      DB_MIGRATIONS_RUN: 'false',
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000, [::1]:7001',
+      REDIS_KEY_PREFIX: 'shop-a',
+      NODE_ENV: 'production',
+    });
+    expect(config.http.port).toBe(8080);
+    expect(config.db.password).toBe(' secret ');
+    expect(config.db.migrationsRun).toBe(false);
+    expect(config.redis.clusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: '::1', port: 7001 },
+    ]);
+    expect(config.redis.keyPrefix).toBe('shop-a');
+    expect(config.nodeEnv).toBe('production');
+  });
+
+  it('lists one line per bad variable, naming it and the value', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ PORT: '70000', DB_PORT: 'abc', REDIS_URL: 'http://x', DB_NAME: 'a;drop', REDIS_SENTINELS: 'host', LOG_LEVEL: 'loud' });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toHaveLength(6);
+    expect(error!.problems.map((p) => p.split(':')[0])).toEqual(['PORT', 'DB_PORT', 'DB_NAME', 'REDIS_URL', 'REDIS_SENTINELS', 'LOG_LEVEL']);
+    expect(error!.problems[0]).toBe('PORT: expected an integer from 0 to 65535, got "70000"');
+  });
+
+  it.each([
+    ['THROTTLE', 'ignored'],
+    ['DB_MIGRATIONS_RUN', 'yes'],
+  ])('accepts %s=%s', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).not.toThrow();
+  });
+
+  it('refuses a key prefix that could reach into another namespace', () => {
+    expect(() => loadConfig({ REDIS_KEY_PREFIX: 'a:b' })).toThrow(ConfigError);
+    expect(() => loadConfig({ REDIS_KEY_PREFIX: 'a*' })).toThrow(ConfigError);
+  });
+});

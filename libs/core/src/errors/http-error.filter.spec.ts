@@ -1,0 +1,52 @@
+import { BadRequestException, HttpException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { DomainError, MalformedJsonError, ValidationFailedError } from './domain-error';
+import { toErrorResponse } from './http-error.filter';
+
+class OutOfWidgetsError extends DomainError {
+  readonly status = 409;
+  readonly code = 'OUT_OF_WIDGETS';
+}
+
+describe('toErrorResponse', () => {
+  it('maps a domain error to its status, code, message and details', () => {
+    expect(toErrorResponse(new OutOfWidgetsError('none left', { widget: 3 }))).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      code: 'OUT_OF_WIDGETS',
+      message: 'none left',
+      details: { widget: 3 },
+    });
+  });
+
+  it('lists the fields of a validation failure', () => {
+    const response = toErrorResponse(new ValidationFailedError([{ field: 'price', problems: ['bad'] }]));
+    expect(response).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', details: [{ field: 'price', problems: ['bad'] }] });
+  });
+
+  it('maps malformed JSON to 400 MALFORMED_JSON', () => {
+    expect(toErrorResponse(new MalformedJsonError('Unexpected token'))).toMatchObject({ statusCode: 400, code: 'MALFORMED_JSON' });
+  });
+
+  it('maps an unknown route to ROUTE_NOT_FOUND and other HTTP exceptions by status', () => {
+    expect(toErrorResponse(new NotFoundException('Cannot GET /x')).code).toBe('ROUTE_NOT_FOUND');
+    expect(toErrorResponse(new BadRequestException('nope')).code).toBe('BAD_REQUEST');
+    expect(toErrorResponse(new HttpException('big', 413))).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE', error: 'Payload Too Large' });
+  });
+
+  it('keeps a structured exception body as details', () => {
+    const body = { status: 'error', error: { redis: { status: 'down' } } };
+    expect(toErrorResponse(new ServiceUnavailableException(body))).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE', details: body });
+  });
+
+  it('never leaks an unknown error: 500 with a generic message', () => {
+    const response = toErrorResponse(new Error("ER_PARSE_ERROR near 'SELECT * FROM users'"));
+    expect(response).toEqual({ statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL_ERROR', message: 'Internal server error' });
+    expect(toErrorResponse('a string').statusCode).toBe(500);
+    expect(toErrorResponse(null).statusCode).toBe(500);
+  });
+
+  it('keeps a 4xx raised by a library with a statusCode', () => {
+    expect(toErrorResponse(Object.assign(new Error('too slow'), { statusCode: 408 }))).toMatchObject({ statusCode: 408, code: 'BAD_REQUEST' });
+    expect(toErrorResponse(Object.assign(new Error('boom'), { statusCode: 502 })).statusCode).toBe(500);
+  });
+});

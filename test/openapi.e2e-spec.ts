@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootApi, TestApi, TestContext } from './support/test-context';
+import { ROOT } from './support/processes';
+
+const CONTRACT: Array<[string, string]> = [
+  ['get', '/products'],
+  ['post', '/products'],
+  ['get', '/products/popular'],
+  ['get', '/products/{id}'],
+  ['patch', '/products/{id}'],
+  ['delete', '/products/{id}'],
+  ['get', '/products/by-sku/{sku}'],
+  ['get', '/health/live'],
+  ['get', '/health/ready'],
+];
+
+describe('OpenAPI document and Swagger UI', () => {
+  let context: TestContext;
+  let api: TestApi;
+
+  beforeAll(async () => {
+    context = await TestContext.create();
+    api = await bootApi(context);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await context?.dispose();
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const response = await api.app.inject({ method: 'GET', url: '/docs' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/text\/html/);
+    expect(response.body).toContain('swagger-ui');
+  });
+
+  it('serves exactly the committed openapi.json at /docs-json (run `npm run openapi` after changing routes)', async () => {
+    const served = (await api.app.inject({ method: 'GET', url: '/docs-json' })).json();
+    const committed = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8'));
+    expect(served).toEqual(committed);
+  });
+
+  it('documents every route of the contract with a success and an error response', async () => {
+    const document = (await api.app.inject({ method: 'GET', url: '/docs-json' })).json();
+    for (const [method, path] of CONTRACT) {
+      const operation = document.paths[path]?.[method];
+      expect({ route: `${method} ${path}`, documented: Boolean(operation) }).toEqual({ route: `${method} ${path}`, documented: true });
+      const statuses = Object.keys(operation.responses);
+      expect(statuses.some((s) => s.startsWith('2'))).toBe(true);
+      if (!path.startsWith('/health')) expect(statuses.some((s) => s.startsWith('4'))).toBe(true);
+    }
+    expect(document.components.schemas.ErrorResponse.required).toEqual(expect.arrayContaining(['statusCode', 'error', 'code', 'message']));
+  });
+});

@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { createConnection } from 'mysql2/promise';
+import Redis from 'ioredis';
+import pino from 'pino';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppConfig, Env, loadConfig } from '@stockroom/core';
+import { createApiApp } from '../../apps/api/src/app.factory';
+
+const DB_PREFIX = 'sr_t_';
+const STALE_MS = 60 * 60 * 1000;
+
+/** Connection settings of the local services; CI may point elsewhere with the same variables. */
+export const serviceEnv: Env = {
+  DB_HOST: process.env.DB_HOST ?? '127.0.0.1',
+  DB_PORT: process.env.DB_PORT ?? '3306',
+  DB_USER: process.env.DB_USER ?? 'root',
+  DB_PASSWORD: process.env.DB_PASSWORD ?? '',
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+};
+
+/** A database and a key prefix of this test file's own, so parallel runs never collide. */
+export class TestContext {
+  readonly dbName: string;
+  readonly keyPrefix: string;
+
+  private constructor(readonly id: string) {
+    this.dbName = `${DB_PREFIX}${id}`;
+    this.keyPrefix = `test-${id}`;
+  }
+
+  static async create(): Promise<TestContext> {
+    const context = new TestContext(`${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`);
+    await withServer(async (sql) => {
+      await dropStaleDatabases(sql);
+      await sql.query(`CREATE DATABASE \`${context.dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    });
+    return context;
+  }
+
+  /** The environment a process of this context boots with (also used for child processes). */
+  env(overrides: Env = {}): Env {
+    return {
+      ...serviceEnv,
+      NODE_ENV: 'test',
+      DB_NAME: this.dbName,
+      REDIS_KEY_PREFIX: this.keyPrefix,
+      CATALOG_SAMPLE_ON_EMPTY: 'false',
+      LOG_LEVEL: 'silent',
+      ...overrides,
+    };
+  }
+
+  config(overrides: Env = {}): AppConfig {
+    return loadConfig(this.env(overrides));
+  }
+
+  async query<T = unknown>(statement: string, params: unknown[] = []): Promise<T> {
+    const sql = await createConnection({ ...connectionOptions(), database: this.dbName });
+    try {
+      const [rows] = await sql.query(statement, params);
+      return rows as T;
+    } finally {
+      await sql.end();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await withServer((sql) => sql.query(`DROP DATABASE IF EXISTS \`${this.dbName}\``));
+    await deleteKeys(`${this.keyPrefix}:*`);
+  }
+}
+
+export interface TestApi {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+/** Boots the real API on Fastify (not listening; use app.inject) against the real MySQL and Redis. */
+export async function bootApi(context: TestContext, overrides: Env = {}): Promise<TestApi> {
+  const config = context.config(overrides);
+  const app = await createApiApp(config, { logger: pino({ level: 'silent' }) });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return { app, config, close: () => app.close() };
+}
+
+function connectionOptions() {
+  return {
+    host: serviceEnv.DB_HOST,
+    port: Number(serviceEnv.DB_PORT),
+    user: serviceEnv.DB_USER,
+    password: serviceEnv.DB_PASSWORD,
+  };
+}
+
+async function withServer<T>(fn: (sql: Awaited<ReturnType<typeof createConnection>>) => Promise<T>): Promise<T> {
+  const sql = await createConnection(connectionOptions());
+  try {
+    return await fn(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Databases left behind by a crashed run are dropped once they are an hour old. */
+async function dropStaleDatabases(sql: Awaited<ReturnType<typeof createConnection>>): Promise<void> {
+  const [rows] = await sql.query(`SHOW DATABASES LIKE '${DB_PREFIX}%'`);
+  for (const row of rows as Array<Record<string, string>>) {
+    const name = Object.values(row)[0];
+    const born = parseInt(name.slice(DB_PREFIX.length).split('_')[0], 36);
+    if (Number.isFinite(born) && Date.now() - born > STALE_MS) {
+      await sql.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    }
+  }
+}
+
+/** Tests may SCAN; request paths never do. */
+export async function deleteKeys(pattern: string): Promise<void> {
+  const redis = new Redis(serviceEnv.REDIS_URL as string);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
