@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { collect, spawnTs, waitForOutput } from './support/processes';
 import { TestContext } from './support/test-context';
 
@@ -83,6 +84,31 @@ describe('Booting the processes', () => {
     expect(result.code === 0 || result.signal === 'SIGTERM').toBe(true);
     const rows = await context.query<unknown[]>("SELECT id FROM products WHERE sku = 'INFLIGHT'");
     expect(rows).toHaveLength(1);
+  });
+
+  it('on SIGTERM, handlers whose clients hung up still finish before MySQL closes', async () => {
+    await collect(spawnTs('apps/api/src/cli/seed.ts', context.env(), ['--count', '3000']));
+    const child = spawnTs(API, context.env({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_POOL_SIZE: '2' }));
+    const exited = collect(child);
+    const port = Number(/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(await waitForOutput(child, /\{[^\n]*"stockroom api listening"[^\n]*\}/))?.[1]);
+    // Queue more work than the pool can run at once, hang up, and stop the server at once.
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        new Promise<void>((resolve) => {
+          const socket = connect(port, '127.0.0.1', () => {
+            socket.write(`GET /products?limit=100&page=${(i % 30) + 1}&q=e HTTP/1.1\r\nHost: x\r\n\r\n`, () => {
+              socket.destroy();
+              resolve();
+            });
+          });
+        }),
+      ),
+    );
+    child.kill('SIGTERM');
+    const result = await exited;
+    expect(result.code === 0 || result.signal === 'SIGTERM').toBe(true);
+    expect(result.stdout + result.stderr).not.toMatch(/Pool is closed|INTERNAL_ERROR|"level":50/);
+    await context.query('DELETE FROM products');
   });
 
   it('boots the worker application context and stops it on SIGTERM', async () => {

@@ -8,6 +8,8 @@ import {
   createValidationPipe,
   frameworkErrorHandler,
   HttpErrorFilter,
+  InFlightInterceptor,
+  InFlightRequests,
   PinoNestLogger,
   requestIdFor,
 } from '@stockroom/core';
@@ -31,6 +33,14 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     return503OnClosing: true,
   });
   configureFastify(adapter.getInstance());
+  const inFlight = new InFlightRequests();
+  // Fastify runs this after the server stopped accepting and its sockets closed; Nest closes
+  // MySQL and Redis only after Fastify's close resolves.
+  adapter.getInstance().addHook('onClose', async () => {
+    if (!(await inFlight.drained(config.http.shutdownTimeoutMs))) {
+      logger.warn({ running: inFlight.count }, 'shutdown: handlers still running after the drain timeout');
+    }
+  });
 
   const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
@@ -40,6 +50,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalInterceptors(new InFlightInterceptor(inFlight));
   app.enableShutdownHooks();
   setupSwagger(app);
   return app;

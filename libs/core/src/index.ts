@@ -10,3 +10,4 @@ export * from './boot';
 export * from './validation/validation';
 export * from './openapi/api-errors.decorator';
 export * from './http/fastify-setup';
+export * from './http/in-flight';

@@ -51,6 +51,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).not.toThrow();
   });
 
+  it('refuses a pool too small for the boot migration lock', () => {
+    expect(() => loadConfig({ DB_POOL_SIZE: '1' })).toThrow(/DB_POOL_SIZE: expected an integer from 2 to 1000/);
+  });
+
   it('refuses a key prefix that could reach into another namespace', () => {
     expect(() => loadConfig({ REDIS_KEY_PREFIX: 'a:b' })).toThrow(ConfigError);
     expect(() => loadConfig({ REDIS_KEY_PREFIX: 'a*' })).toThrow(ConfigError);

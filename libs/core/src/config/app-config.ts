@@ -66,7 +66,8 @@ export function loadConfig(env: Env): AppConfig {
       user: read.string('DB_USER', 'root'),
       password: read.secret('DB_PASSWORD', ''),
       name: read.string('DB_NAME', 'stockroom', { pattern: NAME, hint: 'letters, digits, _ $ - (at most 64)' }),
-      poolSize: read.int('DB_POOL_SIZE', 10, 1, 1000),
+      // At least 2: the boot migration holds one connection for its lock while it migrates on another.
+      poolSize: read.int('DB_POOL_SIZE', 10, 2, 1000),
       migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
     },
     redis: {

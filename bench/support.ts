@@ -1,0 +1,89 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+
+export const ROOT = resolve(__dirname, '..');
+
+export interface Figure {
+  name: string;
+  round: number;
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+export function startProcess(args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  return child;
+}
+
+export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs}ms`);
+}
+
+export function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolvePromise) => {
+    if (child.exitCode !== null) return resolvePromise();
+    child.once('exit', () => resolvePromise());
+    child.kill('SIGTERM');
+  });
+}
+
+/** One autocannon run; `path` picks the URL of each request. */
+export async function measure(
+  name: string,
+  round: number,
+  base: string,
+  path: () => string,
+  options: { connections: number; duration: number },
+): Promise<Figure> {
+  const result = await autocannon({
+    url: base,
+    connections: options.connections,
+    duration: options.duration,
+    requests: [{ setupRequest: (request) => ({ ...request, path: path() }) }],
+  });
+  return {
+    name,
+    round,
+    requestsPerSec: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+export function machine(): string {
+  const cpu = cpus();
+  return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+export function versions(names: string[]): string {
+  const version = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  return names.map((name) => `${name} ${version(name)}`).join(', ');
+}
+
+export function table(figures: Figure[], baseline: string): string {
+  const lines = ['| target | round | req/s | p50 ms | p99 ms | ratio to baseline | non-2xx | errors |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  for (const figure of figures) {
+    const base = figures.find((f) => f.name === baseline && f.round === figure.round);
+    const ratio = base ? (figure.requestsPerSec / base.requestsPerSec).toFixed(2) : '-';
+    lines.push(`| ${figure.name} | ${figure.round} | ${figure.requestsPerSec} | ${figure.p50} | ${figure.p99} | ${ratio} | ${figure.non2xx} | ${figure.errors} |`);
+  }
+  return lines.join('\n');
+}
