@@ -11,13 +11,14 @@ const REDACT = [
   'headers.cookie',
 ];
 
-export function createRootLogger(config: Pick<AppConfig, 'log'>, service: string): PinoLogger {
-  return pino({
+export function createRootLogger(config: Pick<AppConfig, 'log'>, service: string, destination?: pino.DestinationStream): PinoLogger {
+  const options: pino.LoggerOptions = {
     level: config.log.level,
     base: { service },
     redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Routes Nest's own logging through the same pino instance, so every line is one JSON object. */
