@@ -16,7 +16,7 @@ export class CatalogSeeder implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.catalog.sampleOnEmpty || (await this.products.count()) > 0) return;
+    if (!this.config.catalog.sampleOnEmpty || !(await this.products.isEmpty())) return;
     const inserted = await this.seed(BOOT_SAMPLE_SIZE);
     this.logger.log(`catalogue was empty: loaded ${inserted} sample products`);
   }

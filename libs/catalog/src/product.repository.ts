@@ -54,8 +54,9 @@ export class ProductRepository {
     return this.products.find({ order: { views: 'DESC', id: 'ASC' }, take: limit });
   }
 
-  count(): Promise<number> {
-    return this.products.count();
+  /** Cheaper than COUNT(*) on a large InnoDB table. */
+  async isEmpty(): Promise<boolean> {
+    return (await this.products.createQueryBuilder('p').select('p.id').limit(1).getRawOne()) === undefined;
   }
 
   async create(input: NewProduct): Promise<Product> {
