@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AppConfig, ConfigModule } from '@stockroom/core';
+import { AppConfig, ConfigModule, MetricsModule } from '@stockroom/core';
 import { DatabaseModule } from '@stockroom/database';
 import { RedisModule } from '@stockroom/redis';
+import { CacheModule } from '@stockroom/cache';
 import { CatalogModule } from '@stockroom/catalog';
 import { HealthModule } from './health/health.module';
 
@@ -11,7 +12,7 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, CatalogModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, CatalogModule, HealthModule],
     };
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { isDuplicateKeyError } from '@stockroom/database';
+import { RedisCacheService } from '@stockroom/cache';
 import { Product } from './product.entity';
 import { ProductSkuTakenError } from './catalog.errors';
 
@@ -20,38 +21,76 @@ export interface ProductPage {
   total: number;
 }
 
+/** Products by id (stamped with the row version) and SKU → id pointers. */
+export const PRODUCT_NAMESPACE = 'product';
+/** List pages and the popular list: retired together, in O(1), after every write. */
+export const PRODUCT_LIST_NAMESPACE = 'product-list';
+const POPULAR_TTL_SECONDS = 60;
+
 /** Escapes LIKE wildcards so a search for "50%" means the characters, not a pattern. */
 function likeContains(text: string): string {
   return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
-/** Every query on `products` lives here. */
+/**
+ * Every query on `products`, with cache-aside in front of the reads. Writes go to MySQL first;
+ * once the statement has committed, the cached row is replaced by the new version (a
+ * compare-and-set on `version`, so a slower reader cannot put an older row back) and the list
+ * namespace is retired.
+ */
 @Injectable()
 export class ProductRepository {
-  constructor(@InjectRepository(Product) private readonly products: Repository<Product>) {}
-
-  findById(id: number): Promise<Product | null> {
-    return this.products.findOneBy({ id });
+  constructor(
+    @InjectRepository(Product) private readonly products: Repository<Product>,
+    private readonly cache: RedisCacheService,
+  ) {
+    cache.defineNamespace(PRODUCT_NAMESPACE);
+    cache.defineNamespace(PRODUCT_LIST_NAMESPACE);
   }
 
-  findBySku(sku: string): Promise<Product | null> {
-    return this.products.findOneBy({ sku });
+  findById(id: number): Promise<Product | null> {
+    return this.cache.getOrLoad(PRODUCT_NAMESPACE, `id:${id}`, () => this.products.findOneBy({ id }), {
+      stamp: (product) => product?.version,
+    });
+  }
+
+  /**
+   * The SKU entry only points at an id; the product itself comes from the id entry and must still
+   * carry this SKU, so a pointer left behind by a rename or delete can never answer wrongly.
+   */
+  async findBySku(sku: string): Promise<Product | null> {
+    const id = await this.cache.getOrLoad(PRODUCT_NAMESPACE, `sku:${sku}`, async () => (await this.products.findOneBy({ sku }))?.id ?? null);
+    if (id !== null) {
+      const product = await this.findById(id);
+      if (product?.sku === sku) return product;
+    }
+    const product = await this.products.findOneBy({ sku });
+    if (product) await this.cache.set(PRODUCT_NAMESPACE, `sku:${sku}`, product.id);
+    return product;
   }
 
   /** Ordered by id so pages are stable while rows are added. */
-  async list(query: { page: number; limit: number; q?: string }): Promise<ProductPage> {
-    const builder = this.products.createQueryBuilder('p').orderBy('p.id', 'ASC');
-    if (query.q) builder.where('p.name LIKE :pattern', { pattern: likeContains(query.q) });
-    const [items, total] = await builder
-      .skip((query.page - 1) * query.limit)
-      .take(query.limit)
-      .getManyAndCount();
-    return { items, total };
+  list(query: { page: number; limit: number; q?: string }): Promise<ProductPage> {
+    const key = `page:${query.page}:${query.limit}:${query.q ?? ''}`;
+    return this.cache.getOrLoad(PRODUCT_LIST_NAMESPACE, key, async () => {
+      const builder = this.products.createQueryBuilder('p').orderBy('p.id', 'ASC');
+      if (query.q) builder.where('p.name LIKE :pattern', { pattern: likeContains(query.q) });
+      const [items, total] = await builder
+        .skip((query.page - 1) * query.limit)
+        .take(query.limit)
+        .getManyAndCount();
+      return { items, total };
+    });
   }
 
   /** Most viewed first; ties broken by id so the order is stable. */
   mostViewed(limit: number): Promise<Product[]> {
-    return this.products.find({ order: { views: 'DESC', id: 'ASC' }, take: limit });
+    return this.cache.getOrLoad(
+      PRODUCT_LIST_NAMESPACE,
+      `popular:${limit}`,
+      () => this.products.find({ order: { views: 'DESC', id: 'ASC' }, take: limit }),
+      { ttl: POPULAR_TTL_SECONDS },
+    );
   }
 
   /** Cheaper than COUNT(*) on a large InnoDB table. */
@@ -60,14 +99,17 @@ export class ProductRepository {
   }
 
   async create(input: NewProduct): Promise<Product> {
+    let product: Product;
     try {
       const result = await this.products.insert(input);
       const id = (result.identifiers[0] as { id: number }).id;
-      return await this.products.findOneByOrFail({ id });
+      product = await this.products.findOneByOrFail({ id });
     } catch (error) {
       if (isDuplicateKeyError(error, 'UQ_products_sku')) throw new ProductSkuTakenError(input.sku);
       throw error;
     }
+    await this.cacheWritten(product);
+    return product;
   }
 
   /** Applies the changes and bumps `version` in one statement; null when the row is gone. */
@@ -84,12 +126,17 @@ export class ProductRepository {
       if (changes.sku && isDuplicateKeyError(error, 'UQ_products_sku')) throw new ProductSkuTakenError(changes.sku);
       throw error;
     }
-    return this.products.findOneBy({ id });
+    const product = await this.products.findOneBy({ id });
+    if (product) await this.cacheWritten(product);
+    return product;
   }
 
   async delete(id: number): Promise<boolean> {
     const result = await this.products.delete({ id });
-    return (result.affected ?? 0) > 0;
+    if ((result.affected ?? 0) === 0) return false;
+    await this.cache.tombstone(PRODUCT_NAMESPACE, `id:${id}`);
+    await this.cache.invalidateNamespace(PRODUCT_LIST_NAMESPACE);
+    return true;
   }
 
   /** Bulk load for seeding: existing SKUs are skipped, so concurrent or repeated runs are harmless. */
@@ -104,6 +151,14 @@ export class ProductRepository {
       // Skipped rows have no generated id to read back.
       .updateEntity(false)
       .execute();
-    return (result.raw as { affectedRows?: number }).affectedRows ?? 0;
+    const inserted = (result.raw as { affectedRows?: number }).affectedRows ?? 0;
+    if (inserted > 0) await this.cache.invalidateNamespace(PRODUCT_LIST_NAMESPACE);
+    return inserted;
+  }
+
+  /** After the commit: the new version replaces the cached one (refused if a newer one is there). */
+  private async cacheWritten(product: Product): Promise<void> {
+    await this.cache.set(PRODUCT_NAMESPACE, `id:${product.id}`, product, { stamp: product.version });
+    await this.cache.invalidateNamespace(PRODUCT_LIST_NAMESPACE);
   }
 }

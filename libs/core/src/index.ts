@@ -11,3 +11,4 @@ export * from './validation/validation';
 export * from './openapi/api-errors.decorator';
 export * from './http/fastify-setup';
 export * from './http/in-flight';
+export * from './metrics/metrics.module';

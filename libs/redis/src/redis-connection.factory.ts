@@ -8,6 +8,10 @@ export interface RedisConnectionOptions {
   name: string;
   /** For one-shot probes: fail at once instead of reconnecting. */
   failFast?: boolean;
+  /** Reject a command that has no reply after this long (the request then falls back). */
+  commandTimeoutMs?: number;
+  /** Commands issued in the same tick go out in one write (one round trip for independent reads). */
+  autoPipelining?: boolean;
 }
 
 /**
@@ -22,12 +26,15 @@ export function createRedisConnection(config: Pick<AppConfig, 'redis'>, options:
     maxRetriesPerRequest: options.failFast ? 0 : 2,
     retryStrategy: options.failFast ? () => null : (times) => Math.min(times * 100, 2_000),
     lazyConnect: options.failFast ?? false,
+    commandTimeout: options.commandTimeoutMs,
+    enableAutoPipelining: options.autoPipelining ?? false,
   };
   const { clusterNodes, sentinels, sentinelName, url } = config.redis;
   if (clusterNodes.length > 0) {
     return new Cluster(clusterNodes.map((node) => ({ host: node.host, port: node.port })), {
       redisOptions: common,
       lazyConnect: common.lazyConnect,
+      enableAutoPipelining: common.enableAutoPipelining,
       clusterRetryStrategy: options.failFast ? () => null : (times) => Math.min(times * 100, 2_000),
     });
   }

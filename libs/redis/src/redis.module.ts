@@ -1,51 +1,67 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@stockroom/core';
-import { createRedisConnection } from './redis-connection.factory';
+import { createRedisConnection, RedisConnectionOptions } from './redis-connection.factory';
 import type { RedisClient } from './redis-connection.factory';
+import { RedisKeys } from './redis-keys';
 
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 
 /** Inject the shared command connection with `@InjectRedis()`. */
 export const InjectRedis = (): ParameterDecorator => Inject(REDIS_CLIENT);
 
+/**
+ * Opens named connections through the one factory and closes them all at shutdown. Features that
+ * need their own connection (a subscriber, a tighter timeout) ask here rather than `new Redis()`.
+ */
 @Injectable()
-class RedisLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {}
+export class RedisConnections implements OnApplicationShutdown {
+  private readonly open: RedisClient[] = [];
+  private readonly logger = new Logger('Redis');
+
+  constructor(private readonly config: AppConfig) {}
+
+  create(options: RedisConnectionOptions): RedisClient {
+    const client = createRedisConnection(this.config, options);
+    let lastError = '';
+    // Log each distinct failure once instead of once per reconnect attempt.
+    client.on('error', (error: Error) => {
+      if (error.message !== lastError) this.logger.warn(`redis ${options.name}: ${error.message}`);
+      lastError = error.message;
+    });
+    client.on('ready', () => {
+      if (lastError) this.logger.log(`redis ${options.name}: connection restored`);
+      lastError = '';
+    });
+    this.open.push(client);
+    return client;
+  }
 
   async onApplicationShutdown(): Promise<void> {
-    // QUIT lets pending replies arrive; a connection that is not up is dropped (and stops reconnecting).
-    if (this.client.status !== 'ready') {
-      this.client.disconnect();
-      return;
-    }
-    await this.client.quit().catch(() => this.client.disconnect());
+    await Promise.all(
+      this.open.map(async (client) => {
+        // QUIT lets pending replies arrive; a connection that is not up is dropped (and stops reconnecting).
+        if (client.status !== 'ready') return client.disconnect();
+        await client.quit().catch(() => client.disconnect());
+      }),
+    );
   }
 }
 
 @Global()
 @Module({
   providers: [
+    RedisConnections,
     {
       provide: REDIS_CLIENT,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig): RedisClient => {
-        const client = createRedisConnection(config, { name: 'commands' });
-        const logger = new Logger('Redis');
-        let lastError = '';
-        // Log each distinct failure once instead of once per reconnect attempt.
-        client.on('error', (error: Error) => {
-          if (error.message !== lastError) logger.warn(`redis error: ${error.message}`);
-          lastError = error.message;
-        });
-        client.on('ready', () => {
-          if (lastError) logger.log('redis connection restored');
-          lastError = '';
-        });
-        return client;
-      },
+      inject: [RedisConnections],
+      useFactory: (connections: RedisConnections): RedisClient => connections.create({ name: 'commands' }),
     },
-    RedisLifecycle,
+    {
+      provide: RedisKeys,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new RedisKeys(config.redis.keyPrefix),
+    },
   ],
-  exports: [REDIS_CLIENT],
+  exports: [REDIS_CLIENT, RedisConnections, RedisKeys],
 })
 export class RedisModule {}

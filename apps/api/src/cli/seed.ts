@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
-import { bootOrExit, ConfigModule, loadConfigFromProcess } from '@stockroom/core';
+import { bootOrExit, ConfigModule, loadConfigFromProcess, MetricsModule } from '@stockroom/core';
 import { DatabaseModule, prepareDatabase } from '@stockroom/database';
+import { RedisModule } from '@stockroom/redis';
+import { CacheModule } from '@stockroom/cache';
 import { CatalogSeeder, CatalogModule } from '@stockroom/catalog';
 
 const USAGE = 'usage: npm run seed -- --count <1..1000000>';
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
   const inserted = await bootOrExit('seed', async () => {
     const config = loadConfigFromProcess();
     await prepareDatabase(config);
-    @Module({ imports: [ConfigModule.forRoot({ ...config, catalog: { sampleOnEmpty: false } }), DatabaseModule, CatalogModule] })
+    @Module({ imports: [ConfigModule.forRoot({ ...config, catalog: { sampleOnEmpty: false } }), MetricsModule, DatabaseModule, RedisModule, CacheModule, CatalogModule] })
     class SeedModule {}
     const app = await NestFactory.createApplicationContext(SeedModule, { logger: ['error', 'warn'] });
     try {

@@ -31,6 +31,25 @@ export abstract class AppConfig {
     readonly sentinelName: string;
     readonly keyPrefix: string;
   };
+  abstract readonly cache: {
+    /** Off: every read goes to MySQL and @Cached methods run every time. */
+    readonly enabled: boolean;
+    readonly ttlSeconds: number;
+    readonly codec: 'json' | 'msgpack';
+    /** In-process L1 entries per instance; 0 turns L1 off. */
+    readonly l1MaxItems: number;
+    readonly l1TtlMs: number;
+    /** While Redis is unreachable no invalidation can arrive, so L1 entries live at most this long. */
+    readonly l1OutageTtlMs: number;
+    /** How long one loader may hold a key's cluster-wide lease. */
+    readonly leaseMs: number;
+    /** A Redis command slower than this counts as Redis being down for the request. */
+    readonly redisTimeoutMs: number;
+    /** After a Redis failure, requests skip Redis for this long before trying again. */
+    readonly redisRetryMs: number;
+    /** XFetch beta: larger refreshes earlier; 0 turns early refresh off. */
+    readonly earlyRefreshBeta: number;
+  };
   abstract readonly catalog: {
     readonly sampleOnEmpty: boolean;
   };
@@ -76,6 +95,18 @@ export function loadConfig(env: Env): AppConfig {
       sentinels: read.hostList('REDIS_SENTINELS'),
       sentinelName: read.string('REDIS_SENTINEL_NAME', 'mymaster'),
       keyPrefix: read.string('REDIS_KEY_PREFIX', 'stockroom', { pattern: KEY_PREFIX, hint: 'letters, digits, _ . - (at most 64)' }),
+    },
+    cache: {
+      enabled: read.bool('CACHE_ENABLED', true),
+      ttlSeconds: read.int('CACHE_TTL_SECONDS', 3600, 1, 30 * 86_400),
+      codec: read.oneOf<'json' | 'msgpack'>('CACHE_CODEC', 'json', ['json', 'msgpack']),
+      l1MaxItems: read.int('CACHE_L1_MAX_ITEMS', 0, 0, 10_000_000),
+      l1TtlMs: read.int('CACHE_L1_TTL_MS', 60_000, 1, 86_400_000),
+      l1OutageTtlMs: read.int('CACHE_L1_OUTAGE_TTL_MS', 2_000, 1, 600_000),
+      leaseMs: read.int('CACHE_LEASE_MS', 2_000, 10, 60_000),
+      redisTimeoutMs: read.int('CACHE_REDIS_TIMEOUT_MS', 250, 10, 60_000),
+      redisRetryMs: read.int('CACHE_REDIS_RETRY_MS', 1_000, 10, 600_000),
+      earlyRefreshBeta: read.float('CACHE_EARLY_REFRESH_BETA', 1, 0, 100),
     },
     catalog: {
       sampleOnEmpty: read.bool('CATALOG_SAMPLE_ON_EMPTY', true),

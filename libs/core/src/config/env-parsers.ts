@@ -45,6 +45,16 @@ export class EnvReader {
     return parsed;
   }
 
+  float(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+    if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+      return this.fail(name, `a number from ${min} to ${max}`, value, fallback);
+    }
+    return parsed;
+  }
+
   bool(name: string, fallback: boolean): boolean {
     const value = this.raw(name)?.toLowerCase();
     if (value === undefined) return fallback;

@@ -1,0 +1,55 @@
+import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, DomainError, ValidationFailedError } from '@stockroom/core';
+import { CacheStatsService, CacheStatsView } from './cache-stats.service';
+import { RedisCacheService } from './redis-cache.service';
+
+class CacheNamespaceNotFoundError extends DomainError {
+  readonly status = 404;
+  readonly code = 'CACHE_NAMESPACE_NOT_FOUND';
+}
+
+class NamespacesResponse {
+  @ApiProperty({ example: ['product', 'product-list'] })
+  namespaces!: string[];
+}
+
+@ApiTags('cache')
+@Controller()
+export class CacheAdminController {
+  constructor(
+    private readonly cache: RedisCacheService,
+    private readonly stats: CacheStatsService,
+  ) {}
+
+  @Get('stats/cache')
+  @ApiOperation({ summary: 'Cache hit rate, L1 and coalescing counters, Redis memory and uptime' })
+  @ApiOkResponse({ type: CacheStatsView })
+  statsView(): Promise<CacheStatsView> {
+    return this.stats.view();
+  }
+
+  @Get('cache/namespaces')
+  @ApiOperation({ summary: 'The cache namespaces that can be invalidated' })
+  @ApiOkResponse({ type: NamespacesResponse })
+  namespaces(): NamespacesResponse {
+    return { namespaces: this.cache.definedNamespaces() };
+  }
+
+  @Delete('cache/namespaces/:namespace')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Invalidate a whole namespace in O(1) (a generation bump; nothing is scanned)' })
+  @ApiParam({ name: 'namespace', example: 'product-list' })
+  @ApiNoContentResponse({ description: 'Invalidated on every instance' })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['CACHE_NAMESPACE_NOT_FOUND'] })
+  async invalidate(@Param('namespace') namespace: string): Promise<void> {
+    // Only declared names reach Redis: user input can never name another area or a pattern.
+    if (!/^[a-z][a-z0-9-]{0,39}$/.test(namespace)) {
+      throw new ValidationFailedError([{ field: 'namespace', problems: ['namespace must be lowercase letters, digits and "-"'] }]);
+    }
+    if (!this.cache.definedNamespaces().includes(namespace)) {
+      throw new CacheNamespaceNotFoundError(`No cache namespace ${namespace}`, { namespaces: this.cache.definedNamespaces() });
+    }
+    await this.cache.invalidateNamespace(namespace);
+  }
+}

@@ -1,0 +1,6 @@
+export * from './codecs';
+export * from './cache-key';
+export * from './cache-stats';
+export * from './cache.decorators';
+export * from './cache.module';
+export * from './redis-cache.service';

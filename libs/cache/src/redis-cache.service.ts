@@ -1,0 +1,508 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '@stockroom/core';
+import { defineLuaScripts, readLuaScript, RedisClient, RedisConnections, RedisKeys } from '@stockroom/redis';
+import { CacheCodec, createCodec } from './codecs';
+import { CacheEvent, CacheEventBus } from './cache-events';
+import { CacheStats } from './cache-stats';
+import { L1Cache } from './l1-cache';
+import { RedisGate } from './redis-gate';
+import { SingleFlight } from './single-flight';
+
+export interface NamespaceOptions {
+  /** Seconds; defaults to CACHE_TTL_SECONDS. */
+  ttl?: number;
+  /** XFetch beta for this namespace; defaults to CACHE_EARLY_REFRESH_BETA; 0 = no early refresh. */
+  beta?: number;
+  /** Keep this namespace out of the in-process L1. */
+  l1?: boolean;
+}
+
+export interface CacheWriteOptions {
+  /** Seconds, for this call. */
+  ttl?: number;
+  /** A monotonic version of the value (the row's `version`): an older stamp never replaces a newer one. */
+  stamp?: number;
+  /** Tags whose invalidation also drops this entry. */
+  tags?: string[];
+}
+
+export interface GetOrLoadOptions<T> extends Omit<CacheWriteOptions, 'stamp'> {
+  /** The value's version, e.g. `(row) => row?.version`. */
+  stamp?: (value: T) => number | undefined;
+  /** Cache a null/undefined result too (default: no, every miss asks the loader). */
+  cacheNull?: boolean;
+}
+
+interface Entry {
+  payload?: Buffer;
+  stamp?: number;
+  generations: string;
+  expiresAt: number;
+  loadMs: number;
+  tombstone: boolean;
+}
+
+interface Target {
+  namespace: string;
+  entryKey: string;
+  leaseKey: string;
+  generationNames: string[];
+  generationKeys: string[];
+  ttlMs: number;
+  beta: number;
+  l1: boolean;
+}
+
+const NAMESPACE = /^[a-z][a-z0-9-]{0,39}$/;
+const TAG = /^[A-Za-z0-9][A-Za-z0-9:_.-]{0,99}$/;
+/** How long past its logical expiry an entry may still be served while one caller reloads it. */
+const MAX_GRACE_MS = 60_000;
+/** A tombstone stamp above any row version: nothing older may be cached over a deletion. */
+export const DELETED_STAMP = Number.MAX_SAFE_INTEGER;
+
+export class InvalidCacheNameError extends Error {}
+
+type CacheCommands = RedisClient & {
+  cacheSet(key: string, payload: Buffer | string, stamp: string, ttlMs: number, generations: string, expiresAt: number, loadMs: number, tombstone: string): Promise<number>;
+  leaseRelease(key: string, token: string): Promise<number>;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Cache-aside over Redis with an optional in-process L1.
+ *
+ * - Keys: `{prefix}:cache:{namespace}:{<key>}` (a hash of fields), `…:lease` beside it (same slot).
+ * - Invalidation is O(1): a namespace or tag is a generation counter; entries record the
+ *   generations they were loaded under (read *before* loading), so a bump retires them all and a
+ *   slow reader cannot write back an invalidated value.
+ * - Stale sets are refused by the `cache-set.lua` compare-and-set on the entry's stamp.
+ * - Stampedes: one load per process (single flight) and per cluster (a lease); early refresh by
+ *   XFetch; an expired entry is served to the others while one caller reloads it.
+ * - Redis down: every call falls back to the loader; invalidations that could not be written
+ *   are replayed (as generation bumps) before Redis is read again.
+ */
+@Injectable()
+export class RedisCacheService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('RedisCache');
+  private readonly redis: CacheCommands;
+  private readonly codec: CacheCodec;
+  private readonly gate: RedisGate;
+  private readonly l1: L1Cache;
+  private readonly events: CacheEventBus;
+  private readonly flights = new SingleFlight();
+  private readonly namespaces = new Map<string, NamespaceOptions>();
+  /** Namespaces and tags whose invalidation could not reach Redis; bumped before Redis is read again. */
+  private readonly pending = new Set<string>();
+  readonly instanceId = randomUUID();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly keys: RedisKeys,
+    private readonly stats: CacheStats,
+    connections: RedisConnections,
+  ) {
+    this.codec = createCodec(config.cache.codec);
+    this.redis = connections.create({
+      name: 'cache',
+      commandTimeoutMs: config.cache.redisTimeoutMs,
+      autoPipelining: true,
+    }) as CacheCommands;
+    defineLuaScripts(this.redis, [
+      { name: 'cacheSet', numberOfKeys: 1, lua: readLuaScript(__dirname, 'cache', 'cache-set.lua') },
+      { name: 'leaseRelease', numberOfKeys: 1, lua: readLuaScript(__dirname, 'cache', 'lease-release.lua') },
+    ]);
+    this.gate = new RedisGate(this.redis, config.cache.redisRetryMs, stats, this.logger);
+    this.l1 = new L1Cache(config.cache.l1MaxItems);
+    // Invalidations cannot reach this process while Redis is away: what L1 holds may go stale.
+    this.gate.onChange(() => this.l1.reset());
+    this.events = new CacheEventBus(
+      this.redis,
+      connections.create({ name: 'cache-events' }),
+      keys.key('cache', 'events'),
+      this.instanceId,
+      { onEvents: (events) => this.applyEvents(events), onResubscribed: () => this.l1.reset() },
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.cache.enabled || !this.l1.enabled) return;
+    // Without the channel L1 cannot stay coherent; serve without it until Redis is back.
+    await this.events.start().catch((error: Error) => this.gate.failed(error));
+  }
+
+  get enabled(): boolean {
+    return this.config.cache.enabled;
+  }
+
+  /** Declares a namespace and its defaults; only declared namespaces can be invalidated by name from outside. */
+  defineNamespace(namespace: string, options: NamespaceOptions = {}): void {
+    this.assertNamespace(namespace);
+    this.namespaces.set(namespace, options);
+  }
+
+  definedNamespaces(): string[] {
+    return [...this.namespaces.keys()].sort();
+  }
+
+  isRedisDown(): boolean {
+    return this.gate.isDown;
+  }
+
+  l1Size(): number {
+    return this.l1.size;
+  }
+
+  eventDelayMs(): number | undefined {
+    return this.events.lastDelayMs;
+  }
+
+  async get<T>(namespace: string, key: string, tags: string[] = []): Promise<T | undefined> {
+    if (!this.enabled) return undefined;
+    const target = this.target(namespace, key, { tags });
+    const local = this.l1Get(target);
+    if (local) return local.value as T;
+    const found = await this.read(target);
+    if (!found?.entry.payload) {
+      this.stats.lookup(namespace, 'miss');
+      return undefined;
+    }
+    const value = this.decode(target, found.entry.payload);
+    this.stats.lookup(namespace, value ? 'hit' : 'miss');
+    return value?.value as T | undefined;
+  }
+
+  async mget<T>(namespace: string, keys: string[]): Promise<Array<T | undefined>> {
+    return Promise.all(keys.map((key) => this.get<T>(namespace, key)));
+  }
+
+  /** False when the value was refused (a newer stamp is cached) or Redis is unavailable. */
+  async set<T>(namespace: string, key: string, value: T, options: CacheWriteOptions = {}): Promise<boolean> {
+    if (!this.enabled) return false;
+    const target = this.target(namespace, key, options);
+    const generations = await this.gate.run(() => this.readGenerations(target), () => undefined);
+    if (generations === undefined) {
+      this.markPending(target);
+      return false;
+    }
+    const stored = await this.store(target, value, generations, 0, options.stamp);
+    await this.publish([{ type: 'evict', key: target.entryKey }]);
+    return stored;
+  }
+
+  /** Marks a key deleted at `stamp`: values stamped older can no longer be cached over it. */
+  async tombstone(namespace: string, key: string, stamp = DELETED_STAMP): Promise<void> {
+    if (!this.enabled) return;
+    const target = this.target(namespace, key);
+    this.l1.delete(target.entryKey);
+    const written = await this.gate.run(async () => {
+      await this.redis.cacheSet(target.entryKey, '', String(stamp), target.ttlMs + this.graceMs(target), '', 0, 0, '1');
+      return true;
+    }, () => false);
+    if (!written) this.markPending(target);
+    await this.publish([{ type: 'evict', key: target.entryKey }]);
+  }
+
+  async del(namespace: string, key: string): Promise<void> {
+    if (!this.enabled) return;
+    const target = this.target(namespace, key);
+    this.l1.delete(target.entryKey);
+    const deleted = await this.gate.run(async () => (await this.redis.del(target.entryKey), true), () => false);
+    if (!deleted) this.markPending(target);
+    await this.publish([{ type: 'evict', key: target.entryKey }]);
+  }
+
+  async exists(namespace: string, key: string): Promise<boolean> {
+    return (await this.get(namespace, key)) !== undefined;
+  }
+
+  /** Sets a new TTL (seconds) on an entry; false when it does not exist. */
+  async expire(namespace: string, key: string, ttlSeconds: number): Promise<boolean> {
+    if (!this.enabled) return false;
+    const target = this.target(namespace, key);
+    return this.gate.run(async () => (await this.redis.pexpire(target.entryKey, ttlSeconds * 1000)) === 1, () => false);
+  }
+
+  /** Seconds left in Redis (including the stale grace), -2 when missing, -1 without expiry. */
+  async ttl(namespace: string, key: string): Promise<number> {
+    if (!this.enabled) return -2;
+    const target = this.target(namespace, key);
+    return this.gate.run(() => this.redis.ttl(target.entryKey), () => -2);
+  }
+
+  /** O(1): bumps the namespace's generation; old entries are never read again and age out by TTL. */
+  async invalidateNamespace(namespace: string): Promise<void> {
+    this.assertNamespace(namespace);
+    await this.bump([this.generationName('ns', namespace)]);
+  }
+
+  async invalidateTags(tags: string[]): Promise<void> {
+    tags.forEach((tag) => this.assertTag(tag));
+    await this.bump(tags.map((tag) => this.generationName('tag', tag)));
+  }
+
+  async getOrLoad<T>(namespace: string, key: string, loader: () => Promise<T>, options: GetOrLoadOptions<T> = {}): Promise<T> {
+    if (!this.enabled) return loader();
+    const target = this.target(namespace, key, options);
+    const local = this.l1Get(target);
+    if (local) return local.value as T;
+
+    const found = await this.read(target);
+    if (!found) {
+      // Redis is unavailable: still one load per process, and only briefly in L1.
+      const { promise, joined } = this.flights.run(target.entryKey, () => this.timedLoad(loader));
+      this.stats.lookup(namespace, joined ? 'coalesced' : 'bypass');
+      const { value } = await promise;
+      this.l1Set(target, value, this.config.cache.l1OutageTtlMs);
+      return value;
+    }
+    const { entry, generations } = found;
+    const cached = entry.payload ? this.decode(target, entry.payload) : undefined;
+    if (cached) {
+      const now = Date.now();
+      if (now < entry.expiresAt && !this.refreshEarly(entry, target.beta, now)) {
+        this.stats.lookup(namespace, 'hit');
+        this.l1Set(target, cached.value, Math.min(this.config.cache.l1TtlMs, entry.expiresAt - now));
+        return cached.value as T;
+      }
+      if (now < entry.expiresAt) this.stats.event('early_refresh');
+    }
+    const { promise, joined } = this.flights.run(target.entryKey, () => this.loadOnce(target, generations, loader, options, cached));
+    const result = await promise;
+    this.stats.lookup(namespace, joined || result.from === 'coalesced' ? 'coalesced' : result.from);
+    return result.value;
+  }
+
+  // ---- internals ----
+
+  private async loadOnce<T>(
+    target: Target,
+    generations: string,
+    loader: () => Promise<T>,
+    options: GetOrLoadOptions<T>,
+    stale: { value: unknown } | undefined,
+  ): Promise<{ value: T; from: 'miss' | 'stale' | 'coalesced' }> {
+    const token = randomUUID();
+    const leased = await this.gate.run(
+      async () => (await this.redis.set(target.leaseKey, token, 'PX', this.config.cache.leaseMs, 'NX')) === 'OK',
+      () => true,
+    );
+    if (!leased) {
+      // Another instance is loading: serve what we have, or wait briefly for its value.
+      if (stale) return { value: stale.value as T, from: 'stale' };
+      const waited = await this.waitForLoad<T>(target);
+      if (waited) return { value: waited.value, from: 'coalesced' };
+    }
+    try {
+      const { value, loadMs } = await this.timedLoad(loader);
+      if (value !== null && value !== undefined ? true : options.cacheNull) {
+        await this.store(target, value, generations, loadMs, options.stamp?.(value));
+      }
+      return { value, from: 'miss' };
+    } finally {
+      if (leased) await this.gate.run(() => this.redis.leaseRelease(target.leaseKey, token), () => 0);
+    }
+  }
+
+  /** Polls for the lease holder's value with a growing delay, at most one lease period. */
+  private async waitForLoad<T>(target: Target): Promise<{ value: T } | undefined> {
+    const deadline = Date.now() + this.config.cache.leaseMs;
+    for (let delay = 5; Date.now() < deadline; delay = Math.min(delay * 2, 50)) {
+      await sleep(delay);
+      const found = await this.read(target);
+      if (!found) return undefined;
+      if (found.entry.payload) {
+        const decoded = this.decode(target, found.entry.payload);
+        if (decoded) return decoded as { value: T };
+      }
+      const holder = await this.gate.run(() => this.redis.exists(target.leaseKey), () => 0);
+      if (holder === 0) return undefined;
+    }
+    return undefined;
+  }
+
+  private async timedLoad<T>(loader: () => Promise<T>): Promise<{ value: T; loadMs: number }> {
+    const started = performance.now();
+    const value = await loader();
+    this.stats.event('load');
+    return { value, loadMs: Math.max(1, Math.round(performance.now() - started)) };
+  }
+
+  /** XFetch: refresh early with a probability that grows as expiry nears and with the load time. */
+  private refreshEarly(entry: Entry, beta: number, now: number): boolean {
+    if (beta <= 0) return false;
+    return now - entry.loadMs * beta * Math.log(Math.random()) >= entry.expiresAt;
+  }
+
+  private async store(target: Target, value: unknown, generations: string, loadMs: number, stamp: number | undefined): Promise<boolean> {
+    const payload = this.codec.encode(value);
+    const expiresAt = Date.now() + target.ttlMs;
+    const stored = await this.gate.run(
+      async () =>
+        (await this.redis.cacheSet(
+          target.entryKey,
+          payload,
+          stamp === undefined ? '' : String(stamp),
+          target.ttlMs + this.graceMs(target),
+          generations,
+          expiresAt,
+          loadMs,
+          '0',
+        )) === 1,
+      () => undefined,
+    );
+    if (stored === undefined) {
+      this.markPending(target);
+      return false;
+    }
+    if (!stored) {
+      this.stats.event('stale_set_refused');
+      this.l1.delete(target.entryKey);
+      return false;
+    }
+    this.l1Set(target, value, Math.min(this.config.cache.l1TtlMs, target.ttlMs), generations);
+    return true;
+  }
+
+  /** The entry and the current generations, in one round trip; undefined when Redis is unavailable. */
+  private async read(target: Target): Promise<{ entry: Entry; generations: string } | undefined> {
+    return this.gate.run(async () => {
+      await this.replayPending();
+      const [generations, fields] = await Promise.all([
+        this.readGenerations(target),
+        this.redis.hmgetBuffer(target.entryKey, 'p', 's', 'g', 'e', 'd', 't'),
+      ]);
+      const [payload, stamp, entryGenerations, expiresAt, loadMs, tombstone] = fields;
+      const entry: Entry = {
+        payload: payload ?? undefined,
+        stamp: stamp ? Number(stamp) : undefined,
+        generations: entryGenerations?.toString() ?? '',
+        expiresAt: expiresAt ? Number(expiresAt) : 0,
+        loadMs: loadMs ? Number(loadMs) : 0,
+        tombstone: tombstone !== null,
+      };
+      // An entry from older generations (invalidated) is a plain miss, never served stale.
+      if (entry.generations !== generations || entry.tombstone) entry.payload = undefined;
+      return { entry, generations };
+    }, () => undefined);
+  }
+
+  private async readGenerations(target: Target): Promise<string> {
+    const values = await Promise.all(target.generationKeys.map((key) => this.redis.get(key)));
+    const numbers = values.map((value) => Number(value ?? 0));
+    target.generationNames.forEach((name, i) => this.l1.learnGeneration(name, numbers[i]));
+    return numbers.join(',');
+  }
+
+  private decode(target: Target, payload: Buffer): { value: unknown } | undefined {
+    try {
+      return { value: this.codec.decode(payload) };
+    } catch (error) {
+      this.stats.event('decode_error');
+      this.logger.warn(`dropped an undecodable ${this.codec.name} entry ${target.entryKey}: ${(error as Error).message}`);
+      void this.gate.run(() => this.redis.del(target.entryKey), () => 0);
+      return undefined;
+    }
+  }
+
+  private async bump(names: string[]): Promise<void> {
+    if (!this.enabled) return;
+    const bumped = await this.gate.run(
+      () => Promise.all(names.map(async (name) => ({ name, value: await this.redis.incr(this.generationKey(name)) }))),
+      () => undefined,
+    );
+    if (!bumped) {
+      names.forEach((name) => this.pending.add(name));
+      this.l1.reset();
+      return;
+    }
+    bumped.forEach(({ name, value }) => this.l1.learnGeneration(name, value));
+    await this.publish(bumped.map(({ name, value }) => ({ type: 'generation', name, value })));
+  }
+
+  /** Before Redis is read after an outage, retire what writes during the outage may have left stale. */
+  private async replayPending(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const names = [...this.pending];
+    const values = await Promise.all(names.map((name) => this.redis.incr(this.generationKey(name))));
+    names.forEach((name) => this.pending.delete(name));
+    this.logger.log(`replayed ${names.length} invalidation(s) missed during the Redis outage`);
+    await this.publish(names.map((name, i) => ({ type: 'generation', name, value: values[i] })));
+  }
+
+  /** A write this process could not record: retire the whole namespace (and tags) once Redis is back. */
+  private markPending(target: Target): void {
+    target.generationNames.forEach((name) => this.pending.add(name));
+    this.l1.delete(target.entryKey);
+  }
+
+  private async publish(events: CacheEvent[]): Promise<void> {
+    if (!this.l1.enabled) return;
+    await this.gate.run(() => this.events.publish(events), () => undefined);
+  }
+
+  private applyEvents(events: CacheEvent[]): void {
+    for (const event of events) {
+      if (event.type === 'evict') this.l1.delete(event.key);
+      else this.l1.learnGeneration(event.name, event.value);
+    }
+  }
+
+  private l1Get(target: Target): { value: unknown } | undefined {
+    if (!target.l1 || !this.l1.enabled) return undefined;
+    const hit = this.l1.get(target.entryKey, target.generationNames);
+    if (hit) this.stats.lookup(target.namespace, 'l1_hit');
+    return hit;
+  }
+
+  private l1Set(target: Target, value: unknown, ttlMs: number, generations?: string): void {
+    if (!target.l1 || !this.l1.enabled || ttlMs <= 0) return;
+    const signature = generations ?? this.l1.signature(target.generationNames);
+    if (signature === undefined) return;
+    // While Redis is down no eviction can arrive: keep entries only briefly.
+    const bound = this.gate.isDown || !this.gate.usable ? Math.min(ttlMs, this.config.cache.l1OutageTtlMs) : ttlMs;
+    this.l1.set(target.entryKey, value, signature, bound);
+  }
+
+  private graceMs(target: Target): number {
+    return Math.min(target.ttlMs, MAX_GRACE_MS);
+  }
+
+  private target(namespace: string, key: string, options: { ttl?: number; tags?: string[] } = {}): Target {
+    this.assertNamespace(namespace);
+    const defaults = this.namespaces.get(namespace) ?? {};
+    const tags = options.tags ?? [];
+    tags.forEach((tag) => this.assertTag(tag));
+    const generationNames = [this.generationName('ns', namespace), ...tags.map((tag) => this.generationName('tag', tag))];
+    if (key.length === 0) throw new InvalidCacheNameError('a cache key cannot be empty');
+    // The key is the hash tag, so the entry and its lease share a cluster slot.
+    const entryKey = `${this.keys.key('cache', namespace)}:{${RedisKeys.part(key)}}`;
+    return {
+      namespace,
+      entryKey,
+      leaseKey: `${entryKey}:lease`,
+      generationNames,
+      generationKeys: generationNames.map((name) => this.generationKey(name)),
+      ttlMs: (options.ttl ?? defaults.ttl ?? this.config.cache.ttlSeconds) * 1000,
+      beta: defaults.beta ?? this.config.cache.earlyRefreshBeta,
+      l1: defaults.l1 ?? true,
+    };
+  }
+
+  private generationName(kind: 'ns' | 'tag', name: string): string {
+    return `${kind}:${name}`;
+  }
+
+  private generationKey(name: string): string {
+    return this.keys.key('cache', 'gen', name);
+  }
+
+  private assertNamespace(namespace: string): void {
+    if (!NAMESPACE.test(namespace)) throw new InvalidCacheNameError(`invalid cache namespace ${JSON.stringify(namespace)}`);
+  }
+
+  private assertTag(tag: string): void {
+    if (!TAG.test(tag)) throw new InvalidCacheNameError(`invalid cache tag ${JSON.stringify(tag)}`);
+  }
+}
