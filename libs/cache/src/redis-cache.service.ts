@@ -64,7 +64,18 @@ export const DELETED_STAMP = Number.MAX_SAFE_INTEGER;
 export class InvalidCacheNameError extends Error {}
 
 type CacheCommands = RedisClient & {
-  cacheSet(key: string, payload: Buffer | string, stamp: string, ttlMs: number, generations: string, expiresAt: number, loadMs: number, tombstone: string): Promise<number>;
+  cacheSet(
+    key: string,
+    leaseKey: string,
+    payload: Buffer | string,
+    stamp: string,
+    ttlMs: number,
+    generations: string,
+    expiresAt: number,
+    loadMs: number,
+    tombstone: string,
+    leaseToken: string,
+  ): Promise<number>;
   leaseRelease(key: string, token: string): Promise<number>;
 };
 
@@ -110,7 +121,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
       autoPipelining: true,
     }) as CacheCommands;
     defineLuaScripts(this.redis, [
-      { name: 'cacheSet', numberOfKeys: 1, lua: readLuaScript(__dirname, 'cache', 'cache-set.lua') },
+      { name: 'cacheSet', numberOfKeys: 2, lua: readLuaScript(__dirname, 'cache', 'cache-set.lua') },
       { name: 'leaseRelease', numberOfKeys: 1, lua: readLuaScript(__dirname, 'cache', 'lease-release.lua') },
     ]);
     this.gate = new RedisGate(this.redis, config.cache.redisRetryMs, stats, this.logger);
@@ -127,9 +138,23 @@ export class RedisCacheService implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.cache.enabled || !this.l1.enabled) return;
+    if (!this.config.cache.enabled) return;
+    await this.connected();
+    if (!this.l1.enabled) return;
     // Without the channel L1 cannot stay coherent; serve without it until Redis is back.
     await this.events.start().catch((error: Error) => this.gate.failed(error));
+  }
+
+  /** Lets the first requests find the connection up; a Redis that is down only costs the wait. */
+  private async connected(timeoutMs = 2_000): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   get enabled(): boolean {
@@ -197,7 +222,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     const target = this.target(namespace, key);
     this.l1.delete(target.entryKey);
     const written = await this.gate.run(async () => {
-      await this.redis.cacheSet(target.entryKey, '', String(stamp), target.ttlMs + this.graceMs(target), '', 0, 0, '1');
+      await this.redis.cacheSet(target.entryKey, target.leaseKey, '', String(stamp), target.ttlMs + this.graceMs(target), '', 0, 0, '1', '');
       return true;
     }, () => false);
     if (!written) this.markPending(target);
@@ -208,7 +233,8 @@ export class RedisCacheService implements OnApplicationBootstrap {
     if (!this.enabled) return;
     const target = this.target(namespace, key);
     this.l1.delete(target.entryKey);
-    const deleted = await this.gate.run(async () => (await this.redis.del(target.entryKey), true), () => false);
+    // The lease goes too: a load that began before this delete must not store what it read.
+    const deleted = await this.gate.run(async () => (await this.redis.del(target.entryKey, target.leaseKey), true), () => false);
     if (!deleted) this.markPending(target);
     await this.publish([{ type: 'evict', key: target.entryKey }]);
   }
@@ -284,24 +310,27 @@ export class RedisCacheService implements OnApplicationBootstrap {
     stale: { value: unknown } | undefined,
   ): Promise<{ value: T; from: 'miss' | 'stale' | 'coalesced' }> {
     const token = randomUUID();
-    const leased = await this.gate.run(
-      async () => (await this.redis.set(target.leaseKey, token, 'PX', this.config.cache.leaseMs, 'NX')) === 'OK',
-      () => true,
+    const lease = await this.gate.run<'won' | 'taken' | 'unavailable'>(
+      async () => ((await this.redis.set(target.leaseKey, token, 'PX', this.config.cache.leaseMs, 'NX')) === 'OK' ? 'won' : 'taken'),
+      () => 'unavailable',
     );
-    if (!leased) {
+    if (lease === 'taken') {
       // Another instance is loading: serve what we have, or wait briefly for its value.
       if (stale) return { value: stale.value as T, from: 'stale' };
       const waited = await this.waitForLoad<T>(target);
       if (waited) return { value: waited.value, from: 'coalesced' };
     }
+    let stored = false;
     try {
       const { value, loadMs } = await this.timedLoad(loader);
-      if (value !== null && value !== undefined ? true : options.cacheNull) {
-        await this.store(target, value, generations, loadMs, options.stamp?.(value));
+      // Only the lease holder stores: a load without the lease is served but not cached.
+      if (lease === 'won' && (value !== null && value !== undefined ? true : options.cacheNull)) {
+        stored = await this.store(target, value, generations, loadMs, options.stamp?.(value), token);
       }
       return { value, from: 'miss' };
     } finally {
-      if (leased) await this.gate.run(() => this.redis.leaseRelease(target.leaseKey, token), () => 0);
+      // A successful store released the lease in the same script.
+      if (lease === 'won' && !stored) await this.gate.run(() => this.redis.leaseRelease(target.leaseKey, token), () => 0);
     }
   }
 
@@ -335,13 +364,21 @@ export class RedisCacheService implements OnApplicationBootstrap {
     return now - entry.loadMs * beta * Math.log(Math.random()) >= entry.expiresAt;
   }
 
-  private async store(target: Target, value: unknown, generations: string, loadMs: number, stamp: number | undefined): Promise<boolean> {
+  private async store(
+    target: Target,
+    value: unknown,
+    generations: string,
+    loadMs: number,
+    stamp: number | undefined,
+    leaseToken = '',
+  ): Promise<boolean> {
     const payload = this.codec.encode(value);
     const expiresAt = Date.now() + target.ttlMs;
     const stored = await this.gate.run(
       async () =>
         (await this.redis.cacheSet(
           target.entryKey,
+          target.leaseKey,
           payload,
           stamp === undefined ? '' : String(stamp),
           target.ttlMs + this.graceMs(target),
@@ -349,11 +386,13 @@ export class RedisCacheService implements OnApplicationBootstrap {
           expiresAt,
           loadMs,
           '0',
+          leaseToken,
         )) === 1,
       () => undefined,
     );
     if (stored === undefined) {
-      this.markPending(target);
+      // A writer's value that did not reach Redis must retire what Redis still holds, later.
+      if (leaseToken === '') this.markPending(target);
       return false;
     }
     if (!stored) {

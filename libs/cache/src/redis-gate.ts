@@ -23,7 +23,8 @@ export class RedisGate {
 
   /** Whether a request should talk to Redis now. */
   get usable(): boolean {
-    if (this.client.status !== 'ready') return false;
+    // While (re)connecting after a failure, go straight to MySQL; a first connect may queue briefly.
+    if (this.client.status === 'reconnecting' || this.client.status === 'end' || this.client.status === 'close') return false;
     return Date.now() >= this.openUntil;
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { isDuplicateKeyError } from '@stockroom/database';
-import { RedisCacheService } from '@stockroom/cache';
+import { DELETED_STAMP, RedisCacheService } from '@stockroom/cache';
 import { Product } from './product.entity';
 import { ProductSkuTakenError } from './catalog.errors';
 
@@ -34,9 +34,9 @@ function likeContains(text: string): string {
 
 /**
  * Every query on `products`, with cache-aside in front of the reads. Writes go to MySQL first;
- * once the statement has committed, the cached row is replaced by the new version (a
- * compare-and-set on `version`, so a slower reader cannot put an older row back) and the list
- * namespace is retired.
+ * once the statement has committed, the cached row is retired (a tombstone stamped with the new
+ * `version`) and the list namespace is bumped. Loads store only under their lease and only a
+ * version at least the tombstone's, so a slower reader can never put an older row back.
  */
 @Injectable()
 export class ProductRepository {
@@ -108,7 +108,7 @@ export class ProductRepository {
       if (isDuplicateKeyError(error, 'UQ_products_sku')) throw new ProductSkuTakenError(input.sku);
       throw error;
     }
-    await this.cacheWritten(product);
+    await this.cache.invalidateNamespace(PRODUCT_LIST_NAMESPACE);
     return product;
   }
 
@@ -127,15 +127,14 @@ export class ProductRepository {
       throw error;
     }
     const product = await this.products.findOneBy({ id });
-    if (product) await this.cacheWritten(product);
+    if (product) await this.retire(id, product.version);
     return product;
   }
 
   async delete(id: number): Promise<boolean> {
     const result = await this.products.delete({ id });
     if ((result.affected ?? 0) === 0) return false;
-    await this.cache.tombstone(PRODUCT_NAMESPACE, `id:${id}`);
-    await this.cache.invalidateNamespace(PRODUCT_LIST_NAMESPACE);
+    await this.retire(id, DELETED_STAMP);
     return true;
   }
 
@@ -156,9 +155,12 @@ export class ProductRepository {
     return inserted;
   }
 
-  /** After the commit: the new version replaces the cached one (refused if a newer one is there). */
-  private async cacheWritten(product: Product): Promise<void> {
-    await this.cache.set(PRODUCT_NAMESPACE, `id:${product.id}`, product, { stamp: product.version });
+  /**
+   * After the commit: a tombstone at the new version replaces the cached row and cancels any load
+   * in progress (its lease), so only a load that starts now, and reads the new row, can fill it.
+   */
+  private async retire(id: number, version: number): Promise<void> {
+    await this.cache.tombstone(PRODUCT_NAMESPACE, `id:${id}`, version);
     await this.cache.invalidateNamespace(PRODUCT_LIST_NAMESPACE);
   }
 }

@@ -1,0 +1,46 @@
+import { L1Cache } from './l1-cache';
+
+describe('L1Cache', () => {
+  it('serves an entry only while its generations are the ones known here', () => {
+    const l1 = new L1Cache(10);
+    l1.learnGeneration('ns:p', 3);
+    l1.set('k', 'v', '3', 10_000);
+    expect(l1.get('k', ['ns:p'])).toEqual({ value: 'v' });
+    l1.learnGeneration('ns:p', 4);
+    expect(l1.get('k', ['ns:p'])).toBeUndefined();
+  });
+
+  it('ignores a generation that arrives late', () => {
+    const l1 = new L1Cache(10);
+    l1.learnGeneration('ns:p', 5);
+    l1.learnGeneration('ns:p', 4);
+    expect(l1.signature(['ns:p'])).toBe('5');
+  });
+
+  it('serves nothing for an unknown generation, and nothing after a reset', () => {
+    const l1 = new L1Cache(10);
+    l1.set('k', 'v', '0', 10_000);
+    expect(l1.get('k', ['ns:unknown'])).toBeUndefined();
+    l1.learnGeneration('ns:p', 0);
+    l1.set('k', 'v', '0', 10_000);
+    l1.reset();
+    expect(l1.get('k', ['ns:p'])).toBeUndefined();
+  });
+
+  it('is bounded and expires entries', async () => {
+    const l1 = new L1Cache(2);
+    l1.learnGeneration('n', 0);
+    for (const key of ['a', 'b', 'c']) l1.set(key, key, '0', 10_000);
+    expect(l1.size).toBe(2);
+    l1.set('short', 1, '0', 5);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(l1.get('short', ['n'])).toBeUndefined();
+  });
+
+  it('is off with zero items', () => {
+    const l1 = new L1Cache(0);
+    l1.set('k', 'v', '0', 1000);
+    expect(l1.enabled).toBe(false);
+    expect(l1.size).toBe(0);
+  });
+});

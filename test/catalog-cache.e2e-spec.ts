@@ -1,0 +1,164 @@
+import { getRepositoryToken } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { Product } from '@stockroom/catalog';
+import { RedisCacheService } from '@stockroom/cache';
+import { bootApi, TestApi, TestContext } from './support/test-context';
+import { QueryCounter } from './support/query-counter';
+
+const SELECT_PRODUCT = /^SELECT .* FROM `products`/;
+
+describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () => {
+  let context: TestContext;
+  let a: TestApi;
+  let b: TestApi;
+  let queries: QueryCounter;
+
+  const get = (api: TestApi, url: string) => api.app.inject({ method: 'GET', url });
+  const create = async (sku: string, name = sku) =>
+    (await a.app.inject({ method: 'POST', url: '/products', payload: { sku, name, price: '1.00', stock: 1 } })).json();
+
+  beforeAll(async () => {
+    context = await TestContext.create();
+    // L1 off here: these checks are about the Redis level; L1 coherence has its own suite.
+    [a, b] = await Promise.all([bootApi(context), bootApi(context)]);
+    queries = QueryCounter.attach(a.app, b.app);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await context?.dispose();
+  });
+
+  it('serves a product from Redis after the first read, on either instance', async () => {
+    const product = await create('HIT-1');
+    queries.reset();
+    expect((await get(a, `/products/${product.id}`)).json().id).toBe(product.id);
+    expect(queries.count(SELECT_PRODUCT)).toBe(1);
+    for (let i = 0; i < 5; i++) {
+      expect((await get(i % 2 ? a : b, `/products/${product.id}`)).statusCode).toBe(200);
+    }
+    expect(queries.count(SELECT_PRODUCT)).toBe(1);
+  });
+
+  it('500 concurrent cold reads of one product make exactly one database query across both instances', async () => {
+    const product = await create('COLD-1');
+    queries.reset();
+    const responses = await Promise.all(Array.from({ length: 500 }, (_, i) => get(i % 2 ? a : b, `/products/${product.id}`)));
+    expect(responses.every((r) => r.statusCode === 200 && r.json().version === product.version)).toBe(true);
+    expect(queries.count(/FROM `products`/)).toBe(1);
+  });
+
+  it('every write is visible on the next read, by id, by SKU, in lists and in the popular list', async () => {
+    const product = await create('W-1', 'Before name');
+    await get(b, `/products/${product.id}`);
+    await get(b, '/products/by-sku/W-1');
+    await get(b, '/products?q=Before');
+    await get(b, '/products/popular?limit=100');
+
+    const patched = (await a.app.inject({ method: 'PATCH', url: `/products/${product.id}`, payload: { name: 'After name', sku: 'W-2' } })).json();
+    expect((await get(b, `/products/${product.id}`)).json()).toMatchObject({ name: 'After name', version: patched.version });
+    expect((await get(b, '/products/by-sku/W-1')).statusCode).toBe(404);
+    expect((await get(b, '/products/by-sku/W-2')).json().version).toBe(patched.version);
+    expect((await get(b, '/products?q=Before')).json().total).toBe(0);
+    expect((await get(b, '/products?q=After')).json().total).toBe(1);
+    const popular = (await get(b, '/products/popular?limit=100')).json();
+    expect(popular.find((p: { id: number }) => p.id === product.id).name).toBe('After name');
+
+    await a.app.inject({ method: 'DELETE', url: `/products/${product.id}` });
+    expect((await get(b, `/products/${product.id}`)).statusCode).toBe(404);
+    expect((await get(b, '/products/by-sku/W-2')).statusCode).toBe(404);
+    expect((await get(b, '/products?q=After')).json().total).toBe(0);
+
+    const reused = await create('W-2', 'New owner of the SKU');
+    expect((await get(b, '/products/by-sku/W-2')).json().id).toBe(reused.id);
+  });
+
+  it('a new product shows in cached list pages at once', async () => {
+    const before = (await get(b, '/products?limit=100')).json().total;
+    await create('LIST-NEW');
+    expect((await get(b, '/products?limit=100')).json().total).toBe(before + 1);
+  });
+
+  it('never serves an older version once an update has answered (stale-set torture)', async () => {
+    const product = await create('TORTURE');
+    // Readers that are slow between reading the row and storing it: the stale-set window.
+    for (const api of [a, b]) {
+      const repository = api.app.get<Repository<Product>>(getRepositoryToken(Product));
+      const original = repository.findOneBy.bind(repository);
+      jest.spyOn(repository, 'findOneBy').mockImplementation(async (where) => {
+        const row = await original(where);
+        await new Promise((r) => setTimeout(r, Math.random() * 15));
+        return row;
+      });
+    }
+    const caches = [a, b].map((api) => api.app.get(RedisCacheService));
+    let committed = product.version;
+    let done = false;
+    const violations: string[] = [];
+
+    const reader = async (id: number) => {
+      while (!done) {
+        const floor = committed;
+        const response = await get(id % 2 ? a : b, `/products/${product.id}`);
+        const version = response.json().version as number;
+        if (version < floor) violations.push(`read version ${version} after version ${floor} had answered`);
+      }
+    };
+    // Evictions force misses, so loads keep racing the updates.
+    const evictor = async () => {
+      while (!done) {
+        await caches[Math.floor(Math.random() * 2)].del('product', `id:${product.id}`);
+        await new Promise((r) => setTimeout(r, Math.random() * 10));
+      }
+    };
+    const writer = async () => {
+      for (let i = 0; i < 150; i++) {
+        const response = await (i % 2 ? a : b).app.inject({ method: 'PATCH', url: `/products/${product.id}`, payload: { name: `rev ${i}` } });
+        committed = Math.max(committed, response.json().version);
+      }
+      done = true;
+    };
+    await Promise.all([writer(), evictor(), ...Array.from({ length: 8 }, (_, i) => reader(i))]);
+    jest.restoreAllMocks();
+
+    expect(violations).toEqual([]);
+    expect(committed).toBe(product.version + 150);
+    for (const api of [a, b]) expect((await get(api, `/products/${product.id}`)).json().version).toBe(committed);
+  });
+
+  describe('cache statistics and administration', () => {
+    it('GET /stats/cache reports hits, misses, hit rate, coalesced loads and Redis memory', async () => {
+      const stats = (await get(a, '/stats/cache')).json();
+      expect(stats).toMatchObject({
+        hits: expect.any(Number),
+        misses: expect.any(Number),
+        l1Hits: 0,
+        coalesced: expect.any(Number),
+        loads: expect.any(Number),
+        redisDown: false,
+        redis: { available: true, usedMemoryHuman: expect.stringMatching(/^[\d.]+[BKMG]$/), evictedKeys: expect.any(Number) },
+      });
+      expect(stats.hits).toBeGreaterThan(0);
+      expect(stats.coalesced).toBeGreaterThan(0);
+      expect(stats.hitRate).toBeGreaterThan(0);
+      expect(stats.hitRate).toBeLessThanOrEqual(1);
+    });
+
+    it('invalidates a declared namespace by name, and refuses anything else', async () => {
+      expect((await get(a, '/cache/namespaces')).json().namespaces).toEqual(['product', 'product-list']);
+      const product = await create('ADMIN-1');
+      await get(a, `/products/${product.id}`);
+      queries.reset();
+      expect((await a.app.inject({ method: 'DELETE', url: '/cache/namespaces/product' })).statusCode).toBe(204);
+      await get(b, `/products/${product.id}`);
+      expect(queries.count(SELECT_PRODUCT)).toBe(1);
+
+      const unknown = await a.app.inject({ method: 'DELETE', url: '/cache/namespaces/sessions' });
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json().code).toBe('CACHE_NAMESPACE_NOT_FOUND');
+      for (const bad of ['*', 'product%3A*', 'PRODUCT', 'a%20b']) {
+        expect((await a.app.inject({ method: 'DELETE', url: `/cache/namespaces/${bad}` })).statusCode).toBe(400);
+      }
+    });
+  });
+});
