@@ -77,9 +77,9 @@ export interface TestApi {
 }
 
 /** Boots the real API on Fastify (not listening; use app.inject) against the real MySQL and Redis. */
-export async function bootApi(context: TestContext, overrides: Env = {}): Promise<TestApi> {
+export async function bootApi(context: TestContext, overrides: Env = {}, logger = pino({ level: 'silent' })): Promise<TestApi> {
   const config = context.config(overrides);
-  const app = await createApiApp(config, { logger: pino({ level: 'silent' }) });
+  const app = await createApiApp(config, { logger });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return { app, config, close: () => app.close() };
