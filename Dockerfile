@@ -5,6 +5,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY tools ./tools
 COPY apps ./apps
 COPY libs ./libs
 RUN npm run build && npm prune --omit=dev

@@ -20,7 +20,10 @@ describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () =
   beforeAll(async () => {
     context = await TestContext.create();
     // L1 off here: these checks are about the Redis level; L1 coherence has its own suite.
-    [a, b] = await Promise.all([bootApi(context), bootApi(context)]);
+    // Generous timeouts: on a loaded machine an event-loop stall must not pass for a Redis outage
+    // (which would rightly send reads to MySQL and spoil the query counts).
+    const env = { CACHE_REDIS_TIMEOUT_MS: '10000', CACHE_LEASE_MS: '10000' };
+    [a, b] = await Promise.all([bootApi(context, env), bootApi(context, env)]);
     queries = QueryCounter.attach(a.app, b.app);
   });
 

@@ -104,7 +104,7 @@ export function loadConfig(env: Env): AppConfig {
       l1TtlMs: read.int('CACHE_L1_TTL_MS', 60_000, 1, 86_400_000),
       l1OutageTtlMs: read.int('CACHE_L1_OUTAGE_TTL_MS', 2_000, 1, 600_000),
       leaseMs: read.int('CACHE_LEASE_MS', 2_000, 10, 60_000),
-      redisTimeoutMs: read.int('CACHE_REDIS_TIMEOUT_MS', 250, 10, 60_000),
+      redisTimeoutMs: read.int('CACHE_REDIS_TIMEOUT_MS', 1_000, 10, 60_000),
       redisRetryMs: read.int('CACHE_REDIS_RETRY_MS', 1_000, 10, 600_000),
       earlyRefreshBeta: read.float('CACHE_EARLY_REFRESH_BETA', 1, 0, 100),
     },
