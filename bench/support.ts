@@ -1,6 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 
@@ -14,6 +14,41 @@ export interface Figure {
   p99: number;
   non2xx: number;
   errors: number;
+}
+
+export const BENCH_ENV = {
+  DB_NAME: process.env.DB_NAME ?? 'stockroom_bench',
+  REDIS_KEY_PREFIX: 'bench',
+  LOG_LEVEL: 'warn',
+  CATALOG_SAMPLE_ON_EMPTY: 'false',
+};
+
+/** Builds both apps and makes sure the bench catalogue has `products` rows. */
+export function buildAndSeed(products: number): void {
+  console.log('building and seeding…');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync('npm', ['run', 'seed', '--silent', '--', '--count', String(products)], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...BENCH_ENV } });
+}
+
+/** Starts the built API on `port` with extra settings and waits until it is ready. */
+export async function startApi(port: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+  const child = startProcess([join('dist', 'apps', 'api', 'main.js')], { ...BENCH_ENV, PORT: String(port), HOST: '127.0.0.1', ...env });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/health/ready`);
+  return { child, url };
+}
+
+export async function startBareFastify(port: number, body: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = startProcess([join('bench', 'bare-fastify.js')], { PORT: String(port), BARE_BODY: body });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/products/1`);
+  return { child, url };
+}
+
+export function saveReport(name: string, report: string): void {
+  console.log(`\n${report}\n`);
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.md`), `${report}\n`);
 }
 
 export function startProcess(args: string[], env: Record<string, string>): ChildProcess {

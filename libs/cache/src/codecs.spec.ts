@@ -29,6 +29,13 @@ describe.each([new JsonCodec(), new MsgpackCodec()])('$name codec', (codec) => {
     expect(decoded.at.getTime()).toBe(5);
   });
 
+  it('leaves the value it encodes untouched', () => {
+    const value = { at: new Date(1), list: [new Date(2)] };
+    codec.encode(value);
+    expect(value.at).toBeInstanceOf(Date);
+    expect(value.list[0]).toBeInstanceOf(Date);
+  });
+
   it('throws on bytes it did not write', () => {
     expect(() => codec.decode(Buffer.from([0xc1, 0xff, 0x00, 0x7b]))).toThrow();
   });
