@@ -88,7 +88,7 @@ describe('Booting the processes', () => {
 
   it('on SIGTERM, handlers whose clients hung up still finish before MySQL closes', async () => {
     await collect(spawnTs('apps/api/src/cli/seed.ts', context.env(), ['--count', '3000']));
-    const child = spawnTs(API, context.env({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_POOL_SIZE: '2' }));
+    const child = spawnTs(API, context.env({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_POOL_SIZE: '2', CACHE_ENABLED: 'false' }));
     const exited = collect(child);
     const port = Number(/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(await waitForOutput(child, /\{[^\n]*"stockroom api listening"[^\n]*\}/))?.[1]);
     // Queue more work than the pool can run at once, hang up, and stop the server at once.

@@ -8,7 +8,6 @@ import {
   createValidationPipe,
   frameworkErrorHandler,
   HttpErrorFilter,
-  InFlightInterceptor,
   InFlightRequests,
   PinoNestLogger,
   requestIdFor,
@@ -32,8 +31,8 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
   });
-  configureFastify(adapter.getInstance());
   const inFlight = new InFlightRequests();
+  configureFastify(adapter.getInstance(), inFlight);
   // Fastify runs this after the server stopped accepting and its sockets closed; Nest closes
   // MySQL and Redis only after Fastify's close resolves.
   adapter.getInstance().addHook('onClose', async () => {
@@ -50,7 +49,6 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
-  app.useGlobalInterceptors(new InFlightInterceptor(inFlight));
   app.enableShutdownHooks();
   setupSwagger(app);
   return app;

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MalformedJsonError } from '../errors/domain-error';
 import { toErrorResponse } from '../errors/http-error.filter';
+import type { InFlightRequests } from './in-flight';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -12,11 +13,15 @@ export function requestIdFor(request: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
+const COUNTED = Symbol('stockroom:in-flight');
+
 /**
  * JSON only: bodies of any other type get 415, and a JSON body that does not parse becomes a
  * MALFORMED_JSON error (Fastify's own parse error would reach the filter as an anonymous 400).
+ * Every request carries X-Request-Id and is counted in `inFlight` from arrival until its answer
+ * is handed to Fastify (onSend runs even when the client has already gone).
  */
-export function configureFastify(fastify: FastifyInstance): void {
+export function configureFastify(fastify: FastifyInstance, inFlight: InFlightRequests): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -25,8 +30,19 @@ export function configureFastify(fastify: FastifyInstance): void {
       else done(null, value);
     });
   });
-  fastify.addHook('onRequest', async (request, reply) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    inFlight.start();
+    (request as unknown as Record<symbol, boolean>)[COUNTED] = true;
     void reply.header('x-request-id', request.id);
+    done();
+  });
+  fastify.addHook('onSend', (request, _reply, payload, done) => {
+    const marks = request as unknown as Record<symbol, boolean>;
+    if (marks[COUNTED]) {
+      marks[COUNTED] = false;
+      inFlight.end();
+    }
+    done(null, payload);
   });
 }
 
