@@ -32,6 +32,8 @@ async function main(): Promise<void> {
     try {
       for (let key = 0; key < KEYS; key++) {
         const id = 9_000 + key * 7;
+        // Cold: retire whatever an earlier run cached.
+        await fetch(`${instances[0].url}/cache/namespaces/product`, { method: 'DELETE' });
         const before = await selects();
         const statuses = await Promise.all(Array.from({ length: BURST }, (_, i) => status(`${instances[i % 2].url}/products/${id}`)));
         allOk &&= statuses.every((code) => code === 200);

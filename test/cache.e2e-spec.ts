@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Cached, CacheEvict } from '@stockroom/cache';
+import { MetricsRegistry } from '@stockroom/core';
 import { TestContext, serviceEnv } from './support/test-context';
 import { bootCache, CacheApp } from './support/cache-app';
 import { PrivateRedis } from './support/redis-server';
@@ -92,6 +93,44 @@ describe('RedisCacheService against the real Redis', () => {
     expect(loads).toBe(2);
     expect([a, b]).toEqual([2, 2]);
     expect(await app.cache.getOrLoad('t-ttl', 'k', loader, { ttl: 1 })).toBe(2);
+  });
+
+  it('refreshes a hot key early (XFetch): one caller reloads before expiry, the others keep the current value', async () => {
+    app.cache.defineNamespace('t-xfetch', { ttl: 2, beta: 50 });
+    let loads = 0;
+    const loader = async () => {
+      loads++;
+      await new Promise((r) => setTimeout(r, 100));
+      return loads;
+    };
+    expect(await app.cache.getOrLoad('t-xfetch', 'hot', loader)).toBe(1);
+    const earlyBefore = (await app.stats.snapshot()).earlyRefreshes;
+    // Well before expiry with a 100 ms load: no refresh yet (the chance is e^-(1500/5000) per read at most).
+    await new Promise((r) => setTimeout(r, 1_500));
+    const seen: number[] = [];
+    for (let i = 0; i < 20 && loads === 1; i++) {
+      seen.push(...(await Promise.all(Array.from({ length: 10 }, () => app.cache.getOrLoad('t-xfetch', 'hot', loader)))));
+    }
+    // Refreshed before the 2 s expiry, by one caller; every caller got a value (1 or the fresh 2).
+    expect(loads).toBe(2);
+    expect((await app.stats.snapshot()).earlyRefreshes).toBeGreaterThan(earlyBefore);
+    expect(seen.every((v) => v === 1 || v === 2)).toBe(true);
+    expect(await app.cache.getOrLoad('t-xfetch', 'hot', loader)).toBe(2);
+  });
+
+  it('never refreshes early with beta 0', async () => {
+    app.cache.defineNamespace('t-no-xfetch', { ttl: 1, beta: 0 });
+    let loads = 0;
+    await app.cache.getOrLoad('t-no-xfetch', 'k', async () => ++loads);
+    await new Promise((r) => setTimeout(r, 800));
+    for (let i = 0; i < 50; i++) await app.cache.getOrLoad('t-no-xfetch', 'k', async () => ++loads);
+    expect(loads).toBe(1);
+  });
+
+  it('publishes its counters to the Prometheus registry', async () => {
+    const text = await app.app.get(MetricsRegistry).metrics();
+    expect(text).toMatch(/stockroom_cache_lookups_total\{namespace="t-hit",outcome="hit"\} \d+/);
+    expect(text).toMatch(/stockroom_cache_events_total\{event="load"\} \d+/);
   });
 
   it.each(['json', 'msgpack'])('round-trips values through Redis with the %s codec', async (codec) => {

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { bootApi, TestApi, TestContext } from './support/test-context';
 import { PrivateRedis } from './support/redis-server';
+import { QueryCounter } from './support/query-counter';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,6 +70,25 @@ describe('Redis outage: MySQL answers, nothing stale survives, recovery is autom
     const after = await stats();
     expect(after.redisDown).toBe(false);
     expect(after.hits + after.l1Hits).toBeGreaterThan(hitsBefore);
+  });
+
+  it('while Redis is down, L1 keeps what MySQL returned only for CACHE_L1_OUTAGE_TTL_MS', async () => {
+    const product = (await api.app.inject({ method: 'POST', url: '/products', payload: { sku: 'OUT-3', name: 'Brief', price: '1.00' } })).json();
+    const queries = QueryCounter.attach(api.app);
+    redis.pause();
+    try {
+      expect((await get('/products?q=open-the-gate')).statusCode).toBe(200);
+      queries.reset();
+      await get(`/products/${product.id}`);
+      await get(`/products/${product.id}`);
+      expect(queries.count(/FROM `products`/)).toBe(1);
+      await sleep(400);
+      await get(`/products/${product.id}`);
+      expect(queries.count(/FROM `products`/)).toBe(2);
+    } finally {
+      redis.resume();
+      await sleep(1_600);
+    }
   });
 
   it('a Redis that dies and comes back: answers throughout and caches again by itself', async () => {

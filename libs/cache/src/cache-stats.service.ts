@@ -31,6 +31,8 @@ export class CacheStatsView {
   @ApiProperty({ example: 0 }) outages!: number;
   @ApiProperty({ example: 812 }) l1Items!: number;
   @ApiProperty({ example: false }) redisDown!: boolean;
+  @ApiPropertyOptional({ example: 0.8, description: 'Publish-to-receipt delay of the last L1 invalidation from another instance, ms' })
+  lastInvalidationDelayMs?: number;
   @ApiProperty({ example: 3600, description: 'This process' }) uptimeSeconds!: number;
   @ApiProperty({ type: RedisMemoryView }) redis!: RedisMemoryView;
 }
@@ -56,6 +58,7 @@ export class CacheStatsService {
       hitRate: lookups === 0 ? 0 : Number((served / lookups).toFixed(4)),
       l1Items: this.cache.l1Size(),
       redisDown: this.cache.isRedisDown(),
+      lastInvalidationDelayMs: this.cache.eventDelayMs(),
       uptimeSeconds: Math.round(process.uptime()),
       redis: await this.redisMemory(),
     };

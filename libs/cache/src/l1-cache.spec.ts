@@ -1,4 +1,4 @@
-import { L1Cache } from './l1-cache';
+import { L1Cache, OUTAGE_GENERATIONS } from './l1-cache';
 
 describe('L1Cache', () => {
   it('serves an entry only while its generations are the ones known here', () => {
@@ -35,6 +35,14 @@ describe('L1Cache', () => {
     l1.set('short', 1, '0', 5);
     await new Promise((r) => setTimeout(r, 20));
     expect(l1.get('short', ['n'])).toBeUndefined();
+  });
+
+  it('serves an entry cached during an outage without generations, until its TTL', async () => {
+    const l1 = new L1Cache(10);
+    l1.set('k', 'v', OUTAGE_GENERATIONS, 20);
+    expect(l1.get('k', ['ns:never-seen'])).toEqual({ value: 'v' });
+    await new Promise((r) => setTimeout(r, 40));
+    expect(l1.get('k', ['ns:never-seen'])).toBeUndefined();
   });
 
   it('is off with zero items', () => {

@@ -1,5 +1,8 @@
 import { LRUCache } from 'lru-cache';
 
+/** Marks an entry cached while Redis was unreachable: no generation can be checked, only its short TTL bounds it. */
+export const OUTAGE_GENERATIONS = 'outage';
+
 interface L1Entry {
   value: unknown;
   /** The generations (namespace, tags) the value was cached under. */
@@ -47,7 +50,7 @@ export class L1Cache {
     if (!this.entries) return undefined;
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (entry.generations !== this.signature(generationNames)) {
+    if (entry.generations !== OUTAGE_GENERATIONS && entry.generations !== this.signature(generationNames)) {
       this.entries.delete(key);
       return undefined;
     }

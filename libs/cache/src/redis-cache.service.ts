@@ -5,7 +5,7 @@ import { defineLuaScripts, readLuaScript, RedisClient, RedisConnections, RedisKe
 import { CacheCodec, createCodec } from './codecs';
 import { CacheEvent, CacheEventBus } from './cache-events';
 import { CacheStats } from './cache-stats';
-import { L1Cache } from './l1-cache';
+import { L1Cache, OUTAGE_GENERATIONS } from './l1-cache';
 import { RedisGate } from './redis-gate';
 import { SingleFlight } from './single-flight';
 
@@ -280,7 +280,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
       const { promise, joined } = this.flights.run(target.entryKey, () => this.timedLoad(loader));
       this.stats.lookup(namespace, joined ? 'coalesced' : 'bypass');
       const { value } = await promise;
-      this.l1Set(target, value, this.config.cache.l1OutageTtlMs);
+      this.l1Set(target, value, this.config.cache.l1OutageTtlMs, OUTAGE_GENERATIONS);
       return value;
     }
     const { entry, generations } = found;
@@ -294,7 +294,8 @@ export class RedisCacheService implements OnApplicationBootstrap {
       }
       if (now < entry.expiresAt) this.stats.event('early_refresh');
     }
-    const { promise, joined } = this.flights.run(target.entryKey, () => this.loadOnce(target, generations, loader, options, cached));
+    const seenExpiry = cached ? entry.expiresAt : 0;
+    const { promise, joined } = this.flights.run(target.entryKey, () => this.loadOnce(target, generations, loader, options, cached, seenExpiry));
     const result = await promise;
     this.stats.lookup(namespace, joined || result.from === 'coalesced' ? 'coalesced' : result.from);
     return result.value;
@@ -308,6 +309,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     loader: () => Promise<T>,
     options: GetOrLoadOptions<T>,
     stale: { value: unknown } | undefined,
+    seenExpiry: number,
   ): Promise<{ value: T; from: 'miss' | 'stale' | 'coalesced' }> {
     const token = randomUUID();
     const lease = await this.gate.run<'won' | 'taken' | 'unavailable'>(
@@ -319,6 +321,14 @@ export class RedisCacheService implements OnApplicationBootstrap {
       if (stale) return { value: stale.value as T, from: 'stale' };
       const waited = await this.waitForLoad<T>(target);
       if (waited) return { value: waited.value, from: 'coalesced' };
+    }
+    if (lease === 'won') {
+      // The previous holder may have stored (and freed the lease) between our miss and our lease.
+      const fresh = await this.freshEntry<T>(target, seenExpiry);
+      if (fresh) {
+        await this.gate.run(() => this.redis.leaseRelease(target.leaseKey, token), () => 0);
+        return { value: fresh.value, from: 'coalesced' };
+      }
     }
     let stored = false;
     try {
@@ -332,6 +342,13 @@ export class RedisCacheService implements OnApplicationBootstrap {
       // A successful store released the lease in the same script.
       if (lease === 'won' && !stored) await this.gate.run(() => this.redis.leaseRelease(target.leaseKey, token), () => 0);
     }
+  }
+
+  /** The entry's value when it is current, unexpired, and newer than the one this caller saw. */
+  private async freshEntry<T>(target: Target, seenExpiry: number): Promise<{ value: T } | undefined> {
+    const found = await this.read(target);
+    if (!found?.entry.payload || found.entry.expiresAt <= Math.max(Date.now(), seenExpiry)) return undefined;
+    return this.decode(target, found.entry.payload) as { value: T } | undefined;
   }
 
   /** Polls for the lease holder's value with a growing delay, at most one lease period. */
