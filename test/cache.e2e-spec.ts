@@ -115,7 +115,8 @@ describe('RedisCacheService against the real Redis', () => {
     expect(loads).toBe(2);
     expect((await app.stats.snapshot()).earlyRefreshes).toBeGreaterThan(earlyBefore);
     expect(seen.every((v) => v === 1 || v === 2)).toBe(true);
-    expect(await app.cache.getOrLoad('t-xfetch', 'hot', loader)).toBe(2);
+    // With beta 50 the next read may refresh again; it never returns anything older than 2.
+    expect(await app.cache.getOrLoad('t-xfetch', 'hot', loader)).toBeGreaterThanOrEqual(2);
   });
 
   it('never refreshes early with beta 0', async () => {

@@ -312,15 +312,19 @@ export class RedisCacheService implements OnApplicationBootstrap {
     seenExpiry: number,
   ): Promise<{ value: T; from: 'miss' | 'stale' | 'coalesced' }> {
     const token = randomUUID();
-    const lease = await this.gate.run<'won' | 'taken' | 'unavailable'>(
-      async () => ((await this.redis.set(target.leaseKey, token, 'PX', this.config.cache.leaseMs, 'NX')) === 'OK' ? 'won' : 'taken'),
-      () => 'unavailable',
-    );
-    if (lease === 'taken') {
-      // Another instance is loading: serve what we have, or wait briefly for its value.
+    let lease: 'won' | 'taken' | 'unavailable' = 'taken';
+    // A holder that finishes (or gives up) frees the lease: then take it, or find its value.
+    for (let attempt = 0; attempt < 3 && lease === 'taken'; attempt++) {
+      lease = await this.gate.run<'won' | 'taken' | 'unavailable'>(
+        async () => ((await this.redis.set(target.leaseKey, token, 'PX', this.config.cache.leaseMs, 'NX')) === 'OK' ? 'won' : 'taken'),
+        () => 'unavailable',
+      );
+      if (lease !== 'taken') break;
+      // Another caller is loading: serve what we have, or wait briefly for its value.
       if (stale) return { value: stale.value as T, from: 'stale' };
       const waited = await this.waitForLoad<T>(target);
-      if (waited) return { value: waited.value, from: 'coalesced' };
+      if (waited === 'timeout') break;
+      if (waited !== 'gone') return { value: waited.value, from: 'coalesced' };
     }
     if (lease === 'won') {
       // The previous holder may have stored (and freed the lease) between our miss and our lease.
@@ -351,21 +355,21 @@ export class RedisCacheService implements OnApplicationBootstrap {
     return this.decode(target, found.entry.payload) as { value: T } | undefined;
   }
 
-  /** Polls for the lease holder's value with a growing delay, at most one lease period. */
-  private async waitForLoad<T>(target: Target): Promise<{ value: T } | undefined> {
+  /**
+   * Polls for the lease holder's value with a growing delay, at most one lease period: the value,
+   * 'gone' when the holder freed its lease without one, or 'timeout'.
+   */
+  private async waitForLoad<T>(target: Target): Promise<{ value: T } | 'gone' | 'timeout'> {
     const deadline = Date.now() + this.config.cache.leaseMs;
     for (let delay = 5; Date.now() < deadline; delay = Math.min(delay * 2, 50)) {
       await sleep(delay);
-      const found = await this.read(target);
-      if (!found) return undefined;
-      if (found.entry.payload) {
-        const decoded = this.decode(target, found.entry.payload);
-        if (decoded) return decoded as { value: T };
-      }
-      const holder = await this.gate.run(() => this.redis.exists(target.leaseKey), () => 0);
-      if (holder === 0) return undefined;
+      const value = await this.freshEntry<T>(target, 0);
+      if (value) return value;
+      const holder = await this.gate.run(() => this.redis.exists(target.leaseKey), () => -1);
+      if (holder === -1) return 'timeout';
+      if (holder === 0) return (await this.freshEntry<T>(target, 0)) ?? 'gone';
     }
-    return undefined;
+    return 'timeout';
   }
 
   private async timedLoad<T>(loader: () => Promise<T>): Promise<{ value: T; loadMs: number }> {
