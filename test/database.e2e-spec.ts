@@ -1,17 +1,20 @@
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, isCheckConstraintError, migrations, runMigrationsExclusively } from '@stockroom/database';
+import { buildDataSourceOptions, detectServerFlavour, isCheckConstraintError, migrations, runMigrationsExclusively } from '@stockroom/database';
 import { Product, BOOT_SAMPLE_SIZE } from '@stockroom/catalog';
+import { StockMovement } from '@stockroom/inventory';
 import { bootApi, TestContext } from './support/test-context';
 import { collect, spawnTs } from './support/processes';
 
 describe('Database: migrations, schema rules and seeding', () => {
   let context: TestContext;
 
-  const dataSource = () => new DataSource(buildDataSourceOptions(context.config(), [Product]));
+  let flavour: 'mysql' | 'mariadb';
+  const dataSource = () => new DataSource(buildDataSourceOptions(context.config(), [Product, StockMovement], flavour));
   const count = async () => (await context.query<Array<{ n: number }>>('SELECT COUNT(*) AS n FROM products'))[0].n;
 
   beforeAll(async () => {
     context = await TestContext.create();
+    flavour = await detectServerFlavour(context.config());
   });
 
   afterAll(async () => {

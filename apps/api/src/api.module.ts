@@ -4,6 +4,8 @@ import { DatabaseModule } from '@stockroom/database';
 import { RedisModule } from '@stockroom/redis';
 import { CacheModule } from '@stockroom/cache';
 import { CatalogModule } from '@stockroom/catalog';
+import { LockModule } from '@stockroom/lock';
+import { InventoryModule } from '@stockroom/inventory';
 import { HealthModule } from './health/health.module';
 
 /** Composes the feature modules; holds no business logic. */
@@ -12,7 +14,7 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, CatalogModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule, HealthModule],
     };
   }
 }

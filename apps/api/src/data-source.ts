@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { loadConfigFromProcess } from '@stockroom/core';
 import { buildDataSourceOptions } from '@stockroom/database';
 import { Product } from '@stockroom/catalog';
+import { StockMovement } from '@stockroom/inventory';
 
 /** For the TypeORM CLI (`npm run migration:*`): the same options the app uses. */
-export default new DataSource(buildDataSourceOptions(loadConfigFromProcess(), [Product]));
+export default new DataSource(buildDataSourceOptions(loadConfigFromProcess(), [Product, StockMovement]));

@@ -19,6 +19,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('0.1.0')
     .addServer('/', 'This server')
     .addTag('products', 'The product catalogue')
+    .addTag('inventory', 'Stock levels, adjustments, reservations and the ledger')
     .addTag('cache', 'Cache statistics and invalidation')
     .addTag('health', 'Liveness and readiness probes')
     .build();

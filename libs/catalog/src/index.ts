@@ -6,3 +6,4 @@ export * from './catalog.module';
 export * from './catalog-seeder';
 export * from './sample-catalog';
 export * from './dto/product.response';
+export * from './initial-stock.port';

@@ -6,6 +6,7 @@ const bigintAsNumber = { to: (value: number) => value, from: (value: string | nu
 @Entity('products')
 @Check('CHK_products_stock', '`stock` >= 0')
 @Check('CHK_products_price', '`price` >= 0')
+@Check('CHK_products_reserved', '`reserved` >= 0 AND `reserved` <= `stock`')
 export class Product {
   @PrimaryGeneratedColumn({ type: 'int' })
   id!: number;
@@ -26,6 +27,14 @@ export class Product {
 
   @Column({ type: 'int', default: 0 })
   stock!: number;
+
+  /** Units promised to pending orders; `stock - reserved` is what can still be sold. */
+  @Column({ type: 'int', default: 0 })
+  reserved!: number;
+
+  /** The newest lock fencing token applied to this row (inventory adjustments). */
+  @Column({ type: 'bigint', default: 0, select: false, transformer: bigintAsNumber })
+  fence!: number;
 
   @Index('IDX_products_views')
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber })

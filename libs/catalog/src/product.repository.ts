@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { isDuplicateKeyError } from '@stockroom/database';
 import { DELETED_STAMP, RedisCacheService } from '@stockroom/cache';
 import { Product } from './product.entity';
 import { ProductSkuTakenError } from './catalog.errors';
+import { InitialStockRecorder } from './initial-stock.port';
 
 export interface NewProduct {
   sku: string;
@@ -43,6 +44,7 @@ export class ProductRepository {
   constructor(
     @InjectRepository(Product) private readonly products: Repository<Product>,
     private readonly cache: RedisCacheService,
+    @Optional() private readonly ledger?: InitialStockRecorder,
   ) {
     cache.defineNamespace(PRODUCT_NAMESPACE);
     cache.defineNamespace(PRODUCT_LIST_NAMESPACE);
@@ -101,9 +103,12 @@ export class ProductRepository {
   async create(input: NewProduct): Promise<Product> {
     let product: Product;
     try {
-      const result = await this.products.insert(input);
-      const id = (result.identifiers[0] as { id: number }).id;
-      product = await this.products.findOneByOrFail({ id });
+      product = await this.products.manager.transaction(async (manager) => {
+        const result = await manager.insert(Product, input);
+        const id = (result.identifiers[0] as { id: number }).id;
+        if (input.stock > 0) await this.ledger?.recordInitialStock(manager, id, input.stock);
+        return manager.findOneByOrFail(Product, { id });
+      });
     } catch (error) {
       if (isDuplicateKeyError(error, 'UQ_products_sku')) throw new ProductSkuTakenError(input.sku);
       throw error;
@@ -141,18 +146,29 @@ export class ProductRepository {
   /** Bulk load for seeding: existing SKUs are skipped, so concurrent or repeated runs are harmless. */
   async insertIgnoringExisting(rows: NewProduct[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const result = await this.products
-      .createQueryBuilder()
-      .insert()
-      .into(Product)
-      .values(rows)
-      .orIgnore()
-      // Skipped rows have no generated id to read back.
-      .updateEntity(false)
-      .execute();
-    const inserted = (result.raw as { affectedRows?: number }).affectedRows ?? 0;
+    const inserted = await this.products.manager.transaction(async (manager) => {
+      const result = await manager
+        .createQueryBuilder()
+        .insert()
+        .into(Product)
+        .values(rows)
+        .orIgnore()
+        // Skipped rows have no generated id to read back.
+        .updateEntity(false)
+        .execute();
+      await this.ledger?.recordMissingInitialStock(
+        manager,
+        rows.map((row) => row.sku),
+      );
+      return (result.raw as { affectedRows?: number }).affectedRows ?? 0;
+    });
     if (inserted > 0) await this.cache.invalidateNamespace(PRODUCT_LIST_NAMESPACE);
     return inserted;
+  }
+
+  /** For other writers of a product row (inventory): retire its cached copy after their commit. */
+  async afterExternalWrite(id: number, version: number): Promise<void> {
+    await this.retire(id, version);
   }
 
   /**

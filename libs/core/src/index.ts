@@ -12,3 +12,4 @@ export * from './openapi/api-errors.decorator';
 export * from './http/fastify-setup';
 export * from './http/in-flight';
 export * from './metrics/metrics.module';
+export * from './validation/page.query';

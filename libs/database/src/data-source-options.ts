@@ -6,9 +6,13 @@ import { migrations } from './migrations';
  * The one description of the MySQL connection, shared by the Nest app and the TypeORM CLI,
  * so both run exactly the same migrations against exactly the same settings.
  */
-export function buildDataSourceOptions(config: Pick<AppConfig, 'db'>, entities: DataSourceOptions['entities'] = []): DataSourceOptions {
+export function buildDataSourceOptions(
+  config: Pick<AppConfig, 'db'>,
+  entities: DataSourceOptions['entities'] = [],
+  flavour: 'mysql' | 'mariadb' = config.db.type === 'auto' ? 'mysql' : config.db.type,
+): DataSourceOptions {
   return {
-    type: 'mysql',
+    type: flavour,
     host: config.db.host,
     port: config.db.port,
     username: config.db.user,

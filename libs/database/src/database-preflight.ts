@@ -36,3 +36,21 @@ export async function prepareDatabase(config: Pick<AppConfig, 'db'>): Promise<vo
     await connection.end();
   }
 }
+
+/** Which server DB_TYPE=auto is talking to (MariaDB reports column defaults differently). */
+export async function detectServerFlavour(config: Pick<AppConfig, 'db'>): Promise<'mysql' | 'mariadb'> {
+  if (config.db.type !== 'auto') return config.db.type;
+  const connection = await createConnection({
+    host: config.db.host,
+    port: config.db.port,
+    user: config.db.user,
+    password: config.db.password,
+    connectTimeout: 5_000,
+  });
+  try {
+    const [rows] = await connection.query('SELECT VERSION() AS version');
+    return /mariadb/i.test(String((rows as Array<{ version: string }>)[0]?.version)) ? 'mariadb' : 'mysql';
+  } finally {
+    await connection.end();
+  }
+}

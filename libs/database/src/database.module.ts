@@ -3,6 +3,7 @@ import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@stockroom/core';
 import { buildDataSourceOptions } from './data-source-options';
+import { detectServerFlavour } from './database-preflight';
 import { runMigrationsExclusively } from './migration-runner';
 
 @Injectable()
@@ -26,8 +27,8 @@ class MigrationsOnBoot implements OnModuleInit {
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        ...buildDataSourceOptions(config),
+      useFactory: async (config: AppConfig) => ({
+        ...buildDataSourceOptions(config, [], await detectServerFlavour(config)),
         autoLoadEntities: true,
         // Boot checks reachability first (prepareDatabase); no retry loop of stack traces here.
         retryAttempts: 0,

@@ -7,6 +7,8 @@ import { DatabaseModule, prepareDatabase } from '@stockroom/database';
 import { RedisModule } from '@stockroom/redis';
 import { CacheModule } from '@stockroom/cache';
 import { CatalogSeeder, CatalogModule } from '@stockroom/catalog';
+import { LockModule } from '@stockroom/lock';
+import { InventoryModule } from '@stockroom/inventory';
 
 const USAGE = 'usage: npm run seed -- --count <1..1000000>';
 
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
   const inserted = await bootOrExit('seed', async () => {
     const config = loadConfigFromProcess();
     await prepareDatabase(config);
-    @Module({ imports: [ConfigModule.forRoot({ ...config, catalog: { sampleOnEmpty: false } }), MetricsModule, DatabaseModule, RedisModule, CacheModule, CatalogModule] })
+    @Module({ imports: [ConfigModule.forRoot({ ...config, catalog: { sampleOnEmpty: false } }), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule] })
     class SeedModule {}
     const app = await NestFactory.createApplicationContext(SeedModule, { logger: ['error', 'warn'] });
     try {

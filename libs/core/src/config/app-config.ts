@@ -16,6 +16,8 @@ export abstract class AppConfig {
     readonly shutdownTimeoutMs: number;
   };
   abstract readonly db: {
+    /** TypeORM's driver flavour; `auto` asks the server at boot (schema diffs differ between the two). */
+    readonly type: 'auto' | 'mysql' | 'mariadb';
     readonly host: string;
     readonly port: number;
     readonly user: string;
@@ -80,6 +82,7 @@ export function loadConfig(env: Env): AppConfig {
       shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     },
     db: {
+      type: read.oneOf<'auto' | 'mysql' | 'mariadb'>('DB_TYPE', 'auto', ['auto', 'mysql', 'mariadb']),
       host: read.string('DB_HOST', '127.0.0.1'),
       port: read.int('DB_PORT', 3306, 1, 65535),
       user: read.string('DB_USER', 'root'),

@@ -13,6 +13,11 @@ export abstract class DomainError extends Error {
     super(message);
     this.name = new.target.name;
   }
+
+  /** Extra response headers (Retry-After, …). */
+  get headers(): Record<string, string> | undefined {
+    return undefined;
+  }
 }
 
 export interface FieldProblem {

@@ -80,6 +80,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (reply.sent) return;
+    if (exception instanceof DomainError && exception.headers) void reply.headers(exception.headers);
     void reply.status(response.statusCode).header('content-type', 'application/json; charset=utf-8').send(response);
   }
 }

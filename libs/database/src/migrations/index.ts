@@ -1,4 +1,5 @@
 import { CreateProducts1764230000000 } from './1764230000000-create-products';
+import { StockLedger1764240000000 } from './1764240000000-stock-ledger';
 
 /** Listed explicitly (not globbed) so the bundled build and the CLI see the same set, in order. */
-export const migrations = [CreateProducts1764230000000];
+export const migrations = [CreateProducts1764230000000, StockLedger1764240000000];

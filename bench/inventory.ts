@@ -1,0 +1,119 @@
+/**
+ * `npm run bench:inventory`: reservations per second on one hot product, the guarded UPDATE
+ * (InventoryService.reserveStock) against the seed's design (Redis lock → read → write), at the
+ * same concurrency in the same process; and the lock's acquire + release round trip.
+ */
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { ConfigModule, loadConfig, MetricsModule } from '@stockroom/core';
+import { DatabaseModule, prepareDatabase } from '@stockroom/database';
+import { RedisModule } from '@stockroom/redis';
+import { CacheModule } from '@stockroom/cache';
+import { LockModule, LockService } from '@stockroom/lock';
+import { CatalogModule } from '@stockroom/catalog';
+import { InventoryModule, InventoryRepository, InventoryService } from '@stockroom/inventory';
+import { BENCH_ENV, machine, saveReport, versions } from './support';
+
+const CONCURRENCY = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const DURATION_MS = Number(process.env.BENCH_DURATION ?? 10) * 1000;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function run(name: string, round: number, work: () => Promise<void>): Promise<string> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + DURATION_MS;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        try {
+          await work();
+          latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = latencies.sort((a, b) => a - b);
+  return `| ${name} | ${round} | ${Math.round(latencies.length / seconds)} | ${percentile(sorted, 50).toFixed(2)} | ${percentile(sorted, 99).toFixed(2)} | ${errors} |`;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig({ ...BENCH_ENV, DB_POOL_SIZE: '60', CACHE_L1_MAX_ITEMS: '0' });
+  await prepareDatabase(config);
+  @Module({ imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule] })
+  class BenchModule {}
+  const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });
+  await app.init();
+  const dataSource = app.get<DataSource>(getDataSourceToken());
+  const inventory = app.get(InventoryService);
+  const repository = app.get(InventoryRepository);
+  const locks = app.get(LockService);
+  await dataSource.query("INSERT IGNORE INTO products (sku, name, description, price, stock) VALUES ('BENCH-HOT', 'Hot', '', '1.00', 1000000000)");
+  const [{ id }] = (await dataSource.query("SELECT id FROM products WHERE sku = 'BENCH-HOT'")) as Array<{ id: number }>;
+
+  const guarded = () => inventory.reserveStock([{ productId: id, quantity: 1 }]).then(() => undefined);
+  // The seed's update_stock: take a Redis lock, read the row, compute in Node, write it back.
+  const lockReadWrite = () =>
+    locks.withLock(
+      `product:${id}`,
+      (lease) =>
+        repository.transaction(async (manager) => {
+          const [row] = (await manager.query('SELECT stock, reserved FROM products WHERE id = ?', [id])) as Array<{ stock: number; reserved: number }>;
+          if (row.stock - row.reserved < 1) throw new Error('sold out');
+          await manager.query('UPDATE products SET reserved = ? WHERE id = ?', [row.reserved + 1, id]);
+          await repository.recordMovement(manager, { productId: id, type: 'reservation', stockDelta: 0, reservedDelta: 1, reason: 'bench', fencingToken: lease.fencingToken });
+        }),
+      { ttlMs: 5_000, waitMs: 30_000 },
+    );
+
+  const rows = ['| design | round | reservations/s | p50 ms | p99 ms | errors |', '| --- | --- | --- | --- | --- | --- |'];
+  for (let round = 1; round <= 2; round++) {
+    rows.push(await run('guarded UPDATE, no Redis lock', round, guarded));
+    rows.push(await run('Redis lock → SELECT → UPDATE (seed)', round, lockReadWrite));
+  }
+
+  const lockRows = ['| operation | round | calls | mean µs | p50 µs | p99 µs |', '| --- | --- | --- | --- | --- | --- |'];
+  for (let round = 1; round <= 2; round++) {
+    const samples: number[] = [];
+    for (let i = 0; i < 5_000; i++) {
+      const t = performance.now();
+      const lease = await locks.acquire(`bench:lock:${i % 100}`);
+      await lease.release();
+      samples.push((performance.now() - t) * 1000);
+    }
+    const sorted = samples.sort((a, b) => a - b);
+    const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+    lockRows.push(`| acquire + release (uncontended, 2 Lua calls) | ${round} | ${samples.length} | ${mean.toFixed(0)} | ${percentile(sorted, 50).toFixed(0)} | ${percentile(sorted, 99).toFixed(0)} |`);
+  }
+  // Return the hot product to its starting point so repeated runs stay comparable.
+  await dataSource.query('UPDATE products SET reserved = 0 WHERE id = ?', [id]);
+  await dataSource.query("DELETE FROM stock_movements WHERE product_id = ? AND type = 'reservation'", [id]);
+  await app.close();
+  saveReport(
+    'inventory',
+    [
+      `machine: ${machine()}`,
+      `versions: ${versions(['@nestjs/core', 'typeorm', 'mysql2', 'ioredis'])}, MariaDB 10.11`,
+      `load: ${CONCURRENCY} concurrent callers in one process, ${DURATION_MS / 1000}s per figure, one product, quantity 1, DB pool 60`,
+      '',
+      rows.join('\n'),
+      '',
+      lockRows.join('\n'),
+    ].join('\n'),
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

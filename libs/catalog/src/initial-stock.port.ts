@@ -1,0 +1,12 @@
+import type { EntityManager } from 'typeorm';
+
+/**
+ * Catalogue writes that set stock outside inventory (a new product's initial stock, seeding)
+ * must enter the stock ledger in the same transaction. The inventory module implements this;
+ * the catalogue only knows the port, so the dependency still points inventory → catalogue.
+ */
+export abstract class InitialStockRecorder {
+  abstract recordInitialStock(manager: EntityManager, productId: number, quantity: number): Promise<void>;
+  /** After a bulk load: records the initial stock of those of `skus` that have no movement yet. */
+  abstract recordMissingInitialStock(manager: EntityManager, skus: string[]): Promise<void>;
+}

@@ -1,0 +1,124 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { DomainError, toErrorResponse, ValidationFailedError } from '@stockroom/core';
+import { InjectRedis, RedisKeys } from '@stockroom/redis';
+import type { RedisClient } from '@stockroom/redis';
+import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './inventory.errors';
+import { DuplicateMovementError } from './inventory.repository';
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+interface Record_ {
+  state: 'pending' | 'done';
+  hash: string;
+  response?: StoredResponse;
+}
+
+const KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
+const TTL_MS = 24 * 60 * 60 * 1000;
+const WAIT_MS = 5_000;
+
+function stable(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+}
+
+/**
+ * `Idempotency-Key`: the first response to a key is kept in Redis for 24 h and replayed to
+ * retries with the same body; the same key with another body is 422. Redis only remembers
+ * responses: the change itself is arbitrated by MySQL (the ledger's unique reference), so a
+ * retry after Redis lost the record still changes nothing and is answered from the database.
+ */
+@Injectable()
+export class IdempotencyService {
+  private readonly logger = new Logger('Idempotency');
+
+  constructor(
+    @InjectRedis() private readonly redis: RedisClient,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  static validateKey(key: string | undefined): string | undefined {
+    if (key === undefined) return undefined;
+    if (!KEY.test(key)) {
+      throw new ValidationFailedError([{ field: 'Idempotency-Key', problems: ['Idempotency-Key must be 1-100 letters, digits, "_", ".", ":" or "-"'] }]);
+    }
+    return key;
+  }
+
+  async run(
+    scope: string,
+    key: string | undefined,
+    fingerprint: unknown,
+    work: () => Promise<StoredResponse>,
+    recover: () => Promise<StoredResponse | undefined>,
+  ): Promise<StoredResponse & { replayed: boolean }> {
+    if (key === undefined) return { ...(await work()), replayed: false };
+    const redisKey = this.keys.key('idem', scope, key);
+    const hash = createHash('sha256').update(stable(fingerprint)).digest('hex');
+    let claimed = await this.claim(redisKey, hash);
+    if (claimed === 'taken') {
+      const replayed = await this.replay(redisKey, hash);
+      if (replayed) return replayed;
+      // The first attempt failed without an answer (and let go of the key): this one runs.
+      claimed = await this.claim(redisKey, hash);
+      if (claimed === 'taken') throw new IdempotencyInProgressError();
+    }
+
+    let response: StoredResponse;
+    try {
+      response = await work();
+    } catch (error) {
+      if (error instanceof DuplicateMovementError) {
+        const recovered = await recover();
+        if (recovered) {
+          await this.save(redisKey, hash, recovered);
+          return { ...recovered, replayed: true };
+        }
+      }
+      if (error instanceof DomainError && error.status < 500) {
+        // An expected refusal is the answer to this key too.
+        await this.save(redisKey, hash, { status: error.status, body: toErrorResponse(error) });
+      } else if (claimed === 'claimed') {
+        await this.redis.del(redisKey).catch(() => undefined);
+      }
+      throw error;
+    }
+    await this.save(redisKey, hash, response);
+    return { ...response, replayed: false };
+  }
+
+  private async claim(redisKey: string, hash: string): Promise<'claimed' | 'taken' | 'unavailable'> {
+    try {
+      const record: Record_ = { state: 'pending', hash };
+      return (await this.redis.set(redisKey, JSON.stringify(record), 'PX', TTL_MS, 'NX')) === 'OK' ? 'claimed' : 'taken';
+    } catch (error) {
+      // Without Redis the ledger's unique reference still refuses a second application.
+      this.logger.warn(`idempotency record unavailable: ${(error as Error).message}`);
+      return 'unavailable';
+    }
+  }
+
+  private async save(redisKey: string, hash: string, response: StoredResponse): Promise<void> {
+    const record: Record_ = { state: 'done', hash, response };
+    await this.redis.set(redisKey, JSON.stringify(record), 'PX', TTL_MS).catch(() => undefined);
+  }
+
+  /** The stored answer, waiting while the first request runs; undefined when the key was let go. */
+  private async replay(redisKey: string, hash: string): Promise<(StoredResponse & { replayed: boolean }) | undefined> {
+    const deadline = Date.now() + WAIT_MS;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+      const raw = await this.redis.get(redisKey);
+      if (raw === null) return undefined;
+      const record = JSON.parse(raw) as Record_;
+      if (record.hash !== hash) throw new IdempotencyKeyReusedError();
+      if (record.state === 'done' && record.response) return { ...record.response, replayed: true };
+      if (Date.now() >= deadline) throw new IdempotencyInProgressError();
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { DomainError } from '@stockroom/core';
+
+export interface ShortLine {
+  productId: number;
+  requested: number;
+  available: number | null;
+}
+
+export class InsufficientStockError extends DomainError {
+  readonly status = 409;
+  readonly code = 'INSUFFICIENT_STOCK';
+
+  constructor(readonly lines: ShortLine[]) {
+    super(`Not enough stock for product ${lines.map((l) => l.productId).join(', ')}`, { lines });
+  }
+}
+
+/** A lock holder whose lease ran out tried to write after a newer holder did. */
+export class StaleFencingTokenError extends DomainError {
+  readonly status = 409;
+  readonly code = 'STALE_FENCING_TOKEN';
+
+  constructor(productId: number, fencingToken: number) {
+    super(`A newer lock holder has written product ${productId}; fencing token ${fencingToken} is refused`, { productId, fencingToken });
+  }
+}
+
+export class IdempotencyKeyReusedError extends DomainError {
+  readonly status = 422;
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+
+  constructor() {
+    super('This Idempotency-Key was used for a different request');
+  }
+}
+
+export class IdempotencyInProgressError extends DomainError {
+  readonly status = 409;
+  readonly code = 'IDEMPOTENCY_IN_PROGRESS';
+
+  constructor() {
+    super('A request with this Idempotency-Key is still being processed');
+  }
+
+  override get headers(): Record<string, string> {
+    return { 'Retry-After': '1' };
+  }
+}

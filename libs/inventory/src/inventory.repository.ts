@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { isDuplicateKeyError } from '@stockroom/database';
+import { StockMovement, MovementType } from './stock-movement.entity';
+
+export interface StockLevels {
+  productId: number;
+  stock: number;
+  reserved: number;
+  available: number;
+  version: number;
+}
+
+export interface MovementInput {
+  productId: number;
+  type: MovementType;
+  stockDelta: number;
+  reservedDelta: number;
+  reason: string;
+  reference?: string | null;
+  actor?: string | null;
+  fencingToken?: number | null;
+}
+
+/** A movement with this reference, product and type exists: the change was applied before. */
+export class DuplicateMovementError extends Error {}
+
+interface AffectedResult {
+  affectedRows: number;
+}
+
+/**
+ * Every statement on stock. Each change is one guarded UPDATE (the WHERE clause is the rule), so
+ * MySQL's row lock serialises writers and no read-then-write happens in Node.
+ */
+@Injectable()
+export class InventoryRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  async levels(productId: number, manager: EntityManager = this.dataSource.manager): Promise<StockLevels | null> {
+    const rows = (await manager.query('SELECT id, stock, reserved, version FROM products WHERE id = ?', [productId])) as Array<{
+      id: number;
+      stock: number;
+      reserved: number;
+      version: number;
+    }>;
+    const row = rows[0];
+    return row ? { productId: row.id, stock: row.stock, reserved: row.reserved, available: row.stock - row.reserved, version: row.version } : null;
+  }
+
+  /** On hand += delta unless it would go below what is reserved, or a newer fencing token was applied. */
+  async adjustStock(manager: EntityManager, productId: number, delta: number, fencingToken: number): Promise<boolean> {
+    const result = (await manager.query(
+      'UPDATE products SET stock = stock + ?, fence = ?, version = version + 1 WHERE id = ? AND fence < ? AND stock + ? >= reserved',
+      [delta, fencingToken, productId, fencingToken, delta],
+    )) as AffectedResult;
+    return result.affectedRows === 1;
+  }
+
+  async fenceOf(manager: EntityManager, productId: number): Promise<number> {
+    const rows = (await manager.query('SELECT fence FROM products WHERE id = ?', [productId])) as Array<{ fence: string | number }>;
+    return Number(rows[0]?.fence ?? 0);
+  }
+
+  /** The purchase hot path: reserve `quantity` only if that much is still available. */
+  async reserve(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
+    const result = (await manager.query('UPDATE products SET reserved = reserved + ? WHERE id = ? AND stock - reserved >= ?', [
+      quantity,
+      productId,
+      quantity,
+    ])) as AffectedResult;
+    return result.affectedRows === 1;
+  }
+
+  async release(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
+    const result = (await manager.query('UPDATE products SET reserved = reserved - ? WHERE id = ? AND reserved >= ?', [
+      quantity,
+      productId,
+      quantity,
+    ])) as AffectedResult;
+    return result.affectedRows === 1;
+  }
+
+  /** A reservation becomes a sale: it leaves the shelf and the reservation together. */
+  async sell(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
+    const result = (await manager.query(
+      'UPDATE products SET stock = stock - ?, reserved = reserved - ?, version = version + 1 WHERE id = ? AND reserved >= ? AND stock >= ?',
+      [quantity, quantity, productId, quantity, quantity],
+    )) as AffectedResult;
+    return result.affectedRows === 1;
+  }
+
+  async recordMovement(manager: EntityManager, input: MovementInput): Promise<StockMovement> {
+    try {
+      const movement = manager.create(StockMovement, {
+        reference: null,
+        actor: null,
+        fencingToken: null,
+        ...input,
+      });
+      return await manager.save(StockMovement, movement);
+    } catch (error) {
+      if (isDuplicateKeyError(error, 'UQ_stock_movements_reference')) throw new DuplicateMovementError();
+      throw error;
+    }
+  }
+
+  findMovement(productId: number, type: MovementType, reference: string): Promise<StockMovement | null> {
+    return this.dataSource.manager.findOneBy(StockMovement, { productId, type, reference });
+  }
+
+  findMovementsByReference(reference: string, type: MovementType): Promise<StockMovement[]> {
+    return this.dataSource.manager.find(StockMovement, { where: { reference, type }, order: { productId: 'ASC' } });
+  }
+
+  async movements(productId: number, page: number, limit: number): Promise<{ items: StockMovement[]; total: number }> {
+    const [items, total] = await this.dataSource.manager.findAndCount(StockMovement, {
+      where: { productId },
+      order: { id: 'DESC' },
+      skip: (page - 1) * limit,
+      take: limit,
+    });
+    return { items, total };
+  }
+
+  /** For the invariant check: per product, the ledger's sums against the row. */
+  async ledgerMismatches(): Promise<Array<{ productId: number; stock: number; reserved: number; ledgerStock: number; ledgerReserved: number }>> {
+    const rows = (await this.dataSource.query(`
+      SELECT p.id AS productId, p.stock, p.reserved,
+             CAST(COALESCE(SUM(m.stock_delta), 0) AS SIGNED) AS ledgerStock,
+             CAST(COALESCE(SUM(m.reserved_delta), 0) AS SIGNED) AS ledgerReserved
+      FROM products p LEFT JOIN stock_movements m ON m.product_id = p.id
+      GROUP BY p.id, p.stock, p.reserved
+      HAVING ledgerStock <> p.stock OR ledgerReserved <> p.reserved
+    `)) as Array<Record<string, string | number>>;
+    return rows.map((r) => ({
+      productId: Number(r.productId),
+      stock: Number(r.stock),
+      reserved: Number(r.reserved),
+      ledgerStock: Number(r.ledgerStock),
+      ledgerReserved: Number(r.ledgerReserved),
+    }));
+  }
+
+  async recordInitialStockForSkus(manager: EntityManager, skus: string[]): Promise<void> {
+    if (skus.length === 0) return;
+    await manager.query(
+      `INSERT INTO stock_movements (product_id, type, stock_delta, reserved_delta, reason)
+       SELECT p.id, 'adjustment', p.stock, 0, 'initial stock' FROM products p
+       WHERE p.sku IN (?) AND p.stock <> 0
+         AND NOT EXISTS (SELECT 1 FROM stock_movements m WHERE m.product_id = p.id)`,
+      [skus],
+    );
+  }
+}

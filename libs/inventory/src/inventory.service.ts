@@ -1,0 +1,151 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { LockService } from '@stockroom/lock';
+import { ProductNotFoundError, ProductRepository } from '@stockroom/catalog';
+import { InventoryRepository, StockLevels } from './inventory.repository';
+import { InsufficientStockError, ShortLine, StaleFencingTokenError } from './inventory.errors';
+import { StockMovement } from './stock-movement.entity';
+
+export interface StockLine {
+  productId: number;
+  quantity: number;
+}
+
+export interface ChangeContext {
+  reference?: string | null;
+  actor?: string | null;
+}
+
+/** Lines of one product summed, in product-id order (every transaction locks rows in the same order). */
+export function mergeLines(lines: StockLine[]): StockLine[] {
+  const totals = new Map<number, number>();
+  for (const line of lines) totals.set(line.productId, (totals.get(line.productId) ?? 0) + line.quantity);
+  return [...totals.entries()].sort(([a], [b]) => a - b).map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+@Injectable()
+export class InventoryService {
+  constructor(
+    private readonly inventory: InventoryRepository,
+    private readonly locks: LockService,
+    private readonly products: ProductRepository,
+  ) {}
+
+  /** Straight from MySQL: cached product reads never decide stock. */
+  async levels(productId: number): Promise<StockLevels> {
+    const levels = await this.inventory.levels(productId);
+    if (!levels) throw new ProductNotFoundError({ id: productId });
+    return levels;
+  }
+
+  /** A clerk's stock change, under the product lock, fenced, with its movement, in one transaction. */
+  adjust(productId: number, delta: number, reason: string, context: ChangeContext = {}): Promise<{ movement: StockMovement; levels: StockLevels }> {
+    return this.locks.withLock(`product:${productId}`, (lease, signal) => {
+      signal.throwIfAborted();
+      return this.applyAdjustment(productId, delta, reason, lease.fencingToken, context);
+    });
+  }
+
+  /**
+   * The write itself: refused when a newer fencing token has been applied to the row (a holder
+   * that lost its lock cannot write), or when stock would drop below what is reserved.
+   */
+  async applyAdjustment(
+    productId: number,
+    delta: number,
+    reason: string,
+    fencingToken: number,
+    context: ChangeContext = {},
+  ): Promise<{ movement: StockMovement; levels: StockLevels }> {
+    const outcome = await this.inventory.transaction(async (manager) => {
+      if (!(await this.inventory.adjustStock(manager, productId, delta, fencingToken))) {
+        const levels = await this.inventory.levels(productId, manager);
+        if (!levels) throw new ProductNotFoundError({ id: productId });
+        if ((await this.inventory.fenceOf(manager, productId)) >= fencingToken) throw new StaleFencingTokenError(productId, fencingToken);
+        throw new InsufficientStockError([{ productId, requested: -delta, available: levels.available }]);
+      }
+      const movement = await this.inventory.recordMovement(manager, {
+        productId,
+        type: 'adjustment',
+        stockDelta: delta,
+        reservedDelta: 0,
+        reason,
+        fencingToken,
+        ...context,
+      });
+      return { movement, levels: (await this.inventory.levels(productId, manager)) as StockLevels };
+    });
+    await this.products.afterExternalWrite(productId, outcome.levels.version);
+    return outcome;
+  }
+
+  /**
+   * The purchase hot path: one guarded UPDATE per product, all in one transaction, all or
+   * nothing. No Redis lock: MySQL's row locks order concurrent buyers.
+   */
+  reserveStock(lines: StockLine[], context: ChangeContext = {}, manager?: EntityManager): Promise<StockMovement[]> {
+    return this.inTransaction(manager, async (m) => {
+      const merged = mergeLines(lines);
+      const short: ShortLine[] = [];
+      for (const line of merged) {
+        if (await this.inventory.reserve(m, line.productId, line.quantity)) continue;
+        const levels = await this.inventory.levels(line.productId, m);
+        if (!levels) throw new ProductNotFoundError({ id: line.productId });
+        short.push({ productId: line.productId, requested: line.quantity, available: levels.available });
+      }
+      if (short.length > 0) throw new InsufficientStockError(short);
+      return this.record(m, merged, 'reservation', (q) => [0, q], context);
+    });
+  }
+
+  /** Gives reserved units back (an order failed or expired). */
+  releaseStock(lines: StockLine[], context: ChangeContext = {}, manager?: EntityManager): Promise<StockMovement[]> {
+    return this.applyEach(manager, lines, (m, l) => this.inventory.release(m, l.productId, l.quantity), 'release', (q) => [0, -q], context);
+  }
+
+  /** Reserved units leave the shelf (an order was confirmed). */
+  sellReserved(lines: StockLine[], context: ChangeContext = {}, manager?: EntityManager): Promise<StockMovement[]> {
+    return this.applyEach(manager, lines, (m, l) => this.inventory.sell(m, l.productId, l.quantity), 'sale', (q) => [-q, -q], context);
+  }
+
+  /** One guarded statement per merged line, then the movements; a refused line undoes everything. */
+  private applyEach(
+    manager: EntityManager | undefined,
+    lines: StockLine[],
+    apply: (manager: EntityManager, line: StockLine) => Promise<boolean>,
+    type: 'release' | 'sale',
+    deltas: (quantity: number) => [number, number],
+    context: ChangeContext,
+  ): Promise<StockMovement[]> {
+    return this.inTransaction(manager, async (m) => {
+      const merged = mergeLines(lines);
+      for (const line of merged) {
+        if (!(await apply(m, line))) throw new InsufficientStockError([{ productId: line.productId, requested: line.quantity, available: null }]);
+      }
+      return this.record(m, merged, type, deltas, context);
+    });
+  }
+
+  movements(productId: number, page: number, limit: number) {
+    return this.inventory.movements(productId, page, limit);
+  }
+
+  private async record(
+    manager: EntityManager,
+    lines: StockLine[],
+    type: 'reservation' | 'release' | 'sale',
+    deltas: (quantity: number) => [number, number],
+    context: ChangeContext,
+  ): Promise<StockMovement[]> {
+    const movements: StockMovement[] = [];
+    for (const line of lines) {
+      const [stockDelta, reservedDelta] = deltas(line.quantity);
+      movements.push(await this.inventory.recordMovement(manager, { productId: line.productId, type, stockDelta, reservedDelta, reason: type, ...context }));
+    }
+    return movements;
+  }
+
+  private inTransaction<T>(manager: EntityManager | undefined, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return manager ? work(manager) : this.inventory.transaction(work);
+  }
+}

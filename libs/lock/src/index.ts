@@ -1,0 +1,3 @@
+export * from './lock.errors';
+export * from './lock.service';
+export * from './lock.module';

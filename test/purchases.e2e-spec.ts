@@ -1,0 +1,59 @@
+import { Agent, request } from 'node:http';
+import type { ChildProcess } from 'node:child_process';
+import { collect, spawnTs, waitForOutput } from './support/processes';
+import { TestContext } from './support/test-context';
+
+async function startApi(context: TestContext): Promise<{ child: ChildProcess; url: string; exited: Promise<unknown> }> {
+  const child = spawnTs('apps/api/src/main.ts', context.env({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_POOL_SIZE: '20' }));
+  const exited = collect(child);
+  const line = await waitForOutput(child, /\{[^\n]*"stockroom api listening"[^\n]*\}/);
+  return { child, url: JSON.parse(line).url as string, exited };
+}
+
+describe('No oversell: two API processes, 500 concurrent purchases of a product with stock 100', () => {
+  let context: TestContext;
+  let apis: Array<Awaited<ReturnType<typeof startApi>>>;
+
+  beforeAll(async () => {
+    context = await TestContext.create();
+    apis = await Promise.all([startApi(context), startApi(context)]);
+  });
+
+  afterAll(async () => {
+    for (const api of apis ?? []) api.child.kill('SIGTERM');
+    await Promise.all((apis ?? []).map((api) => api.exited));
+    await context?.dispose();
+  });
+
+  it('exactly 100 succeed, the rest get 409, available ends at 0 and the ledger matches', async () => {
+    const created = await fetch(`${apis[0].url}/products`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: 'HOT-1', name: 'Hot item', price: '9.99', stock: 100 }),
+    });
+    const product = (await created.json()) as { id: number };
+    const agent = new Agent({ keepAlive: true, maxSockets: 100 });
+    const body = JSON.stringify({ items: [{ productId: product.id, quantity: 1 }] });
+    const buy = (url: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${url}/inventory/reservations`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const statuses = await Promise.all(Array.from({ length: 500 }, (_, i) => buy(apis[i % 2].url)));
+    agent.destroy();
+
+    expect(statuses.filter((s) => s === 201)).toHaveLength(100);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(400);
+    const levels = await (await fetch(`${apis[1].url}/inventory/${product.id}`)).json();
+    expect(levels).toEqual({ productId: product.id, stock: 100, reserved: 100, available: 0 });
+    const [sums] = await context.query<Array<{ reserved: string; count: number }>>(
+      "SELECT CAST(SUM(reserved_delta) AS SIGNED) AS reserved, COUNT(*) AS count FROM stock_movements WHERE product_id = ? AND type = 'reservation'",
+      [product.id],
+    );
+    expect({ reserved: Number(sums.reserved), count: Number(sums.count) }).toEqual({ reserved: 100, count: 100 });
+  });
+});
