@@ -20,6 +20,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addServer('/', 'This server')
     .addTag('products', 'The product catalogue')
     .addTag('inventory', 'Stock levels, adjustments, reservations and the ledger')
+    .addTag('stats', 'View, sale and search rankings')
     .addTag('cache', 'Cache statistics and invalidation')
     .addTag('health', 'Liveness and readiness probes')
     .build();

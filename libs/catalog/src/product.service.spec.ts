@@ -2,8 +2,11 @@ import { ProductService } from './product.service';
 import { ProductNotFoundError } from './catalog.errors';
 import type { ProductRepository } from './product.repository';
 import type { Product } from './product.entity';
+import type { StatsService } from '@stockroom/stats';
 
 const product = { id: 1, sku: 'A', name: 'A', description: '', price: '1.00', stock: 0, views: 0, version: 1 } as Product;
+
+const stats = { top: async () => [] } as unknown as StatsService;
 
 function repository(overrides: Partial<ProductRepository>): ProductRepository {
   return overrides as ProductRepository;
@@ -11,27 +14,39 @@ function repository(overrides: Partial<ProductRepository>): ProductRepository {
 
 describe('ProductService', () => {
   it('throws ProductNotFoundError for a missing id or SKU', async () => {
-    const service = new ProductService(repository({ findById: async () => null, findBySku: async () => null }));
+    const service = new ProductService(repository({ findById: async () => null, findBySku: async () => null }), stats);
     await expect(service.getById(9)).rejects.toThrow(ProductNotFoundError);
     await expect(service.getBySku('X')).rejects.toMatchObject({ code: 'PRODUCT_NOT_FOUND', details: { sku: 'X' } });
   });
 
   it('does not write for an empty patch', async () => {
     const update = jest.fn();
-    const service = new ProductService(repository({ findById: async () => product, update }));
+    const service = new ProductService(repository({ findById: async () => product, update }), stats);
     await expect(service.update(1, { name: undefined })).resolves.toBe(product);
     expect(update).not.toHaveBeenCalled();
   });
 
   it('fills the optional fields of a new product', async () => {
     const create = jest.fn(async () => product);
-    const service = new ProductService(repository({ create }));
+    const service = new ProductService(repository({ create }), stats);
     await service.create({ sku: 'A', name: 'A', price: '1.00' });
     expect(create).toHaveBeenCalledWith({ sku: 'A', name: 'A', price: '1.00', description: '', stock: 0 });
   });
 
+  it('orders the popular list by the live view ranking, skipping deleted products', async () => {
+    const ranked = { top: async () => [{ member: '2', score: 9 }, { member: '7', score: 5 }, { member: '1', score: 1 }] } as unknown as StatsService;
+    const byId = async (id: number) => (id === 7 ? null : ({ ...product, id } as Product));
+    const service = new ProductService(repository({ findById: byId, mostViewed: async () => [] }), ranked);
+    expect((await service.mostViewed(3)).map((p) => p.id)).toEqual([2, 1]);
+  });
+
+  it('falls back to MySQL order when there is no ranking', async () => {
+    const service = new ProductService(repository({ mostViewed: async () => [product] }), stats);
+    expect(await service.mostViewed(3)).toEqual([product]);
+  });
+
   it('reports a delete of a missing product as not found', async () => {
-    const service = new ProductService(repository({ delete: async () => false }));
+    const service = new ProductService(repository({ delete: async () => false }), stats);
     await expect(service.delete(3)).rejects.toThrow(ProductNotFoundError);
   });
 });

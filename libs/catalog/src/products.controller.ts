@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ParseIdPipe, ValidationFailedError } from '@stockroom/core';
+import { StatsService } from '@stockroom/stats';
 import { ProductService } from './product.service';
 import { CreateProductDto, SKU_PATTERN } from './dto/create-product.dto';
 import { UpdateProductDto } from './dto/update-product.dto';
@@ -12,7 +13,10 @@ const ID_PARAM = { name: 'id', type: Number, example: 42, description: 'Product 
 @ApiTags('products')
 @Controller('products')
 export class ProductsController {
-  constructor(private readonly products: ProductService) {}
+  constructor(
+    private readonly products: ProductService,
+    private readonly stats: StatsService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'List products, ordered by id, optionally searching names' })
@@ -20,11 +24,12 @@ export class ProductsController {
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
   async list(@Query() query: ListProductsQuery): Promise<ProductPageResponse> {
     const { items, total } = await this.products.list(query);
+    if (query.q) this.stats.recordSearch(query.q);
     return { items: items.map(ProductResponse.from), page: query.page, limit: query.limit, total };
   }
 
   @Get('popular')
-  @ApiOperation({ summary: 'Most viewed products' })
+  @ApiOperation({ summary: 'Most viewed products, from the live view ranking (MySQL when Redis has none)' })
   @ApiOkResponse({ type: [ProductResponse] })
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
   async popular(@Query() query: PopularProductsQuery): Promise<ProductResponse[]> {
@@ -40,7 +45,9 @@ export class ProductsController {
     if (!SKU_PATTERN.test(sku)) {
       throw new ValidationFailedError([{ field: 'sku', problems: ['sku must be 1-64 letters, digits, ".", "_" or "-"'] }]);
     }
-    return ProductResponse.from(await this.products.getBySku(sku));
+    const product = await this.products.getBySku(sku);
+    this.stats.recordView(product.id);
+    return ProductResponse.from(product);
   }
 
   @Get(':id')
@@ -49,7 +56,9 @@ export class ProductsController {
   @ApiOkResponse({ type: ProductResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
   async byId(@Param('id', ParseIdPipe) id: number): Promise<ProductResponse> {
-    return ProductResponse.from(await this.products.getById(id));
+    const product = await this.products.getById(id);
+    this.stats.recordView(id);
+    return ProductResponse.from(product);
   }
 
   @Post()

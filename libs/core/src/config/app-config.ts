@@ -52,6 +52,14 @@ export abstract class AppConfig {
     /** XFetch beta: larger refreshes earlier; 0 turns early refresh off. */
     readonly earlyRefreshBeta: number;
   };
+  abstract readonly stats: {
+    /** Off: views, sales and searches are not counted. */
+    readonly enabled: boolean;
+    /** How often each process sends its in-memory counts to Redis. */
+    readonly bufferFlushMs: number;
+    /** How often view counts move from Redis to MySQL. */
+    readonly writeBehindMs: number;
+  };
   abstract readonly catalog: {
     readonly sampleOnEmpty: boolean;
   };
@@ -110,6 +118,11 @@ export function loadConfig(env: Env): AppConfig {
       redisTimeoutMs: read.int('CACHE_REDIS_TIMEOUT_MS', 1_000, 10, 60_000),
       redisRetryMs: read.int('CACHE_REDIS_RETRY_MS', 1_000, 10, 600_000),
       earlyRefreshBeta: read.float('CACHE_EARLY_REFRESH_BETA', 1, 0, 100),
+    },
+    stats: {
+      enabled: read.bool('STATS_ENABLED', true),
+      bufferFlushMs: read.int('STATS_BUFFER_FLUSH_MS', 100, 10, 60_000),
+      writeBehindMs: read.int('STATS_WRITE_BEHIND_MS', 5_000, 100, 3_600_000),
     },
     catalog: {
       sampleOnEmpty: read.bool('CATALOG_SAMPLE_ON_EMPTY', true),

@@ -1,5 +1,6 @@
 import { CreateProducts1764230000000 } from './1764230000000-create-products';
 import { StockLedger1764240000000 } from './1764240000000-stock-ledger';
+import { CounterFlushes1764250000000 } from './1764250000000-counter-flushes';
 
 /** Listed explicitly (not globbed) so the bundled build and the CLI see the same set, in order. */
-export const migrations = [CreateProducts1764230000000, StockLedger1764240000000];
+export const migrations = [CreateProducts1764230000000, StockLedger1764240000000, CounterFlushes1764250000000];

@@ -1,0 +1,5 @@
+export * from './counter-buffer';
+export * from './stats.keys';
+export * from './stats.service';
+export * from './views-write-behind';
+export * from './stats.module';

@@ -1,0 +1,48 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { ApiErrors } from '@stockroom/core';
+import { StatsService } from './stats.service';
+import type { RankingMetric } from './stats.keys';
+
+class TopQuery {
+  @ApiPropertyOptional({ enum: ['views', 'sales', 'searches'], default: 'views' })
+  @IsIn(['views', 'sales', 'searches'])
+  metric: RankingMetric = 'views';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 10;
+}
+
+class RankingEntryResponse {
+  @ApiProperty({ example: '42', description: 'A product id (views, sales) or a normalised search term (searches)' })
+  member!: string;
+  @ApiProperty({ example: 1234 })
+  score!: number;
+}
+
+class TopResponse {
+  @ApiProperty({ enum: ['views', 'sales', 'searches'] })
+  metric!: RankingMetric;
+  @ApiProperty({ type: [RankingEntryResponse] })
+  items!: RankingEntryResponse[];
+}
+
+@ApiTags('stats')
+@Controller('stats/products')
+export class StatsController {
+  constructor(private readonly stats: StatsService) {}
+
+  @Get('top')
+  @ApiOperation({ summary: 'Rankings by views, sales or search term, from the Redis sorted sets' })
+  @ApiOkResponse({ type: TopResponse })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'] })
+  async top(@Query() query: TopQuery): Promise<TopResponse> {
+    return { metric: query.metric, items: await this.stats.top(query.metric, query.limit) };
+  }
+}

@@ -1,0 +1,105 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '@stockroom/core';
+import { InjectRedis, RedisKeys } from '@stockroom/redis';
+import type { RedisClient } from '@stockroom/redis';
+import { CounterBuffer } from './counter-buffer';
+import { RankingMetric, statsKeys } from './stats.keys';
+
+export interface RankingEntry {
+  member: string;
+  score: number;
+}
+
+/** Lowercase, trimmed, inner spaces collapsed: "  Oak   LAMP" and "oak lamp" count as one term. */
+export function normaliseSearchTerm(term: string): string {
+  return term.trim().toLowerCase().replace(/\s+/g, ' ').slice(0, 100);
+}
+
+/**
+ * Views, sales and searches. A request only touches process memory; every STATS_BUFFER_FLUSH_MS
+ * one pipeline carries the sums to Redis (HINCRBY on the views not yet in MySQL, ZINCRBY on the
+ * rankings). A failed send puts the counts back, so Redis being away costs no increments while
+ * the process lives.
+ */
+@Injectable()
+export class StatsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Stats');
+  private readonly views = new CounterBuffer<number>();
+  private readonly sales = new CounterBuffer<number>();
+  private readonly searches = new CounterBuffer<string>();
+  private readonly keys: ReturnType<typeof statsKeys>;
+  private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: AppConfig,
+    @InjectRedis() private readonly redis: RedisClient,
+    redisKeys: RedisKeys,
+  ) {
+    this.keys = statsKeys(redisKeys);
+  }
+
+  onModuleInit(): void {
+    if (!this.config.stats.enabled) return;
+    this.timer = setInterval(() => void this.send(), this.config.stats.bufferFlushMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.send();
+  }
+
+  recordView(productId: number): void {
+    if (this.config.stats.enabled) this.views.add(productId);
+  }
+
+  recordSale(productId: number, quantity: number): void {
+    if (this.config.stats.enabled) this.sales.add(productId, quantity);
+  }
+
+  recordSearch(term: string): void {
+    const normalised = normaliseSearchTerm(term);
+    if (this.config.stats.enabled && normalised) this.searches.add(normalised);
+  }
+
+  /** Highest first, straight from the sorted set (always current, O(log N + limit)). */
+  async top(metric: RankingMetric, limit: number): Promise<RankingEntry[]> {
+    const flat = await this.redis.zrevrange(this.keys.ranking(metric), 0, limit - 1, 'WITHSCORES');
+    const entries: RankingEntry[] = [];
+    for (let i = 0; i < flat.length; i += 2) entries.push({ member: flat[i], score: Number(flat[i + 1]) });
+    return entries;
+  }
+
+  /** Sends what the buffers hold in one pipeline; one send at a time. */
+  send(): Promise<void> {
+    this.sending ??= this.sendBuffers().finally(() => (this.sending = undefined));
+    return this.sending;
+  }
+
+  private async sendBuffers(): Promise<void> {
+    if (this.views.size + this.sales.size + this.searches.size === 0) return;
+    const views = this.views.drain();
+    const sales = this.sales.drain();
+    const searches = this.searches.drain();
+    const pipeline = this.redis.pipeline();
+    for (const [id, n] of views) {
+      pipeline.hincrby(this.keys.pendingViews, String(id), n);
+      pipeline.zincrby(this.keys.ranking('views'), n, String(id));
+    }
+    for (const [id, n] of sales) pipeline.zincrby(this.keys.ranking('sales'), n, String(id));
+    for (const [term, n] of searches) pipeline.zincrby(this.keys.ranking('searches'), n, term);
+    try {
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([error]) => error);
+      if (failed) throw failed[0];
+    } catch (error) {
+      // Pipelines are not atomic: a partial failure could count some twice on retry; Redis
+      // refuses whole pipelines in practice (connection down), which is the case handled here.
+      this.views.restore(views);
+      this.sales.restore(sales);
+      this.searches.restore(searches);
+      this.logger.warn(`counters kept in memory, Redis unavailable: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '@stockroom/core';
+import { isDuplicateKeyError } from '@stockroom/database';
+import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
+import type { RedisClient } from '@stockroom/redis';
+import { statsKeys } from './stats.keys';
+
+export interface ViewBatch {
+  flushId: string;
+  counts: Map<number, number>;
+}
+
+type ClaimCommand = RedisClient & { viewsClaim(pending: string, inflight: string, flushId: string): Promise<string[]> };
+
+/**
+ * Moves view counts from Redis to MySQL `products.views` in batches, exactly once:
+ * 1. claim: the pending hash is renamed to an in-flight hash stamped with a flush id (Lua);
+ * 2. apply: one transaction adds the counts and records the flush id (primary key);
+ * 3. finish: the in-flight hash is deleted.
+ * A flusher that dies after 1 leaves the batch in flight and the next one applies it; one that
+ * dies after 2 leaves it too, and the next one finds its id already recorded and only deletes it.
+ */
+@Injectable()
+export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('ViewsWriteBehind');
+  private readonly keys: ReturnType<typeof statsKeys>;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(
+    private readonly config: AppConfig,
+    @InjectRedis() private readonly redis: RedisClient,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    redisKeys: RedisKeys,
+  ) {
+    this.keys = statsKeys(redisKeys);
+    defineLuaScripts(redis, [{ name: 'viewsClaim', numberOfKeys: 2, lua: readLuaScript(__dirname, 'stats', 'views-claim.lua') }]);
+  }
+
+  onModuleInit(): void {
+    if (!this.config.stats.enabled) return;
+    this.timer = setInterval(() => void this.flush().catch((e: Error) => this.logger.warn(`flush failed: ${e.message}`)), this.config.stats.writeBehindMs);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One full claim → apply → finish; returns the views written now. */
+  flush(): Promise<number> {
+    this.running ??= (async () => {
+      const batch = await this.claim();
+      if (!batch) return 0;
+      const applied = await this.apply(batch);
+      await this.finish();
+      return applied;
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async claim(): Promise<ViewBatch | undefined> {
+    const flat = await (this.redis as ClaimCommand).viewsClaim(this.keys.pendingViews, this.keys.inflightViews, randomUUID());
+    if (flat.length === 0) return undefined;
+    const counts = new Map<number, number>();
+    let flushId = '';
+    for (let i = 0; i < flat.length; i += 2) {
+      if (flat[i] === '__flush') flushId = flat[i + 1];
+      else counts.set(Number(flat[i]), Number(flat[i + 1]));
+    }
+    return { flushId, counts };
+  }
+
+  /** Adds the batch to MySQL once; 0 when this flush id was applied before. */
+  async apply(batch: ViewBatch): Promise<number> {
+    if (batch.counts.size === 0) return 0;
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        await manager.query('INSERT INTO counter_flushes (id) VALUES (?)', [batch.flushId]);
+        const ids = [...batch.counts.keys()];
+        const cases = ids.map(() => 'WHEN ? THEN ?').join(' ');
+        const params = ids.flatMap((id) => [id, batch.counts.get(id)]);
+        // Deleted products are simply not matched; updated_at keeps meaning "edited", not "viewed".
+        await manager.query(`UPDATE products SET views = views + CASE id ${cases} ELSE 0 END, updated_at = updated_at WHERE id IN (?)`, [...params, ids]);
+        return [...batch.counts.values()].reduce((a, b) => a + b, 0);
+      });
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return 0;
+      throw error;
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.redis.del(this.keys.inflightViews);
+  }
+}

@@ -1,0 +1,95 @@
+import { StatsService, ViewsWriteBehind } from '@stockroom/stats';
+import { bootApi, TestApi, TestContext } from './support/test-context';
+
+describe('Counters: views, searches, rankings and the write-behind to MySQL', () => {
+  let context: TestContext;
+  let api: TestApi;
+  let stats: StatsService;
+  let writeBehind: ViewsWriteBehind;
+
+  const get = (url: string) => api.app.inject({ method: 'GET', url });
+  const create = async (sku: string) => (await api.app.inject({ method: 'POST', url: '/products', payload: { sku, name: `${sku} lamp`, price: '1.00' } })).json();
+  const viewsInDb = async (id: number) => (await context.query<Array<{ views: number }>>('SELECT views FROM products WHERE id = ?', [id]))[0].views;
+  const view = async (id: number, times: number) => {
+    for (let i = 0; i < times; i++) expect((await get(`/products/${id}`)).statusCode).toBe(200);
+  };
+
+  beforeAll(async () => {
+    context = await TestContext.create();
+    // Timers far apart: the test drives every send and flush itself.
+    api = await bootApi(context, { STATS_BUFFER_FLUSH_MS: '60000', STATS_WRITE_BEHIND_MS: '3600000' });
+    stats = api.app.get(StatsService);
+    writeBehind = api.app.get(ViewsWriteBehind);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await context?.dispose();
+  });
+
+  it('N views by id or SKU add N to products.views after a flush, without touching updated_at', async () => {
+    const product = await create('VIEW-1');
+    const [before] = await context.query<Array<{ updated_at: Date }>>('SELECT updated_at FROM products WHERE id = ?', [product.id]);
+    await view(product.id, 7);
+    for (let i = 0; i < 3; i++) await get('/products/by-sku/VIEW-1');
+    expect(await viewsInDb(product.id)).toBe(0);
+    await stats.send();
+    expect(await writeBehind.flush()).toBeGreaterThanOrEqual(10);
+    expect(await viewsInDb(product.id)).toBe(10);
+    const [after] = await context.query<Array<{ updated_at: Date }>>('SELECT updated_at FROM products WHERE id = ?', [product.id]);
+    expect(after.updated_at).toEqual(before.updated_at);
+  });
+
+  it('loses nothing and counts nothing twice when the flusher dies after claiming a batch', async () => {
+    const product = await create('VIEW-2');
+    await view(product.id, 5);
+    await stats.send();
+    const claimed = await writeBehind.claim(); // … and the process dies here
+    expect(claimed?.counts.get(product.id)).toBe(5);
+    await view(product.id, 4);
+    await stats.send();
+    await writeBehind.flush(); // applies the batch left in flight
+    await writeBehind.flush(); // then the newer counts
+    expect(await viewsInDb(product.id)).toBe(9);
+  });
+
+  it('loses nothing and counts nothing twice when the flusher dies after writing MySQL', async () => {
+    const product = await create('VIEW-3');
+    await view(product.id, 6);
+    await stats.send();
+    const batch = await writeBehind.claim();
+    await writeBehind.apply(batch!); // … and the process dies before deleting the batch
+    expect(await viewsInDb(product.id)).toBe(6);
+    expect(await writeBehind.flush()).toBe(0); // the same flush id: already applied, only deleted now
+    expect(await writeBehind.flush()).toBe(0);
+    expect(await viewsInDb(product.id)).toBe(6);
+  });
+
+  it('ranks the most viewed products from the live ranking and lists the top', async () => {
+    const [a, b] = [await create('RANK-A'), await create('RANK-B')];
+    await view(a.id, 30);
+    await view(b.id, 40);
+    await stats.send();
+    const popular = (await get('/products/popular?limit=2')).json();
+    expect(popular.map((p: { id: number }) => p.id)).toEqual([b.id, a.id]);
+    const top = (await get('/stats/products/top?metric=views&limit=2')).json();
+    expect(top).toEqual({ metric: 'views', items: [{ member: String(b.id), score: 40 }, { member: String(a.id), score: 30 }] });
+  });
+
+  it('counts searches per normalised term', async () => {
+    for (const q of ['Oak  Lamp', 'oak lamp', '  OAK LAMP ', 'chair']) await get(`/products?q=${encodeURIComponent(q)}`);
+    await stats.send();
+    const top = (await get('/stats/products/top?metric=searches&limit=5')).json();
+    expect(top.items).toEqual([
+      { member: 'oak lamp', score: 3 },
+      { member: 'chair', score: 1 },
+    ]);
+    expect((await get('/stats/products/top?metric=likes')).statusCode).toBe(400);
+  });
+
+  it('records sales for the ranking', async () => {
+    stats.recordSale(12345, 3);
+    await stats.send();
+    expect((await get('/stats/products/top?metric=sales&limit=1')).json().items).toEqual([{ member: '12345', score: 3 }]);
+  });
+});
