@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@stockroom/core';
-import { InjectRedis, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { CounterBuffer } from './counter-buffer';
 import { RankingMetric, statsKeys } from './stats.keys';
@@ -17,8 +17,8 @@ export function normaliseSearchTerm(term: string): string {
 
 /**
  * Views, sales and searches. A request only touches process memory; every STATS_BUFFER_FLUSH_MS
- * one pipeline carries the sums to Redis (HINCRBY on the views not yet in MySQL, ZINCRBY on the
- * rankings). A failed send puts the counts back, so Redis being away costs no increments while
+ * one pipeline of scripts carries the sums to Redis (HINCRBY on the views not yet in MySQL,
+ * ZINCRBY on the rankings). A failed send puts the counts back, so Redis being away costs no increments while
  * the process lives.
  */
 @Injectable()
@@ -37,6 +37,7 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
     redisKeys: RedisKeys,
   ) {
     this.keys = statsKeys(redisKeys);
+    defineLuaScripts(redis, [{ name: 'countersAdd', numberOfKeys: 2, lua: readLuaScript(__dirname, 'stats', 'counters-add.lua') }]);
   }
 
   onModuleInit(): void {
@@ -82,20 +83,21 @@ export class StatsService implements OnModuleInit, OnApplicationShutdown {
     const views = this.views.drain();
     const sales = this.sales.drain();
     const searches = this.searches.drain();
-    const pipeline = this.redis.pipeline();
-    for (const [id, n] of views) {
-      pipeline.hincrby(this.keys.pendingViews, String(id), n);
-      pipeline.zincrby(this.keys.ranking('views'), n, String(id));
-    }
-    for (const [id, n] of sales) pipeline.zincrby(this.keys.ranking('sales'), n, String(id));
-    for (const [term, n] of searches) pipeline.zincrby(this.keys.ranking('searches'), n, term);
+    // One script call per counter kind: Node encodes three commands, not two per product.
+    const pairs = (counts: Map<string | number, number>) => [...counts].flatMap(([member, n]) => [String(member), String(n)]);
+    const pipeline = this.redis.pipeline() as ReturnType<RedisClient['pipeline']> & {
+      countersAdd(hash: string, ranking: string, withHash: string, ...pairs: string[]): unknown;
+    };
+    if (views.size > 0) pipeline.countersAdd(this.keys.pendingViews, this.keys.ranking('views'), '1', ...pairs(views));
+    if (sales.size > 0) pipeline.countersAdd(this.keys.pendingViews, this.keys.ranking('sales'), '0', ...pairs(sales));
+    if (searches.size > 0) pipeline.countersAdd(this.keys.pendingViews, this.keys.ranking('searches'), '0', ...pairs(searches));
     try {
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([error]) => error);
       if (failed) throw failed[0];
     } catch (error) {
-      // Pipelines are not atomic: a partial failure could count some twice on retry; Redis
-      // refuses whole pipelines in practice (connection down), which is the case handled here.
+      // Each script is atomic; a failed send is retried whole (a pipeline refused by a dead
+      // connection, the case handled here, applied none of them).
       this.views.restore(views);
       this.sales.restore(sales);
       this.searches.restore(searches);
