@@ -4,3 +4,5 @@ export * from './cache-stats';
 export * from './cache.decorators';
 export * from './cache.module';
 export * from './redis-cache.service';
+export { DELETED_STAMP, InvalidCacheNameError } from './cache-target';
+export type { CacheWriteOptions, GetOrLoadOptions, NamespaceOptions } from './cache-target';

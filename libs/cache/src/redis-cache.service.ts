@@ -8,60 +8,17 @@ import { CacheStats } from './cache-stats';
 import { L1Cache, OUTAGE_GENERATIONS } from './l1-cache';
 import { RedisGate } from './redis-gate';
 import { SingleFlight } from './single-flight';
-
-export interface NamespaceOptions {
-  /** Seconds; defaults to CACHE_TTL_SECONDS. */
-  ttl?: number;
-  /** XFetch beta for this namespace; defaults to CACHE_EARLY_REFRESH_BETA; 0 = no early refresh. */
-  beta?: number;
-  /** Keep this namespace out of the in-process L1. */
-  l1?: boolean;
-}
-
-export interface CacheWriteOptions {
-  /** Seconds, for this call. */
-  ttl?: number;
-  /** A monotonic version of the value (the row's `version`): an older stamp never replaces a newer one. */
-  stamp?: number;
-  /** Tags whose invalidation also drops this entry. */
-  tags?: string[];
-}
-
-export interface GetOrLoadOptions<T> extends Omit<CacheWriteOptions, 'stamp'> {
-  /** The value's version, e.g. `(row) => row?.version`. */
-  stamp?: (value: T) => number | undefined;
-  /** Cache a null/undefined result too (default: no, every miss asks the loader). */
-  cacheNull?: boolean;
-}
-
-interface Entry {
-  payload?: Buffer;
-  stamp?: number;
-  generations: string;
-  expiresAt: number;
-  loadMs: number;
-  tombstone: boolean;
-}
-
-interface Target {
-  namespace: string;
-  entryKey: string;
-  leaseKey: string;
-  generationNames: string[];
-  generationKeys: string[];
-  ttlMs: number;
-  beta: number;
-  l1: boolean;
-}
-
-const NAMESPACE = /^[a-z][a-z0-9-]{0,39}$/;
-const TAG = /^[A-Za-z0-9][A-Za-z0-9:_.-]{0,99}$/;
-/** How long past its logical expiry an entry may still be served while one caller reloads it. */
-const MAX_GRACE_MS = 60_000;
-/** A tombstone stamp above any row version: nothing older may be cached over a deletion. */
-export const DELETED_STAMP = Number.MAX_SAFE_INTEGER;
-
-export class InvalidCacheNameError extends Error {}
+import {
+  CacheTargets,
+  CacheWriteOptions,
+  DELETED_STAMP,
+  Entry,
+  GetOrLoadOptions,
+  NamespaceOptions,
+  parseEntry,
+  refreshEarly,
+  Target,
+} from './cache-target';
 
 type CacheCommands = RedisClient & {
   cacheSet(
@@ -104,6 +61,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   private readonly events: CacheEventBus;
   private readonly flights = new SingleFlight();
   private readonly namespaces = new Map<string, NamespaceOptions>();
+  private readonly targets: CacheTargets;
   /** Namespaces and tags whose invalidation could not reach Redis; bumped before Redis is read again. */
   private readonly pending = new Set<string>();
   readonly instanceId = randomUUID();
@@ -115,6 +73,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     connections: RedisConnections,
   ) {
     this.codec = createCodec(config.cache.codec);
+    this.targets = new CacheTargets(keys, config, this.namespaces);
     this.redis = connections.create({
       name: 'cache',
       commandTimeoutMs: config.cache.redisTimeoutMs,
@@ -163,7 +122,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
 
   /** Declares a namespace and its defaults; only declared namespaces can be invalidated by name from outside. */
   defineNamespace(namespace: string, options: NamespaceOptions = {}): void {
-    this.assertNamespace(namespace);
+    this.targets.assertNamespace(namespace);
     this.namespaces.set(namespace, options);
   }
 
@@ -185,7 +144,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
 
   async get<T>(namespace: string, key: string, tags: string[] = []): Promise<T | undefined> {
     if (!this.enabled) return undefined;
-    const target = this.target(namespace, key, { tags });
+    const target = this.targets.target(namespace, key, { tags });
     const local = this.l1Get(target);
     if (local) return local.value as T;
     const found = await this.read(target);
@@ -205,7 +164,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   /** False when the value was refused (a newer stamp is cached) or Redis is unavailable. */
   async set<T>(namespace: string, key: string, value: T, options: CacheWriteOptions = {}): Promise<boolean> {
     if (!this.enabled) return false;
-    const target = this.target(namespace, key, options);
+    const target = this.targets.target(namespace, key, options);
     const generations = await this.gate.run(() => this.readGenerations(target), () => undefined);
     if (generations === undefined) {
       this.markPending(target);
@@ -219,10 +178,10 @@ export class RedisCacheService implements OnApplicationBootstrap {
   /** Marks a key deleted at `stamp`: values stamped older can no longer be cached over it. */
   async tombstone(namespace: string, key: string, stamp = DELETED_STAMP): Promise<void> {
     if (!this.enabled) return;
-    const target = this.target(namespace, key);
+    const target = this.targets.target(namespace, key);
     this.l1.delete(target.entryKey);
     const written = await this.gate.run(async () => {
-      await this.redis.cacheSet(target.entryKey, target.leaseKey, '', String(stamp), target.ttlMs + this.graceMs(target), '', 0, 0, '1', '');
+      await this.redis.cacheSet(target.entryKey, target.leaseKey, '', String(stamp), target.ttlMs + this.targets.graceMs(target), '', 0, 0, '1', '');
       return true;
     }, () => false);
     if (!written) this.markPending(target);
@@ -231,7 +190,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
 
   async del(namespace: string, key: string): Promise<void> {
     if (!this.enabled) return;
-    const target = this.target(namespace, key);
+    const target = this.targets.target(namespace, key);
     this.l1.delete(target.entryKey);
     // The lease goes too: a load that began before this delete must not store what it read.
     const deleted = await this.gate.run(async () => (await this.redis.del(target.entryKey, target.leaseKey), true), () => false);
@@ -246,31 +205,31 @@ export class RedisCacheService implements OnApplicationBootstrap {
   /** Sets a new TTL (seconds) on an entry; false when it does not exist. */
   async expire(namespace: string, key: string, ttlSeconds: number): Promise<boolean> {
     if (!this.enabled) return false;
-    const target = this.target(namespace, key);
+    const target = this.targets.target(namespace, key);
     return this.gate.run(async () => (await this.redis.pexpire(target.entryKey, ttlSeconds * 1000)) === 1, () => false);
   }
 
   /** Seconds left in Redis (including the stale grace), -2 when missing, -1 without expiry. */
   async ttl(namespace: string, key: string): Promise<number> {
     if (!this.enabled) return -2;
-    const target = this.target(namespace, key);
+    const target = this.targets.target(namespace, key);
     return this.gate.run(() => this.redis.ttl(target.entryKey), () => -2);
   }
 
   /** O(1): bumps the namespace's generation; old entries are never read again and age out by TTL. */
   async invalidateNamespace(namespace: string): Promise<void> {
-    this.assertNamespace(namespace);
-    await this.bump([this.generationName('ns', namespace)]);
+    this.targets.assertNamespace(namespace);
+    await this.bump([this.targets.generationName('ns', namespace)]);
   }
 
   async invalidateTags(tags: string[]): Promise<void> {
-    tags.forEach((tag) => this.assertTag(tag));
-    await this.bump(tags.map((tag) => this.generationName('tag', tag)));
+    tags.forEach((tag) => this.targets.assertTag(tag));
+    await this.bump(tags.map((tag) => this.targets.generationName('tag', tag)));
   }
 
   async getOrLoad<T>(namespace: string, key: string, loader: () => Promise<T>, options: GetOrLoadOptions<T> = {}): Promise<T> {
     if (!this.enabled) return loader();
-    const target = this.target(namespace, key, options);
+    const target = this.targets.target(namespace, key, options);
     const local = this.l1Get(target);
     if (local) return local.value as T;
 
@@ -287,7 +246,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     const cached = entry.payload ? this.decode(target, entry.payload) : undefined;
     if (cached) {
       const now = Date.now();
-      if (now < entry.expiresAt && !this.refreshEarly(entry, target.beta, now)) {
+      if (now < entry.expiresAt && !refreshEarly(entry, target.beta, now)) {
         this.stats.lookup(namespace, 'hit');
         this.l1Set(target, cached.value, Math.min(this.config.cache.l1TtlMs, entry.expiresAt - now));
         return cached.value as T;
@@ -379,12 +338,6 @@ export class RedisCacheService implements OnApplicationBootstrap {
     return { value, loadMs: Math.max(1, Math.round(performance.now() - started)) };
   }
 
-  /** XFetch: refresh early with a probability that grows as expiry nears and with the load time. */
-  private refreshEarly(entry: Entry, beta: number, now: number): boolean {
-    if (beta <= 0) return false;
-    return now - entry.loadMs * beta * Math.log(Math.random()) >= entry.expiresAt;
-  }
-
   private async store(
     target: Target,
     value: unknown,
@@ -402,7 +355,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
           target.leaseKey,
           payload,
           stamp === undefined ? '' : String(stamp),
-          target.ttlMs + this.graceMs(target),
+          target.ttlMs + this.targets.graceMs(target),
           generations,
           expiresAt,
           loadMs,
@@ -433,17 +386,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
         this.readGenerations(target),
         this.redis.hmgetBuffer(target.entryKey, 'p', 's', 'g', 'e', 'd', 't'),
       ]);
-      const [payload, stamp, entryGenerations, expiresAt, loadMs, tombstone] = fields;
-      const entry: Entry = {
-        payload: payload ?? undefined,
-        stamp: stamp ? Number(stamp) : undefined,
-        generations: entryGenerations?.toString() ?? '',
-        expiresAt: expiresAt ? Number(expiresAt) : 0,
-        loadMs: loadMs ? Number(loadMs) : 0,
-        tombstone: tombstone !== null,
-      };
-      // An entry from older generations (invalidated) is a plain miss, never served stale.
-      if (entry.generations !== generations || entry.tombstone) entry.payload = undefined;
+      const entry = parseEntry(fields, generations);
       return { entry, generations };
     }, () => undefined);
   }
@@ -469,7 +412,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   private async bump(names: string[]): Promise<void> {
     if (!this.enabled) return;
     const bumped = await this.gate.run(
-      () => Promise.all(names.map(async (name) => ({ name, value: await this.redis.incr(this.generationKey(name)) }))),
+      () => Promise.all(names.map(async (name) => ({ name, value: await this.redis.incr(this.targets.generationKey(name)) }))),
       () => undefined,
     );
     if (!bumped) {
@@ -485,7 +428,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   private async replayPending(): Promise<void> {
     if (this.pending.size === 0) return;
     const names = [...this.pending];
-    const values = await Promise.all(names.map((name) => this.redis.incr(this.generationKey(name))));
+    const values = await Promise.all(names.map((name) => this.redis.incr(this.targets.generationKey(name))));
     names.forEach((name) => this.pending.delete(name));
     this.logger.log(`replayed ${names.length} invalidation(s) missed during the Redis outage`);
     await this.publish(names.map((name, i) => ({ type: 'generation', name, value: values[i] })));
@@ -523,46 +466,5 @@ export class RedisCacheService implements OnApplicationBootstrap {
     // While Redis is down no eviction can arrive: keep entries only briefly.
     const bound = this.gate.isDown || !this.gate.usable ? Math.min(ttlMs, this.config.cache.l1OutageTtlMs) : ttlMs;
     this.l1.set(target.entryKey, value, signature, bound);
-  }
-
-  private graceMs(target: Target): number {
-    return Math.min(target.ttlMs, MAX_GRACE_MS);
-  }
-
-  private target(namespace: string, key: string, options: { ttl?: number; tags?: string[] } = {}): Target {
-    this.assertNamespace(namespace);
-    const defaults = this.namespaces.get(namespace) ?? {};
-    const tags = options.tags ?? [];
-    tags.forEach((tag) => this.assertTag(tag));
-    const generationNames = [this.generationName('ns', namespace), ...tags.map((tag) => this.generationName('tag', tag))];
-    if (key.length === 0) throw new InvalidCacheNameError('a cache key cannot be empty');
-    // The key is the hash tag, so the entry and its lease share a cluster slot.
-    const entryKey = `${this.keys.key('cache', namespace)}:{${RedisKeys.part(key)}}`;
-    return {
-      namespace,
-      entryKey,
-      leaseKey: `${entryKey}:lease`,
-      generationNames,
-      generationKeys: generationNames.map((name) => this.generationKey(name)),
-      ttlMs: (options.ttl ?? defaults.ttl ?? this.config.cache.ttlSeconds) * 1000,
-      beta: defaults.beta ?? this.config.cache.earlyRefreshBeta,
-      l1: defaults.l1 ?? true,
-    };
-  }
-
-  private generationName(kind: 'ns' | 'tag', name: string): string {
-    return `${kind}:${name}`;
-  }
-
-  private generationKey(name: string): string {
-    return this.keys.key('cache', 'gen', name);
-  }
-
-  private assertNamespace(namespace: string): void {
-    if (!NAMESPACE.test(namespace)) throw new InvalidCacheNameError(`invalid cache namespace ${JSON.stringify(namespace)}`);
-  }
-
-  private assertTag(tag: string): void {
-    if (!TAG.test(tag)) throw new InvalidCacheNameError(`invalid cache tag ${JSON.stringify(tag)}`);
   }
 }

@@ -1,0 +1,128 @@
+import type { AppConfig } from '@stockroom/core';
+import { RedisKeys } from '@stockroom/redis';
+
+export interface NamespaceOptions {
+  /** Seconds; defaults to CACHE_TTL_SECONDS. */
+  ttl?: number;
+  /** XFetch beta for this namespace; defaults to CACHE_EARLY_REFRESH_BETA; 0 = no early refresh. */
+  beta?: number;
+  /** Keep this namespace out of the in-process L1. */
+  l1?: boolean;
+}
+
+export interface CacheWriteOptions {
+  /** Seconds, for this call. */
+  ttl?: number;
+  /** A monotonic version of the value (the row's `version`): an older stamp never replaces a newer one. */
+  stamp?: number;
+  /** Tags whose invalidation also drops this entry. */
+  tags?: string[];
+}
+
+export interface GetOrLoadOptions<T> extends Omit<CacheWriteOptions, 'stamp'> {
+  /** The value's version, e.g. `(row) => row?.version`. */
+  stamp?: (value: T) => number | undefined;
+  /** Cache a null/undefined result too (default: no, every miss asks the loader). */
+  cacheNull?: boolean;
+}
+
+export interface Entry {
+  payload?: Buffer;
+  stamp?: number;
+  generations: string;
+  expiresAt: number;
+  loadMs: number;
+  tombstone: boolean;
+}
+
+export interface Target {
+  namespace: string;
+  entryKey: string;
+  leaseKey: string;
+  generationNames: string[];
+  generationKeys: string[];
+  ttlMs: number;
+  beta: number;
+  l1: boolean;
+}
+
+const NAMESPACE = /^[a-z][a-z0-9-]{0,39}$/;
+const TAG = /^[A-Za-z0-9][A-Za-z0-9:_.-]{0,99}$/;
+/** How long past its logical expiry an entry may still be served while one caller reloads it. */
+const MAX_GRACE_MS = 60_000;
+/** A tombstone stamp above any row version: nothing older may be cached over a deletion. */
+export const DELETED_STAMP = Number.MAX_SAFE_INTEGER;
+
+export class InvalidCacheNameError extends Error {}
+
+/** Reads the fields of an entry hash; an entry from other generations, or a tombstone, has no payload. */
+export function parseEntry(fields: Array<Buffer | null>, currentGenerations: string): Entry {
+  const [payload, stamp, entryGenerations, expiresAt, loadMs, tombstone] = fields;
+  const entry: Entry = {
+    payload: payload ?? undefined,
+    stamp: stamp ? Number(stamp) : undefined,
+    generations: entryGenerations?.toString() ?? '',
+    expiresAt: expiresAt ? Number(expiresAt) : 0,
+    loadMs: loadMs ? Number(loadMs) : 0,
+    tombstone: tombstone !== null,
+  };
+  // An entry from older generations (invalidated) is a plain miss, never served stale.
+  if (entry.generations !== currentGenerations || entry.tombstone) entry.payload = undefined;
+  return entry;
+}
+
+/** XFetch: refresh early with a probability that grows as expiry nears and with the load time. */
+export function refreshEarly(entry: Entry, beta: number, now: number): boolean {
+  if (beta <= 0) return false;
+  return now - entry.loadMs * beta * Math.log(Math.random()) >= entry.expiresAt;
+}
+
+/** Where an entry lives and how long: keys, generation names, TTL and early-refresh settings. */
+export class CacheTargets {
+  constructor(
+    private readonly keys: RedisKeys,
+    private readonly config: Pick<AppConfig, 'cache'>,
+    private readonly namespaces: ReadonlyMap<string, NamespaceOptions>,
+  ) {}
+
+  graceMs(target: Target): number {
+    return Math.min(target.ttlMs, MAX_GRACE_MS);
+  }
+
+  target(namespace: string, key: string, options: { ttl?: number; tags?: string[] } = {}): Target {
+    this.assertNamespace(namespace);
+    const defaults = this.namespaces.get(namespace) ?? {};
+    const tags = options.tags ?? [];
+    tags.forEach((tag) => this.assertTag(tag));
+    const generationNames = [this.generationName('ns', namespace), ...tags.map((tag) => this.generationName('tag', tag))];
+    if (key.length === 0) throw new InvalidCacheNameError('a cache key cannot be empty');
+    // The key is the hash tag, so the entry and its lease share a cluster slot.
+    const entryKey = `${this.keys.key('cache', namespace)}:{${RedisKeys.part(key)}}`;
+    return {
+      namespace,
+      entryKey,
+      leaseKey: `${entryKey}:lease`,
+      generationNames,
+      generationKeys: generationNames.map((name) => this.generationKey(name)),
+      ttlMs: (options.ttl ?? defaults.ttl ?? this.config.cache.ttlSeconds) * 1000,
+      beta: defaults.beta ?? this.config.cache.earlyRefreshBeta,
+      l1: defaults.l1 ?? true,
+    };
+  }
+
+  generationName(kind: 'ns' | 'tag', name: string): string {
+    return `${kind}:${name}`;
+  }
+
+  generationKey(name: string): string {
+    return this.keys.key('cache', 'gen', name);
+  }
+
+  assertNamespace(namespace: string): void {
+    if (!NAMESPACE.test(namespace)) throw new InvalidCacheNameError(`invalid cache namespace ${JSON.stringify(namespace)}`);
+  }
+
+  assertTag(tag: string): void {
+    if (!TAG.test(tag)) throw new InvalidCacheNameError(`invalid cache tag ${JSON.stringify(tag)}`);
+  }
+}
