@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DomainError, toErrorResponse, ValidationFailedError } from '@stockroom/core';
 import { InjectRedis, RedisKeys } from '@stockroom/redis';
+import { stableStringify } from '@stockroom/cache';
 import type { RedisClient } from '@stockroom/redis';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './inventory.errors';
 import { DuplicateMovementError } from './inventory.repository';
@@ -11,7 +12,7 @@ export interface StoredResponse {
   body: unknown;
 }
 
-interface Record_ {
+interface IdempotencyRecord {
   state: 'pending' | 'done';
   hash: string;
   response?: StoredResponse;
@@ -20,12 +21,6 @@ interface Record_ {
 const KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
 const TTL_MS = 24 * 60 * 60 * 1000;
 const WAIT_MS = 5_000;
-
-function stable(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
-  );
-}
 
 /**
  * `Idempotency-Key`: the first response to a key is kept in Redis for 24 h and replayed to
@@ -59,7 +54,7 @@ export class IdempotencyService {
   ): Promise<StoredResponse & { replayed: boolean }> {
     if (key === undefined) return { ...(await work()), replayed: false };
     const redisKey = this.keys.key('idem', scope, key);
-    const hash = createHash('sha256').update(stable(fingerprint)).digest('hex');
+    const hash = createHash('sha256').update(stableStringify(fingerprint)).digest('hex');
     let claimed = await this.claim(redisKey, hash);
     if (claimed === 'taken') {
       const replayed = await this.replay(redisKey, hash);
@@ -94,7 +89,7 @@ export class IdempotencyService {
 
   private async claim(redisKey: string, hash: string): Promise<'claimed' | 'taken' | 'unavailable'> {
     try {
-      const record: Record_ = { state: 'pending', hash };
+      const record: IdempotencyRecord = { state: 'pending', hash };
       return (await this.redis.set(redisKey, JSON.stringify(record), 'PX', TTL_MS, 'NX')) === 'OK' ? 'claimed' : 'taken';
     } catch (error) {
       // Without Redis the ledger's unique reference still refuses a second application.
@@ -104,7 +99,7 @@ export class IdempotencyService {
   }
 
   private async save(redisKey: string, hash: string, response: StoredResponse): Promise<void> {
-    const record: Record_ = { state: 'done', hash, response };
+    const record: IdempotencyRecord = { state: 'done', hash, response };
     await this.redis.set(redisKey, JSON.stringify(record), 'PX', TTL_MS).catch(() => undefined);
   }
 
@@ -114,7 +109,7 @@ export class IdempotencyService {
     for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
       const raw = await this.redis.get(redisKey);
       if (raw === null) return undefined;
-      const record = JSON.parse(raw) as Record_;
+      const record = JSON.parse(raw) as IdempotencyRecord;
       if (record.hash !== hash) throw new IdempotencyKeyReusedError();
       if (record.state === 'done' && record.response) return { ...record.response, replayed: true };
       if (Date.now() >= deadline) throw new IdempotencyInProgressError();

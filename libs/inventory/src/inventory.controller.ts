@@ -34,7 +34,7 @@ function movementView(movement: StockMovement): MovementResponse {
 }
 
 /** Answers with the stored status and body, marking replays. */
-function send(reply: FastifyReply, result: StoredResponse & { replayed: boolean }): unknown {
+function replyWith(reply: FastifyReply, result: StoredResponse & { replayed: boolean }): unknown {
   void reply.status(result.status);
   if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
   return result.body;
@@ -91,7 +91,7 @@ export class InventoryController {
         return movement ? { status: 201, body: { movement: movementView(movement), levels: levelsView(await this.inventory.levels(productId)) } } : undefined;
       },
     );
-    return send(reply, result);
+    return replyWith(reply, result);
   }
 
   @Get(':productId/movements')
@@ -136,6 +136,6 @@ export class InventoryController {
         return movements.length > 0 ? { status: 201, body: { reference, movements: movements.map(movementView) } } : undefined;
       },
     );
-    return send(reply, result);
+    return replyWith(reply, result);
   }
 }
