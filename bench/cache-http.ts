@@ -3,7 +3,7 @@
  * a bare Fastify server returning the same JSON; then the L1 propagation delay between two API
  * processes (a PATCH on one, polling the other until it shows the change).
  */
-import { buildAndSeed, Figure, machine, measure, saveReport, startApi, startBareFastify, stop, table, versions } from './support';
+import { buildAndSeed, Figure, machine, measure, saveReport, startApi, startBaseline, stop, table, versions } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -51,9 +51,7 @@ async function main(): Promise<void> {
   const nextProduct = () => `/products/${(id++ % PRODUCTS) + 1}`;
   const load = { connections: CONNECTIONS, duration: DURATION };
   const figures: Figure[] = [];
-  const first = await startApi(3301);
-  const bare = await startBareFastify(3302, await (await fetch(`${first.url}/products/42`)).text());
-  await stop(first.child);
+  const bare = await startBaseline(3301, 3302);
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       figures.push(await measure('bare fastify (same JSON)', round, bare.url, nextProduct, load));

@@ -45,6 +45,16 @@ export async function startBareFastify(port: number, body: string): Promise<{ ch
   return { child, url };
 }
 
+/** The HTTP ceiling: a bare Fastify server answering with the JSON the API gives for product 42. */
+export async function startBaseline(apiPort: number, barePort: number): Promise<{ child: ChildProcess; url: string }> {
+  const api = await startApi(apiPort);
+  try {
+    return await startBareFastify(barePort, await (await fetch(`${api.url}/products/42`)).text());
+  } finally {
+    await stop(api.child);
+  }
+}
+
 export function saveReport(name: string, report: string): void {
   console.log(`\n${report}\n`);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });

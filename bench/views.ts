@@ -2,7 +2,7 @@
  * `npm run bench:views`: the cost of counting views on GET /products/:id (L1 hits, so the
  * counting is most of what differs): counters on against off, with the bare Fastify baseline.
  */
-import { buildAndSeed, Figure, machine, measure, saveReport, startApi, startBareFastify, stop, table, versions } from './support';
+import { buildAndSeed, Figure, machine, measure, saveReport, startApi, startBaseline, stop, table, versions } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -14,9 +14,7 @@ async function main(): Promise<void> {
   let id = 0;
   const nextProduct = () => `/products/${(id++ % PRODUCTS) + 1}`;
   const load = { connections: CONNECTIONS, duration: DURATION };
-  const first = await startApi(3301);
-  const bare = await startBareFastify(3302, await (await fetch(`${first.url}/products/42`)).text());
-  await stop(first.child);
+  const bare = await startBaseline(3301, 3302);
   const figures: Figure[] = [];
   try {
     for (let round = 1; round <= ROUNDS; round++) {

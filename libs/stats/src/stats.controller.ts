@@ -1,22 +1,14 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, Max, Min } from 'class-validator';
-import { ApiErrors } from '@stockroom/core';
+import { IsIn } from 'class-validator';
+import { ApiErrors, LimitQuery } from '@stockroom/core';
 import { StatsService } from './stats.service';
 import type { RankingMetric } from './stats.keys';
 
-class TopQuery {
+class TopQuery extends LimitQuery {
   @ApiPropertyOptional({ enum: ['views', 'sales', 'searches'], default: 'views' })
   @IsIn(['views', 'sales', 'searches'])
   metric: RankingMetric = 'views';
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 10;
 }
 
 class RankingEntryResponse {

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { PageQuery } from '@stockroom/core';
+import { LimitQuery, PageQuery } from '@stockroom/core';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
@@ -12,11 +12,4 @@ export class ListProductsQuery extends PageQuery {
   q?: string;
 }
 
-export class PopularProductsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 10;
-}
+export class PopularProductsQuery extends LimitQuery {}

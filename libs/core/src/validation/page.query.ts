@@ -20,3 +20,13 @@ export class PageQuery {
   @Max(100)
   limit: number = 20;
 }
+
+/** `?limit` for top-N lists: 1..100 (default 10). */
+export class LimitQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 10 })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 10;
+}
