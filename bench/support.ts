@@ -21,6 +21,8 @@ export const BENCH_ENV = {
   REDIS_KEY_PREFIX: 'bench',
   LOG_LEVEL: 'warn',
   CATALOG_SAMPLE_ON_EMPTY: 'false',
+  // One load generator on one address would be throttled; throttling has its own figure.
+  THROTTLE_ENABLED: 'false',
 };
 
 /** Builds both apps and makes sure the bench catalogue has `products` rows. */

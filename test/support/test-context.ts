@@ -45,6 +45,8 @@ export class TestContext {
       DB_NAME: this.dbName,
       REDIS_KEY_PREFIX: this.keyPrefix,
       CATALOG_SAMPLE_ON_EMPTY: 'false',
+      // Suites send hundreds of requests from one address; the throttler has its own suite.
+      THROTTLE_ENABLED: 'false',
       LOG_LEVEL: 'silent',
       ...overrides,
     };

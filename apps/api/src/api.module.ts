@@ -6,6 +6,7 @@ import { CacheModule } from '@stockroom/cache';
 import { CatalogModule } from '@stockroom/catalog';
 import { LockModule } from '@stockroom/lock';
 import { InventoryModule } from '@stockroom/inventory';
+import { RateLimitModule } from '@stockroom/rate-limit';
 import { HealthModule } from './health/health.module';
 
 /** Composes the feature modules; holds no business logic. */
@@ -14,7 +15,7 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule, RateLimitModule, HealthModule],
     };
   }
 }

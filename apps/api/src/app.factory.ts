@@ -30,6 +30,8 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     // Long enough for real clients, short enough that a stuck one cannot hold shutdown forever.
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
+    // Only the proxies named in TRUST_PROXY may set the client address (X-Forwarded-For).
+    trustProxy: config.throttle.trustProxy.length > 0 ? config.throttle.trustProxy.join(',') : false,
   });
   const inFlight = new InFlightRequests();
   configureFastify(adapter.getInstance(), inFlight);

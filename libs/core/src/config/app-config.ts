@@ -60,6 +60,19 @@ export abstract class AppConfig {
     /** How often view counts move from Redis to MySQL. */
     readonly writeBehindMs: number;
   };
+  abstract readonly throttle: {
+    readonly enabled: boolean;
+    /** Requests per client (IP) per route in each window of the `default` throttler. */
+    readonly limit: number;
+    readonly ttlSeconds: number;
+    /** A second, short `burst` throttler; 0 = off. */
+    readonly burstLimit: number;
+    readonly burstTtlMs: number;
+    /** Refuse requests while Redis cannot count them (default: let them through). */
+    readonly failClosed: boolean;
+    /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: the socket's address. */
+    readonly trustProxy: readonly string[];
+  };
   abstract readonly catalog: {
     readonly sampleOnEmpty: boolean;
   };
@@ -123,6 +136,17 @@ export function loadConfig(env: Env): AppConfig {
       enabled: read.bool('STATS_ENABLED', true),
       bufferFlushMs: read.int('STATS_BUFFER_FLUSH_MS', 100, 10, 60_000),
       writeBehindMs: read.int('STATS_WRITE_BEHIND_MS', 5_000, 100, 3_600_000),
+    },
+    throttle: {
+      enabled: read.bool('THROTTLE_ENABLED', true),
+      limit: read.int('THROTTLE_LIMIT', 1_000, 1, 10_000_000),
+      ttlSeconds: read.int('THROTTLE_TTL_SECONDS', 60, 1, 86_400),
+      burstLimit: read.int('THROTTLE_BURST_LIMIT', 0, 0, 10_000_000),
+      burstTtlMs: read.int('THROTTLE_BURST_TTL_MS', 1_000, 10, 3_600_000),
+      failClosed: read.bool('THROTTLE_FAIL_CLOSED', false),
+      trustProxy: read.string('TRUST_PROXY', '', { pattern: /^$|^[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*$/, hint: 'a comma-separated list of IPs or CIDRs' })
+        .split(',')
+        .filter(Boolean),
     },
     catalog: {
       sampleOnEmpty: read.bool('CATALOG_SAMPLE_ON_EMPTY', true),

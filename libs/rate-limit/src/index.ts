@@ -1,0 +1,3 @@
+export * from './redis-throttler.storage';
+export * from './rate-limit.guard';
+export * from './rate-limit.module';

@@ -1,0 +1,78 @@
+import { bootApi, TestApi, TestContext } from './support/test-context';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('Redis throttler: exact across instances, not dodged by forged headers', () => {
+  let context: TestContext;
+  let a: TestApi;
+  let b: TestApi;
+  const limits = { THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: '10', THROTTLE_TTL_SECONDS: '2' };
+  const get = (api: TestApi, url: string, headers: Record<string, string> = {}, remoteAddress = '10.1.1.1') =>
+    api.app.inject({ method: 'GET', url, headers, remoteAddress });
+
+  beforeAll(async () => {
+    context = await TestContext.create();
+    [a, b] = await Promise.all([bootApi(context, limits), bootApi(context, limits)]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await context?.dispose();
+  });
+
+  it('lets exactly N requests per window through two instances under concurrency, then 429 with Retry-After', async () => {
+    const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => get(i % 2 ? a : b, '/products?limit=1', {}, '10.2.2.2')));
+    const passed = responses.filter((r) => r.statusCode === 200);
+    const refused = responses.filter((r) => r.statusCode === 429);
+    expect(passed).toHaveLength(10);
+    expect(refused).toHaveLength(20);
+    expect(refused[0].json()).toMatchObject({ statusCode: 429, code: 'TOO_MANY_REQUESTS' });
+    expect(Number(refused[0].headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('sends the IETF RateLimit fields and the X-RateLimit headers', async () => {
+    const response = await get(a, '/products?limit=2', {}, '10.3.3.3');
+    expect(response.headers['ratelimit-policy']).toBe('"default";q=10;w=2');
+    expect(response.headers['ratelimit']).toMatch(/^"default";r=9;t=[12]$/);
+    expect(response.headers['x-ratelimit-limit']).toBe('10');
+    expect(response.headers['x-ratelimit-remaining']).toBe('9');
+  });
+
+  it('opens again when the window has passed', async () => {
+    for (let i = 0; i < 10; i++) await get(a, '/products?limit=3', {}, '10.4.4.4');
+    expect((await get(b, '/products?limit=3', {}, '10.4.4.4')).statusCode).toBe(429);
+    await sleep(2_100);
+    expect((await get(b, '/products?limit=3', {}, '10.4.4.4')).statusCode).toBe(200);
+  });
+
+  it('ignores a forged X-Forwarded-For unless the proxy is trusted', async () => {
+    for (let i = 0; i < 10; i++) await get(a, '/products?limit=4', {}, '10.5.5.5');
+    const forged = await get(a, '/products?limit=4', { 'x-forwarded-for': '203.0.113.9' }, '10.5.5.5');
+    expect(forged.statusCode).toBe(429);
+
+    const behindProxy = await bootApi(context, { ...limits, TRUST_PROXY: '10.6.6.6' });
+    try {
+      for (let i = 0; i < 10; i++) await get(behindProxy, '/products?limit=5', { 'x-forwarded-for': '198.51.100.1' }, '10.6.6.6');
+      expect((await get(behindProxy, '/products?limit=5', { 'x-forwarded-for': '198.51.100.1' }, '10.6.6.6')).statusCode).toBe(429);
+      // Another client behind the same trusted proxy has its own budget.
+      expect((await get(behindProxy, '/products?limit=5', { 'x-forwarded-for': '198.51.100.2' }, '10.6.6.6')).statusCode).toBe(200);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
+  it('never throttles health probes', async () => {
+    for (let i = 0; i < 25; i++) expect((await get(a, '/health/live', {}, '10.7.7.7')).statusCode).toBe(200);
+  });
+
+  it('lets requests through when Redis cannot count them (fail-open), and refuses them with THROTTLE_FAIL_CLOSED', async () => {
+    const open = await bootApi(context, { ...limits, REDIS_URL: 'redis://127.0.0.1:1' });
+    const closed = await bootApi(context, { ...limits, REDIS_URL: 'redis://127.0.0.1:1', THROTTLE_FAIL_CLOSED: 'true' });
+    try {
+      for (let i = 0; i < 12; i++) expect((await get(open, '/products?limit=6', {}, '10.8.8.8')).statusCode).toBe(200);
+      expect((await get(closed, '/products?limit=6', {}, '10.8.8.8')).statusCode).toBe(429);
+    } finally {
+      await Promise.all([open.close(), closed.close()]);
+    }
+  });
+});
