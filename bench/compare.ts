@@ -1,6 +1,8 @@
 /**
- * `npm run bench:views`: the cost of counting views on GET /products/:id (L1 hits, so the
- * counting is most of what differs): counters on against off, with the bare Fastify baseline.
+ * The cost of one feature on GET /products/:id served from L1 (so the feature is most of what
+ * differs), on against off, with the bare Fastify baseline, alternating in one run:
+ * `npm run bench:views` (view counting) and `npm run bench:throttle` (the Redis throttler, with a
+ * limit no request reaches).
  */
 import { buildAndSeed, Figure, machine, measure, saveReport, startApi, startBaseline, stop, table, versions } from './support';
 
@@ -9,7 +11,21 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PRODUCTS = 10_000;
 
+const COMPARISONS: Record<string, Array<[string, Record<string, string>]>> = {
+  views: [
+    ['GET /products/:id, L1 hit, views counted', { STATS_ENABLED: 'true' }],
+    ['GET /products/:id, L1 hit, counters off', { STATS_ENABLED: 'false' }],
+  ],
+  throttle: [
+    ['GET /products/:id, L1 hit, throttled (1 Lua call)', { THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: '100000000' }],
+    ['GET /products/:id, L1 hit, throttler off', { THROTTLE_ENABLED: 'false' }],
+  ],
+};
+
 async function main(): Promise<void> {
+  const name = process.argv[2] ?? 'views';
+  const variants = COMPARISONS[name];
+  if (!variants) throw new Error(`unknown comparison ${name}; one of ${Object.keys(COMPARISONS).join(', ')}`);
   buildAndSeed(PRODUCTS);
   let id = 0;
   const nextProduct = () => `/products/${(id++ % PRODUCTS) + 1}`;
@@ -19,14 +35,11 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       figures.push(await measure('bare fastify (same JSON)', round, bare.url, nextProduct, load));
-      for (const [name, enabled] of [
-        ['GET /products/:id, L1 hit, views counted', 'true'],
-        ['GET /products/:id, L1 hit, counters off', 'false'],
-      ] as const) {
-        const api = await startApi(3301, { CACHE_L1_MAX_ITEMS: '20000', STATS_ENABLED: enabled });
+      for (const [label, env] of variants) {
+        const api = await startApi(3301, { CACHE_L1_MAX_ITEMS: '20000', ...env });
         try {
           await measure('warm-up', 0, api.url, nextProduct, { connections: CONNECTIONS, duration: 3 });
-          figures.push(await measure(name, round, api.url, nextProduct, load));
+          figures.push(await measure(label, round, api.url, nextProduct, load));
         } finally {
           await stop(api.child);
         }
@@ -36,7 +49,7 @@ async function main(): Promise<void> {
     await stop(bare.child);
   }
   saveReport(
-    'views',
+    name,
     [
       `machine: ${machine()}`,
       `versions: ${versions(['@nestjs/core', 'fastify', 'ioredis', 'autocannon'])}`,
