@@ -27,7 +27,22 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config);
   // Public until the sessions issue adds schemes; stated explicitly so every route declares it.
   document.security = [];
+  documentThrottling(document);
   return document;
+}
+
+/** Every route but the health probes is throttled: say so once, for all of them. */
+function documentThrottling(document: OpenAPIObject): void {
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (path.startsWith('/health')) continue;
+    for (const operation of Object.values(item) as Array<{ responses?: Record<string, unknown> }>) {
+      if (!operation?.responses) continue;
+      operation.responses['429'] = {
+        description: 'Too Many Requests: TOO_MANY_REQUESTS (Retry-After, RateLimit and X-RateLimit-* headers say when)',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } },
+      };
+    }
+  }
 }
 
 export function setupSwagger(app: INestApplication): void {
