@@ -17,7 +17,7 @@ const COMPARISONS: Record<string, Array<[string, Record<string, string>]>> = {
     ['GET /products/:id, L1 hit, counters off', { STATS_ENABLED: 'false' }],
   ],
   throttle: [
-    ['GET /products/:id, L1 hit, throttled (1 Lua call)', { THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: '100000000' }],
+    ['GET /products/:id, L1 hit, throttled (1 Lua call)', { THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: '10000000' }],
     ['GET /products/:id, L1 hit, throttler off', { THROTTLE_ENABLED: 'false' }],
   ],
 };
