@@ -14,6 +14,8 @@ export abstract class AppConfig {
     readonly port: number;
     readonly bodyLimitBytes: number;
     readonly shutdownTimeoutMs: number;
+    /** Origins allowed by CORS (exact, comma-separated); empty: CORS off. */
+    readonly corsOrigins: readonly string[];
   };
   abstract readonly db: {
     /** TypeORM's driver flavour; `auto` asks the server at boot (schema diffs differ between the two). */
@@ -101,6 +103,10 @@ export function loadConfig(env: Env): AppConfig {
       port: read.int('PORT', 3000, 0, 65535),
       bodyLimitBytes: read.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 100 * 1_048_576),
       shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+      corsOrigins: read
+        .string('CORS_ORIGINS', '', { pattern: /^$|^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, hint: 'a comma-separated list of http(s) origins' })
+        .split(',')
+        .filter(Boolean),
     },
     db: {
       type: read.oneOf<'auto' | 'mysql' | 'mariadb'>('DB_TYPE', 'auto', ['auto', 'mysql', 'mariadb']),
