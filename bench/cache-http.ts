@@ -3,7 +3,7 @@
  * a bare Fastify server returning the same JSON; then the L1 propagation delay between two API
  * processes (a PATCH on one, polling the other until it shows the change).
  */
-import { buildAndSeed, Figure, machine, measure, saveReport, startApi, startBaseline, stop, table, versions } from './support';
+import { buildAndSeed, Figure, measure, saveReport, startApi, startBaseline, stop, table } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -70,18 +70,13 @@ async function main(): Promise<void> {
     await stop(bare.child);
   }
   const delay = await propagation();
-  saveReport(
-    'cache-http',
-    [
-      `machine: ${machine()}`,
-      `versions: ${versions(['@nestjs/core', 'fastify', 'typeorm', 'mysql2', 'ioredis', 'lru-cache', 'autocannon'])}`,
-      `load: autocannon, ${CONNECTIONS} connections, ${DURATION}s per figure, ids cycling over ${PRODUCTS} products (3 s warm-up per mode)`,
-      '',
-      table(figures, 'bare fastify (same JSON)'),
-      '',
-      delay,
-    ].join('\n'),
-  );
+  saveReport('cache-http', ['@nestjs/core', 'fastify', 'typeorm', 'mysql2', 'ioredis', 'lru-cache', 'autocannon'], [
+    `load: autocannon, ${CONNECTIONS} connections, ${DURATION}s per figure, ids cycling over ${PRODUCTS} products (3 s warm-up per mode)`,
+    '',
+    table(figures, 'bare fastify (same JSON)'),
+    '',
+    delay,
+  ]);
 }
 
 main().catch((error) => {

@@ -1,7 +1,7 @@
 /** `npm run bench:codec`: JSON vs MessagePack encode/decode speed and size, for a product and a 100-item page. */
 import { CacheCodec, JsonCodec, MsgpackCodec } from '@stockroom/cache';
 import { sampleProducts } from '@stockroom/catalog';
-import { machine, saveReport, versions } from './support';
+import { saveReport } from './support';
 
 const products = sampleProducts(1, 100).map((p, i) => ({ ...p, id: i + 1, views: i * 3, version: 1, createdAt: new Date(), updatedAt: new Date() }));
 const SAMPLES: Array<[string, unknown]> = [
@@ -33,7 +33,7 @@ function main(): void {
       }
     }
   }
-  saveReport('codec', [`machine: ${machine()}`, `versions: ${versions(['msgpackr'])}`, '', rows.join('\n')].join('\n'));
+  saveReport('codec', ['msgpackr'], ['', rows.join('\n')]);
 }
 
 main();

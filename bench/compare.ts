@@ -4,7 +4,7 @@
  * `npm run bench:views` (view counting) and `npm run bench:throttle` (the Redis throttler, with a
  * limit no request reaches).
  */
-import { buildAndSeed, Figure, machine, measure, saveReport, startApi, startBaseline, stop, table, versions } from './support';
+import { buildAndSeed, Figure, measure, saveReport, startApi, startBaseline, stop, table } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -48,16 +48,11 @@ async function main(): Promise<void> {
   } finally {
     await stop(bare.child);
   }
-  saveReport(
-    name,
-    [
-      `machine: ${machine()}`,
-      `versions: ${versions(['@nestjs/core', 'fastify', 'ioredis', 'autocannon'])}`,
+  saveReport(name, ['@nestjs/core', 'fastify', 'ioredis', 'autocannon'], [
       `load: autocannon, ${CONNECTIONS} connections, ${DURATION}s per figure, ids cycling over ${PRODUCTS} products`,
       '',
       table(figures, 'bare fastify (same JSON)'),
-    ].join('\n'),
-  );
+  ]);
 }
 
 main().catch((error) => {

@@ -3,7 +3,7 @@
  * MySQL) against a bare Fastify server returning the same JSON, alternating rounds in one run.
  * Servers run in their own processes; autocannon runs here.
  */
-import { buildAndSeed, Figure, machine, measure, saveReport, startApi, startBareFastify, stop, table, versions } from './support';
+import { buildAndSeed, Figure, measure, saveReport, startApi, startBareFastify, stop, table } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -27,16 +27,11 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([stop(api.child), stop(bare.child)]);
   }
-  saveReport(
-    'http',
-    [
-      `machine: ${machine()}`,
-      `versions: ${versions(['@nestjs/core', 'fastify', 'typeorm', 'mysql2', 'ioredis', 'autocannon'])}`,
+  saveReport('http', ['@nestjs/core', 'fastify', 'typeorm', 'mysql2', 'ioredis', 'autocannon'], [
       `load: autocannon, ${CONNECTIONS} connections, ${DURATION}s per figure, ids cycling over ${PRODUCTS} products`,
       '',
       table(figures, 'bare fastify (same JSON)'),
-    ].join('\n'),
-  );
+  ]);
 }
 
 main().catch((error) => {

@@ -9,7 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigModule, loadConfig, MetricsModule } from '@stockroom/core';
 import { RedisModule } from '@stockroom/redis';
 import { CacheModule, RedisCacheService } from '@stockroom/cache';
-import { machine, saveReport, versions } from './support';
+import { saveReport } from './support';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const PREFIX = 'bench-inv';
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   await app.init();
   const cache = app.get(RedisCacheService);
   const redis = new Redis();
+  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
   const rows = ['| method | round | keys | time ms | ratio to generation bump |', '| --- | --- | --- | --- | --- |'];
   try {
     for (let round = 1; round <= 2; round++) {
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     redis.disconnect();
     await app.close();
   }
-  saveReport('invalidate', [`machine: ${machine()}`, `versions: ${versions(['ioredis'])}, Redis ${'7.0.15'}`, '', rows.join('\n')].join('\n'));
+  saveReport('invalidate', ['ioredis'], [`Redis ${redisVersion}`, '', rows.join('\n')]);
 }
 
 main().catch((error) => {

@@ -15,7 +15,7 @@ import { CacheModule } from '@stockroom/cache';
 import { LockModule, LockService } from '@stockroom/lock';
 import { CatalogModule } from '@stockroom/catalog';
 import { InventoryModule, InventoryRepository, InventoryService } from '@stockroom/inventory';
-import { BENCH_ENV, machine, saveReport, versions } from './support';
+import { BENCH_ENV, saveReport } from './support';
 
 const CONCURRENCY = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_MS = Number(process.env.BENCH_DURATION ?? 10) * 1000;
@@ -99,18 +99,13 @@ async function main(): Promise<void> {
   await dataSource.query('UPDATE products SET reserved = 0 WHERE id = ?', [id]);
   await dataSource.query("DELETE FROM stock_movements WHERE product_id = ? AND type = 'reservation'", [id]);
   await app.close();
-  saveReport(
-    'inventory',
-    [
-      `machine: ${machine()}`,
-      `versions: ${versions(['@nestjs/core', 'typeorm', 'mysql2', 'ioredis'])}, MariaDB 10.11`,
-      `load: ${CONCURRENCY} concurrent callers in one process, ${DURATION_MS / 1000}s per figure, one product, quantity 1, DB pool 60`,
-      '',
-      rows.join('\n'),
-      '',
-      lockRows.join('\n'),
-    ].join('\n'),
-  );
+  saveReport('inventory', ['@nestjs/core', 'typeorm', 'mysql2', 'ioredis'], [
+    `load: ${CONCURRENCY} concurrent callers in one process, ${DURATION_MS / 1000}s per figure, one product, quantity 1, DB pool 60`,
+    '',
+    rows.join('\n'),
+    '',
+    lockRows.join('\n'),
+  ]);
 }
 
 main().catch((error) => {

@@ -57,7 +57,9 @@ export async function startBaseline(apiPort: number, barePort: number): Promise<
   }
 }
 
-export function saveReport(name: string, report: string): void {
+/** Prints and files a report: the machine, the versions of `packages`, then `lines`. */
+export function saveReport(name: string, packages: string[], lines: string[]): void {
+  const report = [`machine: ${machine()}`, `versions: ${versions(packages)}`, ...lines].join('\n');
   console.log(`\n${report}\n`);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.md`), `${report}\n`);
