@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions, detectServerFlavour, isCheckConstraintError, migrations, runMigrationsExclusively } from '@stockroom/database';
 import { Product, BOOT_SAMPLE_SIZE } from '@stockroom/catalog';
 import { StockMovement } from '@stockroom/inventory';
+import { User } from '@stockroom/auth';
 import { bootApi, TestContext } from './support/test-context';
 import { collect, spawnTs } from './support/processes';
 
@@ -9,7 +10,7 @@ describe('Database: migrations, schema rules and seeding', () => {
   let context: TestContext;
 
   let flavour: 'mysql' | 'mariadb';
-  const dataSource = () => new DataSource(buildDataSourceOptions(context.config(), [Product, StockMovement], flavour));
+  const dataSource = () => new DataSource(buildDataSourceOptions(context.config(), [Product, StockMovement, User], flavour));
   const count = async () => (await context.query<Array<{ n: number }>>('SELECT COUNT(*) AS n FROM products'))[0].n;
 
   beforeAll(async () => {

@@ -7,6 +7,7 @@ import { CatalogModule } from '@stockroom/catalog';
 import { LockModule } from '@stockroom/lock';
 import { InventoryModule } from '@stockroom/inventory';
 import { RateLimitModule } from '@stockroom/rate-limit';
+import { AuthModule } from '@stockroom/auth';
 import { HealthModule } from './health/health.module';
 
 /** Composes the feature modules; holds no business logic. */
@@ -15,7 +16,7 @@ export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule, RateLimitModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule, AuthModule, RateLimitModule, HealthModule],
     };
   }
 }

@@ -4,6 +4,7 @@ import { loadConfigFromProcess } from '@stockroom/core';
 import { buildDataSourceOptions } from '@stockroom/database';
 import { Product } from '@stockroom/catalog';
 import { StockMovement } from '@stockroom/inventory';
+import { User } from '@stockroom/auth';
 
 /** For the TypeORM CLI (`npm run migration:*`): the same options the app uses. */
-export default new DataSource(buildDataSourceOptions(loadConfigFromProcess(), [Product, StockMovement]));
+export default new DataSource(buildDataSourceOptions(loadConfigFromProcess(), [Product, StockMovement, User]));

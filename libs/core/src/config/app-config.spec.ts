@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       REDIS_CLUSTER_NODES: '10.0.0.1:7000, [::1]:7001',
       REDIS_KEY_PREFIX: 'shop-a',
       NODE_ENV: 'production',
+      ADMIN_PASSWORD: 'a-real-production-secret',
     });
     expect(config.http.port).toBe(8080);
     expect(config.db.password).toBe(' secret ');
@@ -53,6 +54,13 @@ describe('loadConfig', () => {
 
   it('refuses a pool too small for the boot migration lock', () => {
     expect(() => loadConfig({ DB_POOL_SIZE: '1' })).toThrow(/DB_POOL_SIZE: expected an integer from 2 to 1000/);
+  });
+
+  it('refuses the example admin password in production, and short ones anywhere', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/ADMIN_PASSWORD: the example password cannot be used with NODE_ENV=production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ADMIN_PASSWORD: 'a-long-real-secret' })).not.toThrow();
+    expect(() => loadConfig({ ADMIN_PASSWORD: 'short' })).toThrow(/ADMIN_PASSWORD: expected at least 12 characters/);
+    expect(loadConfig({ ADMIN_EMAIL: ' Boss@Example.COM ' }).auth.adminEmail).toBe('boss@example.com');
   });
 
   it('refuses a key prefix that could reach into another namespace', () => {

@@ -75,6 +75,10 @@ export abstract class AppConfig {
     /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: the socket's address. */
     readonly trustProxy: readonly string[];
   };
+  abstract readonly auth: {
+    readonly adminEmail: string;
+    readonly adminPassword: string;
+  };
   abstract readonly catalog: {
     readonly sampleOnEmpty: boolean;
   };
@@ -89,6 +93,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** The password .env.example ships with; fine for a laptop, refused in production. */
+export const EXAMPLE_ADMIN_PASSWORD = 'change-me-stockroom';
 
 const NAME = /^[A-Za-z0-9_$-]{1,64}$/;
 const KEY_PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -154,6 +161,10 @@ export function loadConfig(env: Env): AppConfig {
         .split(',')
         .filter(Boolean),
     },
+    auth: {
+      adminEmail: read.string('ADMIN_EMAIL', 'admin@stockroom.local', { pattern: /^[^\s@]+@[^\s@]+$/, hint: 'an email address' }).toLowerCase(),
+      adminPassword: read.secret('ADMIN_PASSWORD', EXAMPLE_ADMIN_PASSWORD),
+    },
     catalog: {
       sampleOnEmpty: read.bool('CATALOG_SAMPLE_ON_EMPTY', true),
     },
@@ -161,6 +172,10 @@ export function loadConfig(env: Env): AppConfig {
       level: read.oneOf<LogLevel>('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     },
   };
+  if (config.nodeEnv === 'production' && config.auth.adminPassword === EXAMPLE_ADMIN_PASSWORD) {
+    read.problems.push('ADMIN_PASSWORD: the example password cannot be used with NODE_ENV=production');
+  }
+  if (config.auth.adminPassword.length < 12) read.problems.push('ADMIN_PASSWORD: expected at least 12 characters');
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
 }

@@ -1,0 +1,24 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type Role = 'admin' | 'staff' | 'customer';
+export const ROLES: readonly Role[] = ['admin', 'staff', 'customer'];
+
+@Entity('users')
+export class User {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id!: number;
+
+  /** Stored normalised (trimmed, lowercase), so one address is one account. */
+  @Index('UQ_users_email', { unique: true })
+  @Column({ type: 'varchar', length: 254 })
+  email!: string;
+
+  @Column({ name: 'password_hash', type: 'varchar', length: 255 })
+  passwordHash!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  role!: Role;
+
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
+  createdAt!: Date;
+}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { DomainError } from '@stockroom/core';
+import { isDuplicateKeyError } from '@stockroom/database';
+import { Role, User } from './user.entity';
+
+export class EmailTakenError extends DomainError {
+  readonly status = 409;
+  readonly code = 'EMAIL_TAKEN';
+
+  constructor() {
+    super('An account with this email already exists');
+  }
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+@Injectable()
+export class UserRepository {
+  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findOneBy({ email: normaliseEmail(email) });
+  }
+
+  findById(id: number): Promise<User | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  async create(email: string, passwordHash: string, role: Role): Promise<User> {
+    try {
+      const result = await this.users.insert({ email: normaliseEmail(email), passwordHash, role });
+      return await this.users.findOneByOrFail({ id: (result.identifiers[0] as { id: number }).id });
+    } catch (error) {
+      if (isDuplicateKeyError(error, 'UQ_users_email')) throw new EmailTakenError();
+      throw error;
+    }
+  }
+
+  /** Inserts the account unless the email exists: idempotent, and safe when instances race. */
+  async insertIfMissing(email: string, passwordHash: string, role: Role): Promise<boolean> {
+    const result = await this.users
+      .createQueryBuilder()
+      .insert()
+      .into(User)
+      .values({ email: normaliseEmail(email), passwordHash, role })
+      .orIgnore()
+      .updateEntity(false)
+      .execute();
+    return ((result.raw as { affectedRows?: number }).affectedRows ?? 0) > 0;
+  }
+}
