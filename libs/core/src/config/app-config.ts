@@ -78,6 +78,10 @@ export abstract class AppConfig {
   abstract readonly auth: {
     readonly adminEmail: string;
     readonly adminPassword: string;
+    /** Idle time after which a session ends; each request slides it forward. */
+    readonly sessionTtlSeconds: number;
+    /** A session ends this long after sign-in, however active. */
+    readonly sessionMaxAgeSeconds: number;
   };
   abstract readonly catalog: {
     readonly sampleOnEmpty: boolean;
@@ -164,6 +168,8 @@ export function loadConfig(env: Env): AppConfig {
     auth: {
       adminEmail: read.string('ADMIN_EMAIL', 'admin@stockroom.local', { pattern: /^[^\s@]+@[^\s@]+$/, hint: 'an email address' }).toLowerCase(),
       adminPassword: read.secret('ADMIN_PASSWORD', EXAMPLE_ADMIN_PASSWORD),
+      sessionTtlSeconds: read.int('SESSION_TTL_SECONDS', 1_800, 1, 30 * 86_400),
+      sessionMaxAgeSeconds: read.int('SESSION_MAX_AGE_SECONDS', 7 * 86_400, 1, 365 * 86_400),
     },
     catalog: {
       sampleOnEmpty: read.bool('CATALOG_SAMPLE_ON_EMPTY', true),

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { AppConfig } from '@stockroom/core';
+import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
+import type { RedisClient } from '@stockroom/redis';
+import type { Role } from './user.entity';
+
+export interface Session {
+  userId: number;
+  role: Role;
+  createdAt: number;
+  /** Absolute end (epoch ms): sliding renewals never go past it. */
+  expiresAt: number;
+}
+
+type SessionCommands = RedisClient & { sessionTouch(key: string, ttlMs: number, now: number): Promise<string | null> };
+
+/**
+ * Sessions in Redis. The id handed to the client is 256 random bits; Redis only ever sees its
+ * SHA-256 (`{prefix}:sess:<hex>`), so a dump of Redis holds no usable session id. Each user's
+ * session hashes are listed under `{prefix}:sess-user:<id>` so all of them can be revoked.
+ */
+@Injectable()
+export class SessionStore {
+  private readonly redis: SessionCommands;
+
+  constructor(
+    private readonly config: AppConfig,
+    @InjectRedis() redis: RedisClient,
+    private readonly keys: RedisKeys,
+  ) {
+    this.redis = redis as SessionCommands;
+    defineLuaScripts(redis, [{ name: 'sessionTouch', numberOfKeys: 1, lua: readLuaScript(__dirname, 'auth', 'session-touch.lua') }]);
+  }
+
+  static digest(sessionId: string): string {
+    return createHash('sha256').update(sessionId).digest('hex');
+  }
+
+  async create(userId: number, role: Role): Promise<{ sessionId: string; session: Session }> {
+    const sessionId = randomBytes(32).toString('base64url');
+    const digest = SessionStore.digest(sessionId);
+    const now = Date.now();
+    const session: Session = { userId, role, createdAt: now, expiresAt: now + this.config.auth.sessionMaxAgeSeconds * 1000 };
+    await this.redis.set(this.sessionKey(digest), JSON.stringify(session), 'PX', this.config.auth.sessionTtlSeconds * 1000);
+    await this.redis.sadd(this.userKey(userId), digest);
+    await this.redis.pexpire(this.userKey(userId), this.config.auth.sessionMaxAgeSeconds * 1000);
+    return { sessionId, session };
+  }
+
+  /** The session, its TTL slid forward; null when unknown, expired or revoked. */
+  async touch(sessionId: string): Promise<Session | null> {
+    const raw = await this.redis.sessionTouch(this.sessionKey(SessionStore.digest(sessionId)), this.config.auth.sessionTtlSeconds * 1000, Date.now());
+    return raw ? (JSON.parse(raw) as Session) : null;
+  }
+
+  async revoke(sessionId: string): Promise<void> {
+    const digest = SessionStore.digest(sessionId);
+    const raw = await this.redis.get(this.sessionKey(digest));
+    await this.redis.del(this.sessionKey(digest));
+    if (raw) await this.redis.srem(this.userKey((JSON.parse(raw) as Session).userId), digest);
+  }
+
+  /** Signs a user out everywhere (password change, admin action). Keys are deleted one by one: they live in different cluster slots. */
+  async revokeAll(userId: number): Promise<number> {
+    const digests = await this.redis.smembers(this.userKey(userId));
+    await Promise.all(digests.map((digest) => this.redis.del(this.sessionKey(digest))));
+    await this.redis.del(this.userKey(userId));
+    return digests.length;
+  }
+
+  private sessionKey(digest: string): string {
+    return this.keys.key('sess', digest);
+  }
+
+  private userKey(userId: number): string {
+    return this.keys.key('sess-user', userId);
+  }
+}
