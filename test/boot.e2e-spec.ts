@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { collect, spawnTs, waitForOutput } from './support/processes';
+import { collect, spawnTs, startApiProcess, waitForOutput } from './support/processes';
 import { TestContext } from './support/test-context';
 
 const API = 'apps/api/src/main.ts';
@@ -51,9 +51,7 @@ describe('Booting the processes', () => {
   });
 
   it('serves, then on SIGTERM finishes the in-flight request, closes its connections and exits', async () => {
-    const child = spawnTs(API, context.env({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }));
-    const exited = collect(child);
-    const url = JSON.parse((await waitForOutput(child, /\{[^\n]*"stockroom api listening"[^\n]*\}/)) as string).url as string;
+    const { child, url, exited } = await startApiProcess(context.env());
 
     const body = JSON.stringify({ sku: 'INFLIGHT', name: 'In flight', price: '1.00' });
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -88,9 +86,8 @@ describe('Booting the processes', () => {
 
   it('on SIGTERM, handlers whose clients hung up still finish before MySQL closes', async () => {
     await collect(spawnTs('apps/api/src/cli/seed.ts', context.env(), ['--count', '3000']));
-    const child = spawnTs(API, context.env({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_POOL_SIZE: '2', CACHE_ENABLED: 'false' }));
-    const exited = collect(child);
-    const port = Number(/"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(await waitForOutput(child, /\{[^\n]*"stockroom api listening"[^\n]*\}/))?.[1]);
+    const { child, url, exited } = await startApiProcess(context.env({ DB_POOL_SIZE: '2', CACHE_ENABLED: 'false' }));
+    const port = Number(new URL(url).port);
     // Queue more work than the pool can run at once, hang up, and stop the server at once.
     await Promise.all(
       Array.from({ length: 100 }, (_, i) =>

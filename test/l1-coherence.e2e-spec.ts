@@ -1,15 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
-import { collect, spawnTs, waitForOutput } from './support/processes';
+import { ApiProcess, startApiProcess } from './support/processes';
 import { TestContext } from './support/test-context';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function startApi(context: TestContext): Promise<{ child: ChildProcess; url: string; exited: Promise<unknown> }> {
-  const child = spawnTs('apps/api/src/main.ts', context.env({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CACHE_L1_MAX_ITEMS: '1000' }));
-  const exited = collect(child);
-  const line = await waitForOutput(child, /\{[^\n]*"stockroom api listening"[^\n]*\}/);
-  return { child, url: JSON.parse(line).url as string, exited };
-}
+const startApi = (context: TestContext) => startApiProcess(context.env({ CACHE_L1_MAX_ITEMS: '1000' }));
 
 async function json(url: string, init?: RequestInit): Promise<any> {
   const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json' } });
@@ -28,8 +22,8 @@ async function converge(url: string, done: (body: any) => boolean, boundMs = 5_0
 
 describe('L1 coherence between two API processes', () => {
   let context: TestContext;
-  let a: Awaited<ReturnType<typeof startApi>>;
-  let b: Awaited<ReturnType<typeof startApi>>;
+  let a: ApiProcess;
+  let b: ApiProcess;
 
   beforeAll(async () => {
     context = await TestContext.create();

@@ -1,18 +1,12 @@
 import { Agent, request } from 'node:http';
-import type { ChildProcess } from 'node:child_process';
-import { collect, spawnTs, waitForOutput } from './support/processes';
+import { ApiProcess, startApiProcess } from './support/processes';
 import { TestContext } from './support/test-context';
 
-async function startApi(context: TestContext): Promise<{ child: ChildProcess; url: string; exited: Promise<unknown> }> {
-  const child = spawnTs('apps/api/src/main.ts', context.env({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DB_POOL_SIZE: '20' }));
-  const exited = collect(child);
-  const line = await waitForOutput(child, /\{[^\n]*"stockroom api listening"[^\n]*\}/);
-  return { child, url: JSON.parse(line).url as string, exited };
-}
+const startApi = (context: TestContext) => startApiProcess(context.env({ DB_POOL_SIZE: '20' }));
 
 describe('No oversell: two API processes, 500 concurrent purchases of a product with stock 100', () => {
   let context: TestContext;
-  let apis: Array<Awaited<ReturnType<typeof startApi>>>;
+  let apis: ApiProcess[];
 
   beforeAll(async () => {
     context = await TestContext.create();

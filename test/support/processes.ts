@@ -59,3 +59,17 @@ export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 
     });
   });
 }
+
+export interface ApiProcess {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<ProcessResult>;
+}
+
+/** Starts `apps/api/src/main.ts` on a free loopback port and waits for its "listening" log line. */
+export async function startApiProcess(env: Env): Promise<ApiProcess> {
+  const child = spawnTs('apps/api/src/main.ts', { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+  const exited = collect(child);
+  const line = await waitForOutput(child, /\{[^\n]*"stockroom api listening"[^\n]*\}/);
+  return { child, url: JSON.parse(line).url as string, exited };
+}

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '@stockroom/core';
 import { defineLuaScripts, readLuaScript, RedisClient, RedisConnections, RedisKeys } from '@stockroom/redis';
 import { CacheCodec, createCodec } from './codecs';
@@ -36,7 +37,6 @@ type CacheCommands = RedisClient & {
   leaseRelease(key: string, token: string): Promise<number>;
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Cache-aside over Redis with an optional in-process L1.

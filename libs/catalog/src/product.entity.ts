@@ -1,7 +1,6 @@
+import { bigintAsNumber } from '@stockroom/database';
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-/** BIGINT counters come back from mysql2 as strings once they outgrow 2^53; ours never will. */
-const bigintAsNumber = { to: (value: number) => value, from: (value: string | number) => Number(value) };
 
 @Entity('products')
 @Check('CHK_products_stock', '`stock` >= 0')

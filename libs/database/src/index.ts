@@ -4,3 +4,4 @@ export * from './database-preflight';
 export * from './migration-runner';
 export * from './mysql-errors';
 export { migrations } from './migrations';
+export * from './column-transformers';

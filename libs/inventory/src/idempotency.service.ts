@@ -6,6 +6,7 @@ import { stableStringify } from '@stockroom/cache';
 import type { RedisClient } from '@stockroom/redis';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './inventory.errors';
 import { DuplicateMovementError } from './inventory.repository';
+import { REFERENCE_PATTERN } from './stock-movement.entity';
 
 export interface StoredResponse {
   status: number;
@@ -18,7 +19,6 @@ interface IdempotencyRecord {
   response?: StoredResponse;
 }
 
-const KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
 const TTL_MS = 24 * 60 * 60 * 1000;
 const WAIT_MS = 5_000;
 
@@ -39,7 +39,7 @@ export class IdempotencyService {
 
   static validateKey(key: string | undefined): string | undefined {
     if (key === undefined) return undefined;
-    if (!KEY.test(key)) {
+    if (!REFERENCE_PATTERN.test(key)) {
       throw new ValidationFailedError([{ field: 'Idempotency-Key', problems: ['Idempotency-Key must be 1-100 letters, digits, "_", ".", ":" or "-"'] }]);
     }
     return key;

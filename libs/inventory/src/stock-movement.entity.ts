@@ -1,8 +1,10 @@
+import { bigintAsNumber } from '@stockroom/database';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type MovementType = 'adjustment' | 'reservation' | 'release' | 'sale' | 'return';
 
-const bigintAsNumber = { to: (value: number | null) => value, from: (value: string | number | null) => (value === null ? null : Number(value)) };
+/** An idempotency key or order reference, as stored in `reference` (varchar(100)). */
+export const REFERENCE_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 /**
  * The append-only stock ledger. Each movement records its effect on both counters, so for every

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter } from 'prom-client';
 import { MetricsRegistry } from '@stockroom/core';
 import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
@@ -31,7 +32,6 @@ type LockCommands = RedisClient & {
 };
 
 const RESOURCE = /^[A-Za-z0-9:_.-]{1,200}$/;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Mutual exclusion over Redis with owner tokens and fencing tokens. One key per resource,

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsString, Length, Matches, Max, Min, NotEquals, ValidateIf, ValidateNested } from 'class-validator';
 import { MAX_ID } from '@stockroom/core';
-export { PageQuery } from '@stockroom/core';
+import { REFERENCE_PATTERN } from '../stock-movement.entity';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -47,7 +47,7 @@ export class ReservationDto {
   @ApiPropertyOptional({ example: 'cart-7f3a', description: 'Your reference for this reservation (defaults to the Idempotency-Key)' })
   @ValidateIf((_o, v) => v !== undefined)
   @IsString()
-  @Matches(/^[A-Za-z0-9_.:-]{1,100}$/)
+  @Matches(REFERENCE_PATTERN)
   reference?: string;
 }
 
