@@ -1,9 +1,13 @@
 /**
- * The cost of one feature on GET /products/:id served from L1 (so the feature is most of what
- * differs), on against off, with the bare Fastify baseline, alternating in one run:
- * `npm run bench:views` (view counting) and `npm run bench:throttle` (the Redis throttler, with a
- * limit no request reaches).
+ * GET /products/:id on the real API in several configurations against a bare Fastify server
+ * returning the same JSON, alternating in one run; each configuration gets a fresh process and a
+ * 3 s warm-up over all products. Servers run in their own processes; autocannon runs here.
+ * - `npm run bench:http`: no cache (every read from MySQL)
+ * - `npm run bench:cache`: L1 hit, Redis hit, no cache; then the L1 propagation delay
+ * - `npm run bench:views` / `bench:throttle`: view counting / the Redis throttler (a limit no
+ *   request reaches), on against off, on L1 hits so the feature is most of what differs
  */
+import { propagation } from './propagation';
 import { buildAndSeed, Figure, measure, saveReport, startApi, startBaseline, stop, table } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -11,21 +15,40 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PRODUCTS = 10_000;
 
-const COMPARISONS: Record<string, Array<[string, Record<string, string>]>> = {
-  views: [
-    ['GET /products/:id, L1 hit, views counted', { STATS_ENABLED: 'true' }],
-    ['GET /products/:id, L1 hit, counters off', { STATS_ENABLED: 'false' }],
-  ],
-  throttle: [
-    ['GET /products/:id, L1 hit, throttled (1 Lua call)', { THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: '10000000' }],
-    ['GET /products/:id, L1 hit, throttler off', { THROTTLE_ENABLED: 'false' }],
-  ],
+interface Comparison {
+  variants: Array<[string, Record<string, string>]>;
+  /** A further measurement reported after the table. */
+  extra?: () => Promise<string>;
+}
+
+const COMPARISONS: Record<string, Comparison> = {
+  http: { variants: [['GET /products/:id (MySQL, no cache)', { CACHE_ENABLED: 'false' }]] },
+  cache: {
+    variants: [
+      ['GET /products/:id, L1 hit', {}],
+      ['GET /products/:id, Redis hit (L1 off)', { CACHE_L1_MAX_ITEMS: '0' }],
+      ['GET /products/:id, no cache (MySQL)', { CACHE_ENABLED: 'false' }],
+    ],
+    extra: propagation,
+  },
+  views: {
+    variants: [
+      ['GET /products/:id, L1 hit, views counted', { STATS_ENABLED: 'true' }],
+      ['GET /products/:id, L1 hit, counters off', { STATS_ENABLED: 'false' }],
+    ],
+  },
+  throttle: {
+    variants: [
+      ['GET /products/:id, L1 hit, throttled (1 Lua call)', { THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: '10000000' }],
+      ['GET /products/:id, L1 hit, throttler off', { THROTTLE_ENABLED: 'false' }],
+    ],
+  },
 };
 
 async function main(): Promise<void> {
-  const name = process.argv[2] ?? 'views';
-  const variants = COMPARISONS[name];
-  if (!variants) throw new Error(`unknown comparison ${name}; one of ${Object.keys(COMPARISONS).join(', ')}`);
+  const name = process.argv[2] ?? 'http';
+  const comparison = COMPARISONS[name];
+  if (!comparison) throw new Error(`unknown comparison ${name}; one of ${Object.keys(COMPARISONS).join(', ')}`);
   buildAndSeed(PRODUCTS);
   let id = 0;
   const nextProduct = () => `/products/${(id++ % PRODUCTS) + 1}`;
@@ -35,7 +58,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       figures.push(await measure('bare fastify (same JSON)', round, bare.url, nextProduct, load));
-      for (const [label, env] of variants) {
+      for (const [label, env] of comparison.variants) {
         const api = await startApi(3301, { CACHE_L1_MAX_ITEMS: '20000', ...env });
         try {
           await measure('warm-up', 0, api.url, nextProduct, { connections: CONNECTIONS, duration: 3 });
@@ -48,10 +71,12 @@ async function main(): Promise<void> {
   } finally {
     await stop(bare.child);
   }
-  saveReport(name, ['@nestjs/core', 'fastify', 'ioredis', 'autocannon'], [
-      `load: autocannon, ${CONNECTIONS} connections, ${DURATION}s per figure, ids cycling over ${PRODUCTS} products`,
-      '',
-      table(figures, 'bare fastify (same JSON)'),
+  const extra = comparison.extra ? ['', await comparison.extra()] : [];
+  saveReport(name, ['@nestjs/core', 'fastify', 'typeorm', 'mysql2', 'ioredis', 'lru-cache', 'autocannon'], [
+    `load: autocannon, ${CONNECTIONS} connections, ${DURATION}s per figure, ids cycling over ${PRODUCTS} products (3 s warm-up per configuration)`,
+    '',
+    table(figures, 'bare fastify (same JSON)'),
+    ...extra,
   ]);
 }
 

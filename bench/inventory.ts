@@ -15,14 +15,10 @@ import { CacheModule } from '@stockroom/cache';
 import { LockModule, LockService } from '@stockroom/lock';
 import { CatalogModule } from '@stockroom/catalog';
 import { InventoryModule, InventoryRepository, InventoryService } from '@stockroom/inventory';
-import { BENCH_ENV, saveReport } from './support';
+import { BENCH_ENV, percentile, saveReport } from './support';
 
 const CONCURRENCY = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_MS = Number(process.env.BENCH_DURATION ?? 10) * 1000;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 async function run(name: string, round: number, work: () => Promise<void>): Promise<string> {
   const latencies: number[] = [];

@@ -6,6 +6,10 @@ import autocannon from 'autocannon';
 
 export const ROOT = resolve(__dirname, '..');
 
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
 export interface Figure {
   name: string;
   round: number;
