@@ -26,8 +26,10 @@ export interface MovementInput {
 /** A movement with this reference, product and type exists: the change was applied before. */
 export class DuplicateMovementError extends Error {}
 
-interface AffectedResult {
-  affectedRows: number;
+/** Runs one guarded UPDATE; true when it changed the row (its WHERE clause held). */
+async function changesOneRow(manager: EntityManager, sql: string, params: unknown[]): Promise<boolean> {
+  const result = (await manager.query(sql, params)) as { affectedRows: number };
+  return result.affectedRows === 1;
 }
 
 /**
@@ -55,11 +57,11 @@ export class InventoryRepository {
 
   /** On hand += delta unless it would go below what is reserved, or a newer fencing token was applied. */
   async adjustStock(manager: EntityManager, productId: number, delta: number, fencingToken: number): Promise<boolean> {
-    const result = (await manager.query(
+    return changesOneRow(
+      manager,
       'UPDATE products SET stock = stock + ?, fence = ?, version = version + 1 WHERE id = ? AND fence < ? AND stock + ? >= reserved',
       [delta, fencingToken, productId, fencingToken, delta],
-    )) as AffectedResult;
-    return result.affectedRows === 1;
+    );
   }
 
   async fenceOf(manager: EntityManager, productId: number): Promise<number> {
@@ -69,30 +71,28 @@ export class InventoryRepository {
 
   /** The purchase hot path: reserve `quantity` only if that much is still available. */
   async reserve(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
-    const result = (await manager.query('UPDATE products SET reserved = reserved + ? WHERE id = ? AND stock - reserved >= ?', [
+    return changesOneRow(manager, 'UPDATE products SET reserved = reserved + ? WHERE id = ? AND stock - reserved >= ?', [
       quantity,
       productId,
       quantity,
-    ])) as AffectedResult;
-    return result.affectedRows === 1;
+    ]);
   }
 
   async release(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
-    const result = (await manager.query('UPDATE products SET reserved = reserved - ? WHERE id = ? AND reserved >= ?', [
+    return changesOneRow(manager, 'UPDATE products SET reserved = reserved - ? WHERE id = ? AND reserved >= ?', [
       quantity,
       productId,
       quantity,
-    ])) as AffectedResult;
-    return result.affectedRows === 1;
+    ]);
   }
 
   /** A reservation becomes a sale: it leaves the shelf and the reservation together. */
   async sell(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
-    const result = (await manager.query(
+    return changesOneRow(
+      manager,
       'UPDATE products SET stock = stock - ?, reserved = reserved - ?, version = version + 1 WHERE id = ? AND reserved >= ? AND stock >= ?',
       [quantity, quantity, productId, quantity, quantity],
-    )) as AffectedResult;
-    return result.affectedRows === 1;
+    );
   }
 
   async recordMovement(manager: EntityManager, input: MovementInput): Promise<StockMovement> {
