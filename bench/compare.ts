@@ -6,6 +6,8 @@
  * - `npm run bench:cache`: L1 hit, Redis hit, no cache; then the L1 propagation delay
  * - `npm run bench:views` / `bench:throttle`: view counting / the Redis throttler (a limit no
  *   request reaches), on against off, on L1 hits so the feature is most of what differs
+ * - `npm run bench:session`: the same public read sent with a session (one Redis lookup that
+ *   also slides it) against anonymous; the throttler off, so the lookup is all that differs
  */
 import { propagation } from './propagation';
 import { buildAndSeed, Figure, measure, saveReport, startApi, startBaseline, stop, table } from './support';
@@ -15,8 +17,11 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PRODUCTS = 10_000;
 
+/** A label, the API's environment, and whether requests carry the first admin's session. */
+type Variant = [string, Record<string, string>, { signedIn?: boolean }?];
+
 interface Comparison {
-  variants: Array<[string, Record<string, string>]>;
+  variants: Variant[];
   /** A further measurement reported after the table. */
   extra?: () => Promise<string>;
 }
@@ -43,7 +48,24 @@ const COMPARISONS: Record<string, Comparison> = {
       ['GET /products/:id, L1 hit, throttler off', { THROTTLE_ENABLED: 'false' }],
     ],
   },
+  session: {
+    variants: [
+      ['GET /products/:id, L1 hit, with a session (1 Lua call)', {}, { signedIn: true }],
+      ['GET /products/:id, L1 hit, anonymous', {}],
+    ],
+  },
 };
+
+/** A bearer header of the first admin (the example credentials BENCH_ENV boots with). */
+async function adminSession(url: string): Promise<Record<string, string>> {
+  const response = await fetch(`${url}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@stockroom.local', password: 'change-me-stockroom' }),
+  });
+  if (!response.ok) throw new Error(`login: ${response.status}`);
+  return { authorization: `Bearer ${((await response.json()) as { token: string }).token}` };
+}
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? 'http';
@@ -58,11 +80,12 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       figures.push(await measure('bare fastify (same JSON)', round, bare.url, nextProduct, load));
-      for (const [label, env] of comparison.variants) {
+      for (const [label, env, options] of comparison.variants) {
         const api = await startApi(3301, { CACHE_L1_MAX_ITEMS: '20000', ...env });
         try {
-          await measure('warm-up', 0, api.url, nextProduct, { connections: CONNECTIONS, duration: 3 });
-          figures.push(await measure(label, round, api.url, nextProduct, load));
+          const headers = options?.signedIn ? await adminSession(api.url) : undefined;
+          await measure('warm-up', 0, api.url, nextProduct, { connections: CONNECTIONS, duration: 3, headers });
+          figures.push(await measure(label, round, api.url, nextProduct, { ...load, headers }));
         } finally {
           await stop(api.child);
         }

@@ -102,12 +102,13 @@ export async function measure(
   round: number,
   base: string,
   path: () => string,
-  options: { connections: number; duration: number },
+  options: { connections: number; duration: number; headers?: Record<string, string> },
 ): Promise<Figure> {
   const result = await autocannon({
     url: base,
     connections: options.connections,
     duration: options.duration,
+    headers: options.headers,
     requests: [{ setupRequest: (request) => ({ ...request, path: path() }) }],
   });
   return {

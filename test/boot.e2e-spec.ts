@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { collect, spawnTs, startApiProcess, waitForOutput } from './support/processes';
 import { TestContext } from './support/test-context';
+import { signIn, viaHttp } from './support/sign-in';
 
 const API = 'apps/api/src/main.ts';
 const WORKER = 'apps/worker/src/main.ts';
@@ -52,13 +53,14 @@ describe('Booting the processes', () => {
 
   it('serves, then on SIGTERM finishes the in-flight request, closes its connections and exits', async () => {
     const { child, url, exited } = await startApiProcess(context.env());
+    const { headers } = await signIn(viaHttp(url), 'admin');
 
     const body = JSON.stringify({ sku: 'INFLIGHT', name: 'In flight', price: '1.00' });
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(`${url}/products`, {
         method: 'POST',
         agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
       });
       req.on('response', (res) => {
         let text = '';

@@ -14,8 +14,9 @@ describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () =
   let queries: QueryCounter;
 
   const get = (api: TestApi, url: string) => api.app.inject({ method: 'GET', url });
-  const create = async (sku: string, name = sku) =>
-    (await a.app.inject({ method: 'POST', url: '/products', payload: { sku, name, price: '1.00', stock: 1 } })).json();
+  const asAdmin = async (api: TestApi, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+    api.app.inject({ method, url, payload, headers: await api.admin() });
+  const create = async (sku: string, name = sku) => (await asAdmin(a, 'POST', '/products', { sku, name, price: '1.00', stock: 1 })).json();
 
   beforeAll(async () => {
     context = await TestContext.create();
@@ -59,7 +60,7 @@ describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () =
     await get(b, '/products?q=Before');
     await get(b, '/products/popular?limit=100');
 
-    const patched = (await a.app.inject({ method: 'PATCH', url: `/products/${product.id}`, payload: { name: 'After name', sku: 'W-2' } })).json();
+    const patched = (await asAdmin(a, 'PATCH', `/products/${product.id}`, { name: 'After name', sku: 'W-2' })).json();
     expect((await get(b, `/products/${product.id}`)).json()).toMatchObject({ name: 'After name', version: patched.version });
     expect((await get(b, '/products/by-sku/W-1')).statusCode).toBe(404);
     expect((await get(b, '/products/by-sku/W-2')).json().version).toBe(patched.version);
@@ -68,7 +69,7 @@ describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () =
     const popular = (await get(b, '/products/popular?limit=100')).json();
     expect(popular.find((p: { id: number }) => p.id === product.id).name).toBe('After name');
 
-    await a.app.inject({ method: 'DELETE', url: `/products/${product.id}` });
+    await asAdmin(a, 'DELETE', `/products/${product.id}`);
     expect((await get(b, `/products/${product.id}`)).statusCode).toBe(404);
     expect((await get(b, '/products/by-sku/W-2')).statusCode).toBe(404);
     expect((await get(b, '/products?q=After')).json().total).toBe(0);
@@ -117,7 +118,7 @@ describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () =
     };
     const writer = async () => {
       for (let i = 0; i < 150; i++) {
-        const response = await (i % 2 ? a : b).app.inject({ method: 'PATCH', url: `/products/${product.id}`, payload: { name: `rev ${i}` } });
+        const response = await asAdmin(i % 2 ? a : b, 'PATCH', `/products/${product.id}`, { name: `rev ${i}` });
         committed = Math.max(committed, response.json().version);
       }
       done = true;
@@ -132,7 +133,7 @@ describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () =
 
   describe('cache statistics and administration', () => {
     it('GET /stats/cache reports hits, misses, hit rate, coalesced loads and Redis memory', async () => {
-      const stats = (await get(a, '/stats/cache')).json();
+      const stats = (await asAdmin(a, 'GET', '/stats/cache')).json();
       expect(stats).toMatchObject({
         hits: expect.any(Number),
         misses: expect.any(Number),
@@ -149,19 +150,19 @@ describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () =
     });
 
     it('invalidates a declared namespace by name, and refuses anything else', async () => {
-      expect((await get(a, '/cache/namespaces')).json().namespaces).toEqual(['product', 'product-list']);
+      expect((await asAdmin(a, 'GET', '/cache/namespaces')).json().namespaces).toEqual(['product', 'product-list']);
       const product = await create('ADMIN-1');
       await get(a, `/products/${product.id}`);
       queries.reset();
-      expect((await a.app.inject({ method: 'DELETE', url: '/cache/namespaces/product' })).statusCode).toBe(204);
+      expect((await asAdmin(a, 'DELETE', '/cache/namespaces/product')).statusCode).toBe(204);
       await get(b, `/products/${product.id}`);
       expect(queries.count(SELECT_PRODUCT)).toBe(1);
 
-      const unknown = await a.app.inject({ method: 'DELETE', url: '/cache/namespaces/sessions' });
+      const unknown = await asAdmin(a, 'DELETE', '/cache/namespaces/sessions');
       expect(unknown.statusCode).toBe(404);
       expect(unknown.json().code).toBe('CACHE_NAMESPACE_NOT_FOUND');
       for (const bad of ['*', 'product%3A*', 'PRODUCT', 'a%20b']) {
-        expect((await a.app.inject({ method: 'DELETE', url: `/cache/namespaces/${bad}` })).statusCode).toBe(400);
+        expect((await asAdmin(a, 'DELETE', `/cache/namespaces/${bad}`)).statusCode).toBe(400);
       }
     });
   });

@@ -10,8 +10,8 @@ describe('Inventory: adjustments under lock, reservations, ledger, idempotency',
   let api: TestApi;
   let redis: Redis;
 
-  const inject = (method: 'GET' | 'POST', url: string, payload?: object, headers: Record<string, string> = {}) =>
-    api.app.inject({ method, url, payload, headers });
+  const inject = async (method: 'GET' | 'POST', url: string, payload?: object, headers: Record<string, string> = {}) =>
+    api.app.inject({ method, url, payload, headers: { ...(await api.admin()), ...headers } });
   const create = async (sku: string, stock: number) => (await inject('POST', '/products', { sku, name: sku, price: '1.00', stock })).json();
   const levels = async (id: number) => (await inject('GET', `/inventory/${id}`)).json();
   const expectLedgerConsistent = async () => expect(await api.app.get(InventoryRepository).ledgerMismatches()).toEqual([]);

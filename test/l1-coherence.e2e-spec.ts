@@ -1,12 +1,16 @@
 import { ApiProcess, startApiProcess } from './support/processes';
 import { TestContext } from './support/test-context';
+import { signIn, viaHttp } from './support/sign-in';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const startApi = (context: TestContext) => startApiProcess(context.env({ CACHE_L1_MAX_ITEMS: '1000' }));
 
+/** Headers of a staff session, valid on both processes (one Redis). */
+let staff: Record<string, string> = {};
+
 async function json(url: string, init?: RequestInit): Promise<any> {
-  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json' } });
+  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...staff } });
   return response.status === 204 ? undefined : response.json();
 }
 
@@ -28,6 +32,7 @@ describe('L1 coherence between two API processes', () => {
   beforeAll(async () => {
     context = await TestContext.create();
     [a, b] = await Promise.all([startApi(context), startApi(context)]);
+    staff = (await signIn(viaHttp(a.url), 'staff')).headers;
   });
 
   afterAll(async () => {

@@ -4,9 +4,11 @@ describe('Catalogue HTTP API (real MySQL + Redis)', () => {
   let context: TestContext;
   let api: TestApi;
 
-  const post = (payload: object) => api.app.inject({ method: 'POST', url: '/products', payload });
+  // Writes as staff (the first admin); reads anonymous, as the public reads them.
+  const post = async (payload: object) => api.app.inject({ method: 'POST', url: '/products', payload, headers: await api.admin() });
   const get = (url: string) => api.app.inject({ method: 'GET', url });
-  const patch = (id: number, payload: object) => api.app.inject({ method: 'PATCH', url: `/products/${id}`, payload });
+  const patch = async (id: number, payload: object) => api.app.inject({ method: 'PATCH', url: `/products/${id}`, payload, headers: await api.admin() });
+  const remove = async (id: number) => api.app.inject({ method: 'DELETE', url: `/products/${id}`, headers: await api.admin() });
 
   beforeAll(async () => {
     context = await TestContext.create();
@@ -59,7 +61,7 @@ describe('Catalogue HTTP API (real MySQL + Redis)', () => {
       get('/products/999999'),
       get('/products/by-sku/NOPE'),
       patch(999999, { name: 'x' }),
-      api.app.inject({ method: 'DELETE', url: '/products/999999' }),
+      remove(999999),
     ]);
     for (const response of responses) {
       expect(response.statusCode).toBe(404);
@@ -92,7 +94,7 @@ describe('Catalogue HTTP API (real MySQL + Redis)', () => {
 
   it('deletes with 204 and then the product is gone', async () => {
     const product = (await post({ sku: 'GONE', name: 'Gone', price: '1.00' })).json();
-    const deleted = await api.app.inject({ method: 'DELETE', url: `/products/${product.id}` });
+    const deleted = await remove(product.id);
     expect(deleted.statusCode).toBe(204);
     expect(deleted.body).toBe('');
     expect((await get(`/products/${product.id}`)).statusCode).toBe(404);

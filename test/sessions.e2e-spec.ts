@@ -46,7 +46,7 @@ describe('Sessions in Redis: register, login, me, logout, expiry, revoke-all', (
     expect(response.statusCode).toBe(200);
     const { token } = response.json();
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(String(response.headers['set-cookie'])).toMatch(new RegExp(`^sid=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=\\d+$`));
+    expect(String(response.headers['set-cookie'])).toMatch(new RegExp(`^sid=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=\\d+; Secure$`)); // Secure outside NODE_ENV=development
     const digest = createHash('sha256').update(token).digest('hex');
     expect(await redis.exists(`${context.keyPrefix}:sess:${digest}`)).toBe(1);
     const keys = await redis.keys(`${context.keyPrefix}:sess*`);

@@ -1,4 +1,5 @@
 import { bootApi, TestApi, TestContext } from './support/test-context';
+import { signIn, viaInject } from './support/sign-in';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -6,7 +7,17 @@ describe('Redis throttler: exact across instances, not dodged by forged headers'
   let context: TestContext;
   let a: TestApi;
   let b: TestApi;
-  const limits = { THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: '10', THROTTLE_TTL_SECONDS: '2' };
+  const limits = {
+    THROTTLE_ENABLED: 'true',
+    THROTTLE_LIMIT: '10',
+    THROTTLE_TTL_SECONDS: '2',
+    THROTTLE_AUTH_IP_LIMIT: '5',
+    THROTTLE_AUTH_ACCOUNT_LIMIT: '3',
+    THROTTLE_AUTH_TTL_SECONDS: '60',
+    THROTTLE_AUTH_BLOCK_SECONDS: '120',
+  };
+  const login = (api: TestApi, email: string, password: string, remoteAddress: string) =>
+    api.app.inject({ method: 'POST', url: '/auth/login', payload: { email, password }, remoteAddress });
   const get = (api: TestApi, url: string, headers: Record<string, string> = {}, remoteAddress = '10.1.1.1') =>
     api.app.inject({ method: 'GET', url, headers, remoteAddress });
 
@@ -74,5 +85,39 @@ describe('Redis throttler: exact across instances, not dodged by forged headers'
     } finally {
       await Promise.all([open.close(), closed.close()]);
     }
+  });
+
+  it('counts a signed-in user by account, wherever the requests come from', async () => {
+    const customer = await signIn(viaInject(a.app), 'customer');
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await get(i % 2 ? a : b, '/products?limit=7', customer.headers, `10.9.9.${i}`)).statusCode);
+    expect(statuses.slice(0, 10).every((status) => status === 200)).toBe(true);
+    expect(statuses[10]).toBe(429);
+    // An anonymous client on one of those addresses has a budget of its own.
+    expect((await get(a, '/products?limit=7', {}, '10.9.9.1')).statusCode).toBe(200);
+  });
+
+  it('blocks password guessing against one account from many addresses, for the block duration', async () => {
+    const email = 'target@example.test';
+    expect((await a.app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: 'the right passphrase' }, remoteAddress: '10.10.0.1' })).statusCode).toBe(201);
+    const guesses = await Promise.all([1, 2, 3].map((i) => login(i % 2 ? a : b, email, `wrong guess number ${i}`, `10.10.1.${i}`)));
+    expect(guesses.map((r) => r.statusCode)).toEqual([401, 401, 401]);
+    // Even the right password, from a fresh address, waits out the block.
+    const blocked = await login(b, ` ${email.toUpperCase()} `, 'the right passphrase', '10.10.2.1');
+    expect(blocked.statusCode).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(60);
+    expect(String(blocked.headers['ratelimit-policy'])).toContain('"auth-account";q=3;w=60');
+    // Another account is not affected.
+    expect((await login(a, 'someone-else@example.test', 'a wrong passphrase', '10.10.2.2')).statusCode).toBe(401);
+  });
+
+  it('blocks one address trying many accounts, on every instance, while other addresses sign in', async () => {
+    const attempts = await Promise.all(
+      Array.from({ length: 7 }, (_, i) => login(i % 2 ? a : b, `victim${i}@example.test`, 'a wrong passphrase', '10.11.0.1')),
+    );
+    expect(attempts.filter((r) => r.statusCode === 401)).toHaveLength(5);
+    expect(attempts.filter((r) => r.statusCode === 429)).toHaveLength(2);
+    expect((await a.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'new@example.test', password: 'a long passphrase' }, remoteAddress: '10.11.0.1' })).statusCode).toBe(201);
+    expect((await login(b, 'victim0@example.test', 'a wrong passphrase', '10.11.0.2')).statusCode).toBe(401);
   });
 });

@@ -5,6 +5,7 @@ import pino from 'pino';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig, Env, loadConfig } from '@stockroom/core';
 import { createApiApp } from '../../apps/api/src/app.factory';
+import { signIn, viaInject } from './sign-in';
 
 const DB_PREFIX = 'sr_t_';
 const STALE_MS = 60 * 60 * 1000;
@@ -75,6 +76,8 @@ export class TestContext {
 export interface TestApi {
   app: NestFastifyApplication;
   config: AppConfig;
+  /** Headers of a session of the first admin, made on first use (one scrypt check). */
+  admin(): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -84,7 +87,13 @@ export async function bootApi(context: TestContext, overrides: Env = {}, logger 
   const app = await createApiApp(config, { logger });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
-  return { app, config, close: () => app.close() };
+  let admin: Promise<Record<string, string>> | undefined;
+  return {
+    app,
+    config,
+    admin: () => (admin ??= signIn(viaInject(app), 'admin').then((session) => session.headers)),
+    close: () => app.close(),
+  };
 }
 
 function connectionOptions() {

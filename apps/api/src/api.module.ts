@@ -10,13 +10,13 @@ import { RateLimitModule } from '@stockroom/rate-limit';
 import { AuthModule } from '@stockroom/auth';
 import { HealthModule } from './health/health.module';
 
-/** Composes the feature modules; holds no business logic. */
+/** Composes the feature modules; holds no business logic. The throttler's guard runs before the access guard, so refused requests count too. */
 @Module({})
 export class ApiModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: ApiModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule, AuthModule, RateLimitModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule, RateLimitModule, AuthModule, HealthModule],
     };
   }
 }

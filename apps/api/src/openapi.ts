@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { AppConfig } from '@stockroom/core';
+import { ACCESS_EXTENSION, ROLES } from '@stockroom/core';
+import type { Access, AppConfig } from '@stockroom/core';
 import { ApiModule } from './api.module';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 
@@ -10,7 +11,13 @@ const DESCRIPTION = [
   '',
   'Every error is `{statusCode, error, code, message, details?}`; `code` is stable and machine-readable.',
   'Prices are exact decimal strings such as `"19.99"`. Every response carries `X-Request-Id`.',
+  '',
+  'Sign in with `POST /auth/login`: browsers keep the HttpOnly `sid` cookie; other clients send the returned token as',
+  '`Authorization: Bearer <token>`. Each operation states what it requires (`x-access`, `security`): public routes need',
+  'nothing; the others answer 401 `NOT_SIGNED_IN` without a live session and 403 `FORBIDDEN` to other roles.',
 ].join('\n');
+
+const SECURITY = [{ cookie: [] }, { bearer: [] }];
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -23,12 +30,41 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('stats', 'View, sale and search rankings')
     .addTag('cache', 'Cache statistics and invalidation')
     .addTag('health', 'Liveness and readiness probes')
+    .addTag('auth', 'Accounts and sessions')
+    .addCookieAuth('sid', { type: 'apiKey', in: 'cookie', name: 'sid', description: 'Session cookie set by POST /auth/login' }, 'cookie')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The `token` from POST /auth/login' }, 'bearer')
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  // Public until the sessions issue adds schemes; stated explicitly so every route declares it.
-  document.security = [];
+  documentAccess(document);
   documentThrottling(document);
   return document;
+}
+
+type Operation = { [ACCESS_EXTENSION]?: Access; security?: unknown[]; description?: string; responses?: Record<string, unknown> };
+
+function errorResponse(description: string) {
+  return { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } };
+}
+
+/** Each operation's `x-access` (from `@Public`/`@Roles`) becomes its `security`, a line of its description and its 401/403. */
+function documentAccess(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as Operation[]) {
+      if (!operation?.responses) continue;
+      const access = operation[ACCESS_EXTENSION];
+      if (!access) throw new Error('every route states its access with @Public(), @SignedIn() or @Roles()');
+      if (access.public) {
+        operation.security = [];
+        continue;
+      }
+      operation.security = SECURITY;
+      const who = access.roles.length === ROLES.length ? 'any signed-in user' : `role ${access.roles.join(' or ')}`;
+      operation.description = [operation.description, `Requires ${who}.`].filter(Boolean).join('\n\n');
+      operation.responses['401'] = errorResponse('Unauthorized: NOT_SIGNED_IN (no live session)');
+      if (access.roles.length < ROLES.length) operation.responses['403'] = errorResponse(`Forbidden: FORBIDDEN (needs ${who})`);
+      operation.responses['503'] ??= errorResponse('Service Unavailable: SESSION_STORE_UNAVAILABLE');
+    }
+  }
 }
 
 /** Every route but the health probes is throttled: say so once, for all of them. */
@@ -37,10 +73,7 @@ function documentThrottling(document: OpenAPIObject): void {
     if (path.startsWith('/health')) continue;
     for (const operation of Object.values(item) as Array<{ responses?: Record<string, unknown> }>) {
       if (!operation?.responses) continue;
-      operation.responses['429'] = {
-        description: 'Too Many Requests: TOO_MANY_REQUESTS (Retry-After, RateLimit and X-RateLimit-* headers say when)',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } },
-      };
+      operation.responses['429'] = errorResponse('Too Many Requests: TOO_MANY_REQUESTS (Retry-After, RateLimit and X-RateLimit-* headers say when)');
     }
   }
 }

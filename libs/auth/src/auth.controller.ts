@@ -1,16 +1,21 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiErrors, AppConfig } from '@stockroom/core';
-import { AuthService } from './auth.service';
+import { ApiErrors, AppConfig, CurrentPrincipal, PageQuery, ParseIdPipe, Public, Roles, ROLES, SignedIn } from '@stockroom/core';
+import type { Principal, Role } from '@stockroom/core';
+import { CredentialThrottle } from '@stockroom/rate-limit';
+import { AuthService, SignedInSession } from './auth.service';
 import { clearedSessionCookie, sessionCookie, sessionIdOf } from './session-id';
+import { normaliseEmail } from './user.repository';
 import type { User } from './user.entity';
+
+const lowerCaseEmail = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? normaliseEmail(value) : value);
 
 class CredentialsDto {
   @ApiProperty({ example: 'ana@example.com' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @Transform(lowerCaseEmail)
   @IsEmail()
   @MaxLength(254)
   email!: string;
@@ -21,11 +26,43 @@ class CredentialsDto {
   password!: string;
 }
 
+class ChangePasswordDto {
+  @ApiProperty({ example: 'a long passphrase' })
+  @IsString()
+  @MaxLength(200)
+  currentPassword!: string;
+
+  @ApiProperty({ example: 'an even longer passphrase', minLength: 12, maxLength: 200 })
+  @IsString()
+  @Length(12, 200)
+  newPassword!: string;
+}
+
+class SetRoleDto {
+  @ApiProperty({ enum: ROLES })
+  @IsIn(ROLES)
+  role!: Role;
+}
+
+class UsersQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ROLES })
+  @IsOptional()
+  @IsIn(ROLES)
+  role?: Role;
+}
+
 class UserResponse {
   @ApiProperty({ example: 7 }) id!: number;
   @ApiProperty({ example: 'ana@example.com' }) email!: string;
-  @ApiProperty({ enum: ['admin', 'staff', 'customer'] }) role!: string;
+  @ApiProperty({ enum: ROLES }) role!: Role;
   @ApiProperty({ example: '2026-11-27T08:00:00.000Z' }) createdAt!: string;
+}
+
+class UserPageResponse {
+  @ApiProperty({ type: [UserResponse] }) items!: UserResponse[];
+  @ApiProperty({ example: 1 }) page!: number;
+  @ApiProperty({ example: 20 }) limit!: number;
+  @ApiProperty({ example: 3 }) total!: number;
 }
 
 class LoginResponse {
@@ -35,9 +72,21 @@ class LoginResponse {
   @ApiProperty({ example: '2026-12-04T08:00:00.000Z', description: 'Absolute end of the session' }) expiresAt!: string;
 }
 
+class RevokedResponse {
+  @ApiProperty({ example: 2, description: 'Sessions ended' }) revoked!: number;
+}
+
 function userView(user: User): UserResponse {
   return { id: user.id, email: user.email, role: user.role, createdAt: user.createdAt.toISOString() };
 }
+
+/** The account a sign-in or sign-up body aims at, for the per-account brute-force limit. */
+const accountInBody = (request: FastifyRequest): string | undefined => {
+  const email = (request.body as { email?: unknown } | undefined)?.email;
+  return typeof email === 'string' ? normaliseEmail(email) : undefined;
+};
+
+const USER_ID = { name: 'id', type: Number, example: 7 };
 
 @ApiTags('auth')
 @Controller('auth')
@@ -47,11 +96,14 @@ export class AuthController {
     private readonly config: AppConfig,
   ) {}
 
+  /** HTTPS-only cookies everywhere but on a developer's plain-HTTP machine (browsers also accept them on http://localhost). */
   private get secureCookie(): boolean {
-    return this.config.nodeEnv === 'production';
+    return this.config.nodeEnv !== 'development';
   }
 
   @Post('register')
+  @Public()
+  @CredentialThrottle(accountInBody)
   @ApiOperation({ summary: 'Create a customer account' })
   @ApiCreatedResponse({ type: UserResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 409: ['EMAIL_TAKEN'] })
@@ -60,17 +112,18 @@ export class AuthController {
   }
 
   @Post('login')
+  @Public()
+  @CredentialThrottle(accountInBody)
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in: a new session id every time (cookie `sid` and `token`)' })
   @ApiOkResponse({ type: LoginResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 401: ['INVALID_CREDENTIALS'], 503: ['SESSION_STORE_UNAVAILABLE'] })
   async login(@Body() body: CredentialsDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponse> {
-    const { sessionId, session, user } = await this.auth.login(body.email, body.password, sessionIdOf(request));
-    void reply.header('set-cookie', sessionCookie(sessionId, Math.floor((session.expiresAt - Date.now()) / 1000), this.secureCookie));
-    return { user: userView(user), token: sessionId, expiresAt: new Date(session.expiresAt).toISOString() };
+    return this.signedIn(await this.auth.login(body.email, body.password, sessionIdOf(request)), reply);
   }
 
   @Post('logout')
+  @Public()
   @HttpCode(204)
   @ApiOperation({ summary: 'End this session' })
   @ApiNoContentResponse({ description: 'Signed out (also when there was no session)' })
@@ -81,10 +134,55 @@ export class AuthController {
   }
 
   @Get('me')
+  @SignedIn()
   @ApiOperation({ summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserResponse })
-  @ApiErrors({ 401: ['NOT_SIGNED_IN'], 503: ['SESSION_STORE_UNAVAILABLE'] })
-  async me(@Req() request: FastifyRequest): Promise<UserResponse> {
-    return userView((await this.auth.whoIs(sessionIdOf(request))).user);
+  async me(@CurrentPrincipal() principal: Principal): Promise<UserResponse> {
+    return userView(await this.auth.userOf(principal));
+  }
+
+  @Post('password')
+  @SignedIn()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Change your password: every session of yours ends, and this answer starts a new one' })
+  @ApiOkResponse({ type: LoginResponse })
+  @ApiErrors({ 400: ['VALIDATION_FAILED', 'WRONG_PASSWORD'] })
+  async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponse> {
+    return this.signedIn(await this.auth.changePassword(principal, body.currentPassword, body.newPassword), reply);
+  }
+
+  @Get('users')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Accounts, by id' })
+  @ApiOkResponse({ type: UserPageResponse })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'] })
+  async users(@Query() query: UsersQuery): Promise<UserPageResponse> {
+    const { items, total } = await this.auth.listUsers(query.page, query.limit, query.role);
+    return { items: items.map(userView), page: query.page, limit: query.limit, total };
+  }
+
+  @Patch('users/:id')
+  @Roles('admin')
+  @ApiOperation({ summary: "Change a user's role; their sessions end (they carry the old role)" })
+  @ApiParam(USER_ID)
+  @ApiOkResponse({ type: UserResponse })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['USER_NOT_FOUND'], 409: ['OWN_ROLE'] })
+  async setRole(@CurrentPrincipal() principal: Principal, @Param('id', ParseIdPipe) id: number, @Body() body: SetRoleDto): Promise<UserResponse> {
+    return userView(await this.auth.setRole(principal, id, body.role));
+  }
+
+  @Delete('users/:id/sessions')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Sign a user out everywhere' })
+  @ApiParam(USER_ID)
+  @ApiOkResponse({ type: RevokedResponse })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['USER_NOT_FOUND'] })
+  async revokeSessions(@Param('id', ParseIdPipe) id: number): Promise<RevokedResponse> {
+    return { revoked: await this.auth.revokeAllOf(id) };
+  }
+
+  private signedIn({ sessionId, session, user }: SignedInSession, reply: FastifyReply): LoginResponse {
+    void reply.header('set-cookie', sessionCookie(sessionId, Math.floor((session.expiresAt - Date.now()) / 1000), this.secureCookie));
+    return { user: userView(user), token: sessionId, expiresAt: new Date(session.expiresAt).toISOString() };
   }
 }

@@ -30,3 +30,39 @@ export class SessionStoreUnavailableError extends DomainError {
     return { 'Retry-After': '5' };
   }
 }
+
+export class ForbiddenError extends DomainError {
+  readonly status = 403;
+  readonly code = 'FORBIDDEN';
+
+  constructor(allowed: readonly string[]) {
+    super(`This needs one of the roles: ${allowed.join(', ')}`);
+  }
+}
+
+export class WrongPasswordError extends DomainError {
+  readonly status = 400;
+  readonly code = 'WRONG_PASSWORD';
+
+  constructor() {
+    super('The current password is wrong');
+  }
+}
+
+export class UserNotFoundError extends DomainError {
+  readonly status = 404;
+  readonly code = 'USER_NOT_FOUND';
+
+  constructor(id: number) {
+    super(`No user with id ${id}`);
+  }
+}
+
+export class OwnRoleError extends DomainError {
+  readonly status = 409;
+  readonly code = 'OWN_ROLE';
+
+  constructor() {
+    super('Admins cannot change their own role (another admin can)');
+  }
+}

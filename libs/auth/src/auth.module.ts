@@ -1,5 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { PrincipalResolver } from '@stockroom/core';
 import { User } from './user.entity';
 import { UserRepository } from './user.repository';
 import { PasswordHasher } from './password-hasher';
@@ -7,12 +9,27 @@ import { AdminBootstrap } from './admin-bootstrap';
 import { SessionStore } from './session.store';
 import { AuthService } from './auth.service';
 import { AuthController } from './auth.controller';
+import { SessionPrincipals } from './session-principals';
+import { AccessGuard } from './access.guard';
 
-/** Users, the first admin and Redis sessions; guards and roles come next (#5 part 3). */
+/**
+ * Users, the first admin, Redis sessions and the global access guard. Global so any module
+ * (the throttler's tracker, orders) can ask who is calling through core's `PrincipalResolver`.
+ */
+@Global()
 @Module({
   imports: [TypeOrmModule.forFeature([User])],
   controllers: [AuthController],
-  providers: [UserRepository, { provide: PasswordHasher, useFactory: () => new PasswordHasher() }, AdminBootstrap, SessionStore, AuthService],
-  exports: [UserRepository, PasswordHasher, SessionStore, AuthService],
+  providers: [
+    UserRepository,
+    { provide: PasswordHasher, useFactory: () => new PasswordHasher() },
+    AdminBootstrap,
+    SessionStore,
+    AuthService,
+    SessionPrincipals,
+    { provide: PrincipalResolver, useExisting: SessionPrincipals },
+    { provide: APP_GUARD, useClass: AccessGuard },
+  ],
+  exports: [UserRepository, PasswordHasher, SessionStore, AuthService, PrincipalResolver],
 })
 export class AuthModule {}

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import type { Principal, Role } from '@stockroom/core';
 import { PasswordHasher } from './password-hasher';
 import { UserRepository } from './user.repository';
 import { Session, SessionStore } from './session.store';
-import { InvalidCredentialsError, NotSignedInError, SessionStoreUnavailableError } from './auth.errors';
+import { InvalidCredentialsError, NotSignedInError, OwnRoleError, SessionStoreUnavailableError, UserNotFoundError, WrongPasswordError } from './auth.errors';
 import type { User } from './user.entity';
 
 /** Runs a session-store call; Redis being away is a 503 for sign-in, never a 500. */
@@ -12,6 +13,12 @@ async function sessionStore<T>(call: () => Promise<T>): Promise<T> {
   } catch {
     throw new SessionStoreUnavailableError();
   }
+}
+
+export interface SignedInSession {
+  sessionId: string;
+  session: Session;
+  user: User;
 }
 
 @Injectable()
@@ -30,30 +37,68 @@ export class AuthService {
   }
 
   /** A fresh session id at every sign-in; a session the client still presents is revoked (no fixation). */
-  async login(email: string, password: string, previousSessionId?: string): Promise<{ sessionId: string; session: Session; user: User }> {
+  async login(email: string, password: string, previousSessionId?: string): Promise<SignedInSession> {
     const user = await this.users.findByEmail(email);
     this.decoyHash ??= this.hasher.hash('decoy password, never matches');
     const valid = await this.hasher.verify(password, user?.passwordHash ?? (await this.decoyHash));
     if (!user || !valid) throw new InvalidCredentialsError();
     if (previousSessionId) await sessionStore(() => this.sessions.revoke(previousSessionId));
-    const { sessionId, session } = await sessionStore(() => this.sessions.create(user.id, user.role));
-    return { sessionId, session, user };
+    return this.startSession(user);
   }
 
   async logout(sessionId: string | undefined): Promise<void> {
     if (sessionId) await sessionStore(() => this.sessions.revoke(sessionId));
   }
 
-  /** The signed-in user, or NotSignedInError. */
-  async whoIs(sessionId: string | undefined): Promise<{ user: User; session: Session }> {
-    if (!sessionId) throw new NotSignedInError();
-    const session = await sessionStore(() => this.sessions.touch(sessionId));
-    const user = session ? await this.users.findById(session.userId) : null;
-    if (!session || !user) throw new NotSignedInError();
-    return { user, session };
+  /** The account behind a live session (gone when it was deleted since). */
+  async userOf(principal: Principal): Promise<User> {
+    const user = await this.users.findById(principal.userId);
+    if (!user) throw new NotSignedInError();
+    return user;
   }
 
-  revokeAll(userId: number): Promise<number> {
+  /** A new password ends every session of the user, this one included, and starts a fresh one. */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<SignedInSession> {
+    const user = await this.userOf(principal);
+    if (!(await this.hasher.verify(currentPassword, user.passwordHash))) throw new WrongPasswordError();
+    const hash = await this.hasher.hash(newPassword);
+    await this.whileSignedOut(user.id, () => this.users.setPasswordHash(user.id, hash));
+    return this.startSession(user);
+  }
+
+  /** Sessions carry the role they were opened with, so a role change ends them. */
+  async setRole(actor: Principal, userId: number, role: Role): Promise<User> {
+    if (actor.userId === userId) throw new OwnRoleError();
+    if (!(await this.whileSignedOut(userId, () => this.users.setRole(userId, role)))) throw new UserNotFoundError(userId);
+    return (await this.users.findById(userId)) ?? Promise.reject(new UserNotFoundError(userId));
+  }
+
+  async revokeAll(userId: number): Promise<number> {
     return sessionStore(() => this.sessions.revokeAll(userId));
+  }
+
+  async revokeAllOf(userId: number): Promise<number> {
+    if (!(await this.users.findById(userId))) throw new UserNotFoundError(userId);
+    return this.revokeAll(userId);
+  }
+
+  /**
+   * Revokes before the change (Redis away: 503 and nothing changed) and again after it, so no
+   * session opened with the old password or role outlives the change.
+   */
+  private async whileSignedOut<T>(userId: number, change: () => Promise<T>): Promise<T> {
+    await this.revokeAll(userId);
+    const result = await change();
+    await this.revokeAll(userId);
+    return result;
+  }
+
+  listUsers(page: number, limit: number, role?: Role): Promise<{ items: User[]; total: number }> {
+    return this.users.page(page, limit, role);
+  }
+
+  private async startSession(user: User): Promise<SignedInSession> {
+    const { sessionId, session } = await sessionStore(() => this.sessions.create(user.id, user.role));
+    return { sessionId, session, user };
   }
 }

@@ -6,3 +6,5 @@ export * from './auth.errors';
 export * from './session.store';
 export * from './session-id';
 export * from './auth.service';
+export * from './access.guard';
+export * from './session-principals';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppConfig } from '@stockroom/core';
-import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, readLuaScript, RedisConnections, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import type { Role } from './user.entity';
 
@@ -26,9 +26,11 @@ export class SessionStore {
 
   constructor(
     private readonly config: AppConfig,
-    @InjectRedis() redis: RedisClient,
+    connections: RedisConnections,
     private readonly keys: RedisKeys,
   ) {
+    // Its own connection with a reply timeout: a hung Redis must not hang every signed-in request.
+    const redis = connections.create({ name: 'sessions', commandTimeoutMs: config.auth.sessionRedisTimeoutMs });
     this.redis = redis as SessionCommands;
     defineLuaScripts(redis, [{ name: 'sessionTouch', numberOfKeys: 1, lua: readLuaScript(__dirname, 'auth', 'session-touch.lua') }]);
   }

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { Role } from '@stockroom/core';
 
-export type Role = 'admin' | 'staff' | 'customer';
-export const ROLES: readonly Role[] = ['admin', 'staff', 'customer'];
+export type { Role } from '@stockroom/core';
 
 @Entity('users')
 export class User {

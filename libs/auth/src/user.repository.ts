@@ -40,6 +40,20 @@ export class UserRepository {
     }
   }
 
+  async page(page: number, limit: number, role?: Role): Promise<{ items: User[]; total: number }> {
+    const [items, total] = await this.users.findAndCount({ where: role ? { role } : {}, order: { id: 'ASC' }, skip: (page - 1) * limit, take: limit });
+    return { items, total };
+  }
+
+  /** True when the user exists. */
+  async setPasswordHash(id: number, passwordHash: string): Promise<boolean> {
+    return ((await this.users.update({ id }, { passwordHash })).affected ?? 0) > 0;
+  }
+
+  async setRole(id: number, role: Role): Promise<boolean> {
+    return ((await this.users.update({ id }, { role })).affected ?? 0) > 0;
+  }
+
   /** Inserts the account unless the email exists: idempotent, and safe when instances race. */
   async insertIfMissing(email: string, passwordHash: string, role: Role): Promise<boolean> {
     const result = await this.users

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, DomainError, ValidationFailedError } from '@stockroom/core';
+import { ApiErrors, DomainError, Roles, STAFF_ROLES, ValidationFailedError } from '@stockroom/core';
 import { CacheStatsService, CacheStatsView } from './cache-stats.service';
 import { RedisCacheService } from './redis-cache.service';
 
@@ -15,6 +15,7 @@ class NamespacesResponse {
 }
 
 @ApiTags('cache')
+@Roles(...STAFF_ROLES)
 @Controller()
 export class CacheAdminController {
   constructor(

@@ -6,3 +6,4 @@ export * from './cache.module';
 export * from './redis-cache.service';
 export { DELETED_STAMP, InvalidCacheNameError } from './cache-target';
 export type { CacheWriteOptions, GetOrLoadOptions, NamespaceOptions } from './cache-target';
+export { CacheStatsService, CacheStatsView } from './cache-stats.service';

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ParseIdPipe, ValidationFailedError } from '@stockroom/core';
+import { ApiErrors, ParseIdPipe, Public, Roles, STAFF_ROLES, ValidationFailedError } from '@stockroom/core';
 import { StatsService } from '@stockroom/stats';
 import { ProductService } from './product.service';
 import { CreateProductDto, SKU_PATTERN } from './dto/create-product.dto';
@@ -11,6 +11,7 @@ import { ProductPageResponse, ProductResponse } from './dto/product.response';
 const ID_PARAM = { name: 'id', type: Number, example: 42, description: 'Product id (1..2147483647)' };
 
 @ApiTags('products')
+@Roles(...STAFF_ROLES)
 @Controller('products')
 export class ProductsController {
   constructor(
@@ -19,6 +20,7 @@ export class ProductsController {
   ) {}
 
   @Get()
+  @Public()
   @ApiOperation({ summary: 'List products, ordered by id, optionally searching names' })
   @ApiOkResponse({ type: ProductPageResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
@@ -29,6 +31,7 @@ export class ProductsController {
   }
 
   @Get('popular')
+  @Public()
   @ApiOperation({ summary: 'Most viewed products, from the live view ranking (MySQL when Redis has none)' })
   @ApiOkResponse({ type: [ProductResponse] })
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
@@ -37,6 +40,7 @@ export class ProductsController {
   }
 
   @Get('by-sku/:sku')
+  @Public()
   @ApiOperation({ summary: 'One product by SKU' })
   @ApiParam({ name: 'sku', example: 'SR-000042' })
   @ApiOkResponse({ type: ProductResponse })
@@ -51,6 +55,7 @@ export class ProductsController {
   }
 
   @Get(':id')
+  @Public()
   @ApiOperation({ summary: 'One product by id' })
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: ProductResponse })

@@ -13,3 +13,4 @@ export * from './http/fastify-setup';
 export * from './http/in-flight';
 export * from './metrics/metrics.module';
 export * from './validation/page.query';
+export * from './access/access';

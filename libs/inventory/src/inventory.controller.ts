@@ -2,7 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } fro
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { ApiErrors, PageQuery, ParseIdPipe } from '@stockroom/core';
+import { ApiErrors, PageQuery, ParseIdPipe, Roles, STAFF_ROLES } from '@stockroom/core';
 import { InventoryService } from './inventory.service';
 import { IdempotencyService, StoredResponse } from './idempotency.service';
 import { InventoryRepository, StockLevels } from './inventory.repository';
@@ -40,6 +40,7 @@ function replyWith(reply: FastifyReply, result: StoredResponse & { replayed: boo
 }
 
 @ApiTags('inventory')
+@Roles(...STAFF_ROLES)
 @Controller('inventory')
 export class InventoryController {
   constructor(

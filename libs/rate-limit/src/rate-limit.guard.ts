@@ -1,6 +1,14 @@
-import { Injectable } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
-import type { FastifyReply } from 'fastify';
+import { Injectable, Optional } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { InjectThrottlerOptions, InjectThrottlerStorage, normalizeIp, ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
+import type { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PrincipalResolver } from '@stockroom/core';
+
+/** The client's address (the socket's, or X-Forwarded-For's when TRUST_PROXY trusts the hop); IPv6 by /64. */
+export function ipTracker(request: FastifyRequest): string {
+  return `ip:${normalizeIp(request.ip)}`;
+}
 
 /** Appends one item to a structured-field list header (one item per named throttler). */
 function appendItem(reply: FastifyReply, name: string, item: string): void {
@@ -16,6 +24,24 @@ function appendItem(reply: FastifyReply, name: string, item: string): void {
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    @Optional() private readonly principals?: PrincipalResolver,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  /**
+   * Signed-in callers are counted by user (wherever they connect from), everyone else by address.
+   * A session store that cannot answer makes the caller anonymous here; the access guard still refuses it where a session is needed.
+   */
+  protected override async getTracker(request: Record<string, unknown>): Promise<string> {
+    const principal = await this.principals?.resolve(request as unknown as FastifyRequest).catch(() => null);
+    return principal ? `user:${principal.userId}` : ipTracker(request as unknown as FastifyRequest);
+  }
+
   protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
     const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = request;
     const { req, res } = this.getRequestResponse(context);

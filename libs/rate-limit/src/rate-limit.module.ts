@@ -1,16 +1,39 @@
 import { Module } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
+import { ThrottlerModule, ThrottlerModuleOptions, ThrottlerOptions } from '@nestjs/throttler';
+import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '@stockroom/core';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
-import { RateLimitGuard } from './rate-limit.guard';
+import { ipTracker, RateLimitGuard } from './rate-limit.guard';
+import { accountOfRoute, CREDENTIAL_ACCOUNT_THROTTLER, CREDENTIAL_IP_THROTTLER } from './throttle.decorators';
 
-/** Named throttlers from config: `default` (THROTTLE_LIMIT per THROTTLE_TTL_SECONDS) and an optional `burst`. */
+/**
+ * Named throttlers from config: `default` (THROTTLE_LIMIT per THROTTLE_TTL_SECONDS), an optional
+ * `burst`, and the brute-force pair `auth-ip` / `auth-account` that only routes marked
+ * `@CredentialThrottle` meet.
+ */
 export function throttlersFrom(config: AppConfig): ThrottlerModuleOptions {
   const { throttle } = config;
-  const throttlers = [{ name: 'default', limit: throttle.limit, ttl: throttle.ttlSeconds * 1000 }];
-  if (throttle.burstLimit > 0) throttlers.push({ name: 'burst', limit: throttle.burstLimit, ttl: throttle.burstTtlMs });
-  return { throttlers, skipIf: () => !throttle.enabled };
+  const off = (): boolean => !throttle.enabled;
+  const notCredentialRoute = (context: ExecutionContext): boolean => off() || !accountOfRoute(context);
+  const credential = { ttl: throttle.credentialTtlSeconds * 1000, blockDuration: throttle.credentialBlockSeconds * 1000, skipIf: notCredentialRoute };
+  const throttlers: ThrottlerOptions[] = [{ name: 'default', limit: throttle.limit, ttl: throttle.ttlSeconds * 1000, skipIf: off }];
+  if (throttle.burstLimit > 0) throttlers.push({ name: 'burst', limit: throttle.burstLimit, ttl: throttle.burstTtlMs, skipIf: off });
+  throttlers.push(
+    // Always the address: a session (anyone can make one) must not buy a fresh bucket.
+    { ...credential, name: CREDENTIAL_IP_THROTTLER, limit: throttle.credentialIpLimit, getTracker: (req) => ipTracker(req as FastifyRequest) },
+    {
+      ...credential,
+      name: CREDENTIAL_ACCOUNT_THROTTLER,
+      limit: throttle.credentialAccountLimit,
+      getTracker: (req, context) => {
+        const account = accountOfRoute(context)?.(req as FastifyRequest);
+        return account ? `account:${account}` : ipTracker(req as FastifyRequest);
+      },
+    },
+  );
+  return { throttlers };
 }
 
 @Module({ providers: [RedisThrottlerStorage], exports: [RedisThrottlerStorage] })

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
-import { ApiErrors, LimitQuery } from '@stockroom/core';
+import { ApiErrors, LimitQuery, Roles, STAFF_ROLES } from '@stockroom/core';
 import { StatsService } from './stats.service';
 import type { RankingMetric } from './stats.keys';
 
@@ -26,6 +26,7 @@ class TopResponse {
 }
 
 @ApiTags('stats')
+@Roles(...STAFF_ROLES)
 @Controller('stats/products')
 export class StatsController {
   constructor(private readonly stats: StatsService) {}

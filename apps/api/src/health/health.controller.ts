@@ -1,11 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { SkipThrottle } from '@nestjs/throttler';
+import { Public } from '@stockroom/core';
+import { NeverThrottle } from '@stockroom/rate-limit';
 import { RedisHealthIndicator } from '@stockroom/redis';
 
 @ApiTags('health')
-@SkipThrottle()
+@NeverThrottle()
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

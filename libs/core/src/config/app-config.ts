@@ -64,7 +64,7 @@ export abstract class AppConfig {
   };
   abstract readonly throttle: {
     readonly enabled: boolean;
-    /** Requests per client (IP) per route in each window of the `default` throttler. */
+    /** Requests per client (user when signed in, else IP) per route in each window of the `default` throttler. */
     readonly limit: number;
     readonly ttlSeconds: number;
     /** A second, short `burst` throttler; 0 = off. */
@@ -72,6 +72,11 @@ export abstract class AppConfig {
     readonly burstTtlMs: number;
     /** Refuse requests while Redis cannot count them (default: let them through). */
     readonly failClosed: boolean;
+    /** Sign-in and sign-up attempts (brute force): per client IP and per account, each window; over it, blocked. */
+    readonly credentialIpLimit: number;
+    readonly credentialAccountLimit: number;
+    readonly credentialTtlSeconds: number;
+    readonly credentialBlockSeconds: number;
     /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: the socket's address. */
     readonly trustProxy: readonly string[];
   };
@@ -82,6 +87,8 @@ export abstract class AppConfig {
     readonly sessionTtlSeconds: number;
     /** A session ends this long after sign-in, however active. */
     readonly sessionMaxAgeSeconds: number;
+    /** A session lookup without a reply after this long fails (503 where a session is needed) instead of hanging. */
+    readonly sessionRedisTimeoutMs: number;
   };
   abstract readonly catalog: {
     readonly sampleOnEmpty: boolean;
@@ -161,6 +168,10 @@ export function loadConfig(env: Env): AppConfig {
       burstLimit: read.int('THROTTLE_BURST_LIMIT', 0, 0, 10_000_000),
       burstTtlMs: read.int('THROTTLE_BURST_TTL_MS', 1_000, 10, 3_600_000),
       failClosed: read.bool('THROTTLE_FAIL_CLOSED', false),
+      credentialIpLimit: read.int('THROTTLE_AUTH_IP_LIMIT', 20, 1, 1_000_000),
+      credentialAccountLimit: read.int('THROTTLE_AUTH_ACCOUNT_LIMIT', 5, 1, 1_000_000),
+      credentialTtlSeconds: read.int('THROTTLE_AUTH_TTL_SECONDS', 900, 1, 86_400),
+      credentialBlockSeconds: read.int('THROTTLE_AUTH_BLOCK_SECONDS', 900, 0, 86_400),
       trustProxy: read.string('TRUST_PROXY', '', { pattern: /^$|^[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*$/, hint: 'a comma-separated list of IPs or CIDRs' })
         .split(',')
         .filter(Boolean),
@@ -170,6 +181,7 @@ export function loadConfig(env: Env): AppConfig {
       adminPassword: read.secret('ADMIN_PASSWORD', EXAMPLE_ADMIN_PASSWORD),
       sessionTtlSeconds: read.int('SESSION_TTL_SECONDS', 1_800, 1, 30 * 86_400),
       sessionMaxAgeSeconds: read.int('SESSION_MAX_AGE_SECONDS', 7 * 86_400, 1, 365 * 86_400),
+      sessionRedisTimeoutMs: read.int('SESSION_REDIS_TIMEOUT_MS', 1_000, 10, 60_000),
     },
     catalog: {
       sampleOnEmpty: read.bool('CATALOG_SAMPLE_ON_EMPTY', true),

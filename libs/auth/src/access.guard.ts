@@ -1,0 +1,33 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { Access, ACCESS_METADATA, attachPrincipal, PrincipalResolver, ROLES } from '@stockroom/core';
+import { ForbiddenError, NotSignedInError } from './auth.errors';
+
+/** A route that states nothing is not left open: it needs a signed-in user. */
+const UNSTATED: Access = { public: false, roles: ROLES };
+
+/**
+ * The one access check, global: `@Public()` routes pass without a lookup; every other route
+ * needs a live session (401 NOT_SIGNED_IN) whose role is allowed (403 FORBIDDEN). The session
+ * store being unreachable is a 503 for those routes only.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly principals: PrincipalResolver,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_METADATA, [context.getHandler(), context.getClass()]) ?? UNSTATED;
+    if (access.public) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const principal = await this.principals.resolve(request);
+    if (!principal) throw new NotSignedInError();
+    if (!access.roles.includes(principal.role)) throw new ForbiddenError(access.roles);
+    attachPrincipal(request, principal);
+    return true;
+  }
+}
