@@ -31,6 +31,9 @@ const MATRIX: Record<string, Requirement> = {
   'GET /auth/users': 'admin',
   'PATCH /auth/users/{id}': 'admin',
   'DELETE /auth/users/{id}/sessions': 'admin',
+  'POST /orders': 'signed-in',
+  'GET /orders': 'signed-in',
+  'GET /orders/{id}': 'signed-in',
   'GET /health/live': 'public',
   'GET /health/ready': 'public',
   // Last: it ends the caller's session.

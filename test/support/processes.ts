@@ -73,3 +73,16 @@ export async function startApiProcess(env: Env): Promise<ApiProcess> {
   const line = await waitForOutput(child, /\{[^\n]*"stockroom api listening"[^\n]*\}/);
   return { child, url: JSON.parse(line).url as string, exited };
 }
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<ProcessResult>;
+}
+
+/** Starts `apps/worker/src/main.ts` and waits until it processes jobs. */
+export async function startWorkerProcess(env: Env): Promise<WorkerProcess> {
+  const child = spawnTs('apps/worker/src/main.ts', { ...env, LOG_LEVEL: 'info' });
+  const exited = collect(child, 300_000);
+  await waitForOutput(child, /stockroom worker ready/);
+  return { child, exited };
+}

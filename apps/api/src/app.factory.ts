@@ -15,6 +15,7 @@ import {
 } from '@stockroom/core';
 import { ApiModule } from './api.module';
 import { setupSwagger } from './openapi';
+import { mountQueueBoard } from './queue-board';
 
 export interface ApiAppOptions {
   logger?: PinoLogger;
@@ -63,5 +64,6 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
   setupSwagger(app);
+  await mountQueueBoard(app);
   return app;
 }

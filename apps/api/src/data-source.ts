@@ -5,6 +5,7 @@ import { buildDataSourceOptions } from '@stockroom/database';
 import { Product } from '@stockroom/catalog';
 import { StockMovement } from '@stockroom/inventory';
 import { User } from '@stockroom/auth';
+import { Order, OrderLine } from '@stockroom/orders';
 
 /** For the TypeORM CLI (`npm run migration:*`): the same options the app uses. */
-export default new DataSource(buildDataSourceOptions(loadConfigFromProcess(), [Product, StockMovement, User]));
+export default new DataSource(buildDataSourceOptions(loadConfigFromProcess(), [Product, StockMovement, User, Order, OrderLine]));

@@ -31,6 +31,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('cache', 'Cache statistics and invalidation')
     .addTag('health', 'Liveness and readiness probes')
     .addTag('auth', 'Accounts and sessions')
+    .addTag('orders', 'Orders: accepted at once, processed by the worker')
     .addCookieAuth('sid', { type: 'apiKey', in: 'cookie', name: 'sid', description: 'Session cookie set by POST /auth/login' }, 'cookie')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The `token` from POST /auth/login' }, 'bearer')
     .build();

@@ -1,15 +1,20 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AppConfig, ConfigModule } from '@stockroom/core';
+import { AppConfig, ConfigModule, MetricsModule } from '@stockroom/core';
 import { DatabaseModule } from '@stockroom/database';
 import { RedisModule } from '@stockroom/redis';
+import { CacheModule } from '@stockroom/cache';
+import { LockModule } from '@stockroom/lock';
+import { CatalogModule } from '@stockroom/catalog';
+import { InventoryModule } from '@stockroom/inventory';
+import { OrdersWorkerModule } from '@stockroom/orders';
 
-/** The background-job process: no HTTP, same config, database and Redis as the API. */
+/** The background-job process: no HTTP, same config, database and Redis as the API; runs the order jobs. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule, OrdersWorkerModule],
     };
   }
 }

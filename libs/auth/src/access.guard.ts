@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { Access, ACCESS_METADATA, attachPrincipal, PrincipalResolver, ROLES } from '@stockroom/core';
+import { Access, ACCESS_METADATA, attachPrincipal, Principal, PrincipalResolver, ROLES } from '@stockroom/core';
 import { ForbiddenError, NotSignedInError } from './auth.errors';
 
 /** A route that states nothing is not left open: it needs a signed-in user. */
@@ -23,11 +23,16 @@ export class AccessGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_METADATA, [context.getHandler(), context.getClass()]) ?? UNSTATED;
     if (access.public) return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    await this.authorize(context.switchToHttp().getRequest<FastifyRequest>(), access.roles);
+    return true;
+  }
+
+  /** The caller, if signed in with one of `roles`; else NotSignedInError / ForbiddenError (also for routes outside Nest, such as Bull Board). */
+  async authorize(request: FastifyRequest, roles: readonly Principal['role'][]): Promise<Principal> {
     const principal = await this.principals.resolve(request);
     if (!principal) throw new NotSignedInError();
-    if (!access.roles.includes(principal.role)) throw new ForbiddenError(access.roles);
+    if (!roles.includes(principal.role)) throw new ForbiddenError(roles);
     attachPrincipal(request, principal);
-    return true;
+    return principal;
   }
 }

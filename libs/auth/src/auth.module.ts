@@ -28,8 +28,9 @@ import { AccessGuard } from './access.guard';
     AuthService,
     SessionPrincipals,
     { provide: PrincipalResolver, useExisting: SessionPrincipals },
-    { provide: APP_GUARD, useClass: AccessGuard },
+    AccessGuard,
+    { provide: APP_GUARD, useExisting: AccessGuard },
   ],
-  exports: [UserRepository, PasswordHasher, SessionStore, AuthService, PrincipalResolver],
+  exports: [UserRepository, PasswordHasher, SessionStore, AuthService, PrincipalResolver, AccessGuard],
 })
 export class AuthModule {}

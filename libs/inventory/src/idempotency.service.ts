@@ -1,12 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
 import { DomainError, toErrorResponse, ValidationFailedError } from '@stockroom/core';
 import { InjectRedis, RedisKeys } from '@stockroom/redis';
 import { stableStringify } from '@stockroom/cache';
 import type { RedisClient } from '@stockroom/redis';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './inventory.errors';
-import { DuplicateMovementError } from './inventory.repository';
 import { REFERENCE_PATTERN } from './stock-movement.entity';
+
+/** The database refused a second application of the same request: the first one's answer is to be recovered. */
+export class DuplicateRequestError extends Error {}
 
 export interface StoredResponse {
   status: number;
@@ -17,6 +20,20 @@ interface IdempotencyRecord {
   state: 'pending' | 'done';
   hash: string;
   response?: StoredResponse;
+}
+
+/** The header as Swagger shows it on every route that honours it. */
+export const IDEMPOTENCY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Retries with the same key and body get the first answer and change nothing; another body is 422',
+};
+
+/** Answers with the stored status and body, marking replays. */
+export function replyWith(reply: FastifyReply, result: StoredResponse & { replayed: boolean }): unknown {
+  void reply.status(result.status);
+  if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
+  return result.body;
 }
 
 const TTL_MS = 24 * 60 * 60 * 1000;
@@ -68,7 +85,7 @@ export class IdempotencyService {
     try {
       response = await work();
     } catch (error) {
-      if (error instanceof DuplicateMovementError) {
+      if (error instanceof DuplicateRequestError) {
         const recovered = await recover();
         if (recovered) {
           await this.save(redisKey, hash, recovered);

@@ -4,3 +4,4 @@ export * from './inventory.repository';
 export * from './inventory.service';
 export * from './idempotency.service';
 export * from './inventory.module';
+export { StockLineDto, StockLinesDto } from './dto/inventory.dto';

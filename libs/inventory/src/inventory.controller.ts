@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { ApiErrors, PageQuery, ParseIdPipe, Roles, STAFF_ROLES } from '@stockroom/core';
 import { InventoryService } from './inventory.service';
-import { IdempotencyService, StoredResponse } from './idempotency.service';
+import { IDEMPOTENCY_HEADER, IdempotencyService, replyWith } from './idempotency.service';
 import { InventoryRepository, StockLevels } from './inventory.repository';
 import { StockMovement } from './stock-movement.entity';
 import {
@@ -18,25 +18,12 @@ import {
 } from './dto/inventory.dto';
 
 const PRODUCT_PARAM = { name: 'productId', type: Number, example: 42 };
-const IDEMPOTENCY_HEADER = {
-  name: 'Idempotency-Key',
-  required: false,
-  description: 'Retries with the same key and body get the first answer and change nothing; another body is 422',
-};
-
 function levelsView(levels: StockLevels): StockLevelsResponse {
   return { productId: levels.productId, stock: levels.stock, reserved: levels.reserved, available: levels.available };
 }
 
 function movementView(movement: StockMovement): MovementResponse {
   return { ...movement, id: Number(movement.id), createdAt: movement.createdAt.toISOString() };
-}
-
-/** Answers with the stored status and body, marking replays. */
-function replyWith(reply: FastifyReply, result: StoredResponse & { replayed: boolean }): unknown {
-  void reply.status(result.status);
-  if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
-  return result.body;
 }
 
 @ApiTags('inventory')

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isDuplicateKeyError } from '@stockroom/database';
 import { StockMovement, MovementType } from './stock-movement.entity';
+import { DuplicateRequestError } from './idempotency.service';
 
 export interface StockLevels {
   productId: number;
@@ -24,7 +25,7 @@ export interface MovementInput {
 }
 
 /** A movement with this reference, product and type exists: the change was applied before. */
-export class DuplicateMovementError extends Error {}
+export class DuplicateMovementError extends DuplicateRequestError {}
 
 /** Runs one guarded UPDATE; true when it changed the row (its WHERE clause held). */
 async function changesOneRow(manager: EntityManager, sql: string, params: unknown[]): Promise<boolean> {

@@ -126,6 +126,17 @@ export class InventoryService {
     });
   }
 
+  /**
+   * After a caller's own transaction changed stock (a sale), retires the cached product copies
+   * at their new versions; product responses show `stock`.
+   */
+  async afterStockCommitted(productIds: number[]): Promise<void> {
+    for (const productId of new Set(productIds)) {
+      const levels = await this.inventory.levels(productId);
+      if (levels) await this.products.afterExternalWrite(productId, levels.version);
+    }
+  }
+
   movements(productId: number, page: number, limit: number) {
     return this.inventory.movements(productId, page, limit);
   }

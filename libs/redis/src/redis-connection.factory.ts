@@ -12,6 +12,8 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number;
   /** Commands issued in the same tick go out in one write (one round trip for independent reads). */
   autoPipelining?: boolean;
+  /** For BullMQ: commands wait for a reconnect rather than fail (its blocking reads require it). */
+  queue?: boolean;
 }
 
 /**
@@ -23,7 +25,7 @@ export function createRedisConnection(config: Pick<AppConfig, 'redis'>, options:
     connectionName: `stockroom:${options.name}`,
     connectTimeout: 5_000,
     // A request must not hang on a dead Redis: fail the command and let the caller fall back.
-    maxRetriesPerRequest: options.failFast ? 0 : 2,
+    maxRetriesPerRequest: options.queue ? null : options.failFast ? 0 : 2,
     retryStrategy: options.failFast ? () => null : (times) => Math.min(times * 100, 2_000),
     lazyConnect: options.failFast ?? false,
     commandTimeout: options.commandTimeoutMs,

@@ -80,6 +80,33 @@ export abstract class AppConfig {
     /** Proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: the socket's address. */
     readonly trustProxy: readonly string[];
   };
+  abstract readonly orders: {
+    /** Pending orders older than this are failed and their reservations released. */
+    readonly reservationTtlSeconds: number;
+    /** How often the maintenance job runs (enqueue what was never queued, expire old reservations). */
+    readonly sweepIntervalMs: number;
+    /** An order not queued this long after it was placed is enqueued by the sweeper. */
+    readonly enqueueGraceMs: number;
+    readonly jobAttempts: number;
+    /** First retry delay; doubled at each attempt. */
+    readonly jobBackoffMs: number;
+    /** Finished jobs kept in Redis for inspection (Bull Board). */
+    readonly keepCompleted: number;
+    readonly keepFailed: number;
+    /** The simulated payment step: orders over this total are declined; empty: never. */
+    readonly paymentDeclineAbove: string;
+    /** Probability (0..1) that a payment attempt fails transiently (the job is retried). */
+    readonly paymentErrorRate: number;
+    /** Simulated payment latency. */
+    readonly paymentDelayMs: number;
+  };
+  abstract readonly worker: {
+    /** Also process jobs inside the API process (one command gives a working system). */
+    readonly inline: boolean;
+    readonly concurrency: number;
+    /** A job's lock; a worker that dies mid-job has it retried after this (plus a stall check). */
+    readonly lockMs: number;
+  };
   abstract readonly auth: {
     readonly adminEmail: string;
     readonly adminPassword: string;
@@ -175,6 +202,23 @@ export function loadConfig(env: Env): AppConfig {
       trustProxy: read.string('TRUST_PROXY', '', { pattern: /^$|^[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*$/, hint: 'a comma-separated list of IPs or CIDRs' })
         .split(',')
         .filter(Boolean),
+    },
+    orders: {
+      reservationTtlSeconds: read.int('ORDER_RESERVATION_TTL_SECONDS', 900, 1, 30 * 86_400),
+      sweepIntervalMs: read.int('ORDER_SWEEP_INTERVAL_MS', 10_000, 100, 3_600_000),
+      enqueueGraceMs: read.int('ORDER_ENQUEUE_GRACE_MS', 5_000, 0, 3_600_000),
+      jobAttempts: read.int('ORDER_JOB_ATTEMPTS', 5, 1, 100),
+      jobBackoffMs: read.int('ORDER_JOB_BACKOFF_MS', 1_000, 1, 3_600_000),
+      keepCompleted: read.int('QUEUE_KEEP_COMPLETED', 1_000, 0, 1_000_000),
+      keepFailed: read.int('QUEUE_KEEP_FAILED', 5_000, 0, 1_000_000),
+      paymentDeclineAbove: read.string('PAYMENT_DECLINE_ABOVE', '', { pattern: /^$|^\d{1,10}(\.\d{1,2})?$/, hint: 'an amount such as 500 or 99.99, or empty' }),
+      paymentErrorRate: read.float('PAYMENT_ERROR_RATE', 0, 0, 1),
+      paymentDelayMs: read.int('PAYMENT_DELAY_MS', 0, 0, 600_000),
+    },
+    worker: {
+      inline: read.bool('WORKER_INLINE', false),
+      concurrency: read.int('WORKER_CONCURRENCY', 10, 1, 1_000),
+      lockMs: read.int('WORKER_LOCK_MS', 30_000, 500, 3_600_000),
     },
     auth: {
       adminEmail: read.string('ADMIN_EMAIL', 'admin@stockroom.local', { pattern: /^[^\s@]+@[^\s@]+$/, hint: 'an email address' }).toLowerCase(),

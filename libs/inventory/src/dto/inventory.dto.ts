@@ -35,15 +35,18 @@ export class StockLineDto {
   quantity!: number;
 }
 
-export class ReservationDto {
-  @ApiProperty({ type: [StockLineDto], minItems: 1, maxItems: 50 })
+/** 1..50 lines; lines of one product are added together. Reservations and orders take the same shape. */
+export class StockLinesDto {
+  @ApiProperty({ type: [StockLineDto], minItems: 1, maxItems: 50, description: 'Lines of one product are added together' })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
   @ValidateNested({ each: true })
   @Type(() => StockLineDto)
   items!: StockLineDto[];
+}
 
+export class ReservationDto extends StockLinesDto {
   @ApiPropertyOptional({ example: 'cart-7f3a', description: 'Your reference for this reservation (defaults to the Idempotency-Key)' })
   @ValidateIf((_o, v) => v !== undefined)
   @IsString()

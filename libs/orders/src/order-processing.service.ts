@@ -1,0 +1,86 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '@stockroom/core';
+import { InventoryService } from '@stockroom/inventory';
+import { StatsService } from '@stockroom/stats';
+import { Order } from './order.entity';
+import { OrderRepository } from './order.repository';
+import { PaymentGateway } from './payment.gateway';
+import { OrderQueue } from './order-queue';
+
+export type ProcessingOutcome = 'confirmed' | 'failed' | 'skipped';
+
+const SWEEP_BATCH = 500;
+
+export const orderReference = (orderId: number): string => `order-${orderId}`;
+
+/**
+ * What the worker does with an order. Every transition is the guarded
+ * `UPDATE orders … WHERE status = 'pending'` in the same transaction as its stock change, so a
+ * job that runs twice (a retry, a stalled job taken over, the expiry sweep racing a payment)
+ * changes stock once: the second finds the order no longer pending and does nothing.
+ */
+@Injectable()
+export class OrderProcessing {
+  private readonly logger = new Logger('Orders');
+
+  constructor(
+    private readonly orders: OrderRepository,
+    private readonly inventory: InventoryService,
+    private readonly payments: PaymentGateway,
+    private readonly stats: StatsService,
+    private readonly queue: OrderQueue,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Pays for a pending order and confirms it, or fails it on a decline. PaymentUnavailableError propagates (the job retries). */
+  async process(orderId: number): Promise<ProcessingOutcome> {
+    const order = await this.orders.findById(orderId);
+    if (!order || order.status !== 'pending') return 'skipped';
+    const decision = await this.payments.charge(order);
+    if (!decision.approved) return (await this.fail(orderId, decision.reason)) ? 'failed' : 'skipped';
+    return (await this.confirm(order)) ? 'confirmed' : 'skipped';
+  }
+
+  /** The reservation becomes a sale; sales are counted only after the commit. */
+  private async confirm(order: Order): Promise<boolean> {
+    const lines = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
+    const confirmed = await this.orders.transaction(async (manager) => {
+      if (!(await this.orders.leavePending(manager, order.id, 'confirmed'))) return false;
+      await this.inventory.sellReserved(lines, { reference: orderReference(order.id), actor: 'worker' }, manager);
+      return true;
+    });
+    if (!confirmed) return false;
+    for (const line of lines) this.stats.recordSale(line.productId, line.quantity);
+    await this.inventory.afterStockCommitted(lines.map((line) => line.productId)).catch((error: Error) => {
+      this.logger.warn(`order ${order.id}: cached products not retired (${error.message}); they expire by TTL`);
+    });
+    return true;
+  }
+
+  /** pending → failed with its reservation released; false when the order had already left pending. */
+  async fail(orderId: number, reason: string): Promise<boolean> {
+    return this.orders.transaction(async (manager) => {
+      const order = await this.orders.findById(orderId, manager);
+      if (!order || !(await this.orders.leavePending(manager, orderId, 'failed', reason.slice(0, 200)))) return false;
+      const lines = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
+      await this.inventory.releaseStock(lines, { reference: orderReference(orderId), actor: 'worker' }, manager);
+      this.logger.log(`order ${orderId} failed: ${reason}`);
+      return true;
+    });
+  }
+
+  /**
+   * The repeatable maintenance job: orders whose enqueue never happened are queued, and orders
+   * pending longer than ORDER_RESERVATION_TTL_SECONDS give their stock back.
+   */
+  async sweep(): Promise<{ queued: number; expired: number }> {
+    const { enqueueGraceMs, reservationTtlSeconds } = this.config.orders;
+    const unqueued = await this.orders.unqueued(enqueueGraceMs, SWEEP_BATCH);
+    if (unqueued.length > 0 && (await this.queue.enqueue(unqueued))) this.logger.log(`queued ${unqueued.length} orders that had missed the queue`);
+    let expired = 0;
+    for (const orderId of await this.orders.expired(reservationTtlSeconds, SWEEP_BATCH)) {
+      if (await this.fail(orderId, `reservation expired after ${reservationTtlSeconds} s`)) expired++;
+    }
+    return { queued: unqueued.length, expired };
+  }
+}

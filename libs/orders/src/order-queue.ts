@@ -1,0 +1,70 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { AppConfig } from '@stockroom/core';
+import { OrderRepository } from './order.repository';
+
+export const ORDERS_QUEUE = 'orders';
+export const PROCESS_ORDER = 'process-order';
+export const MAINTENANCE = 'maintenance';
+
+/** BullMQ refuses integer-looking custom ids; one id per order makes a second enqueue a no-op. */
+export const orderJobId = (orderId: number): string => `order-${orderId}`;
+
+export interface ProcessOrderJob {
+  orderId: number;
+}
+
+const ENQUEUE_TIMEOUT_MS = 2_000;
+
+/** Hands orders to the queue after their commit, and records which ones made it (the rest are the sweeper's). */
+@Injectable()
+export class OrderQueue {
+  private readonly logger = new Logger('OrderQueue');
+
+  constructor(
+    @InjectQueue(ORDERS_QUEUE) readonly queue: Queue,
+    private readonly orders: OrderRepository,
+    private readonly config: AppConfig,
+  ) {
+    // Without a listener BullMQ prints every connection error; RedisConnections already logs them, once each.
+    let last = '';
+    queue.on('error', (error: Error) => {
+      if (error.message !== last) this.logger.debug(`queue: ${error.message}`);
+      last = error.message;
+    });
+  }
+
+  /** True when the jobs are in the queue; false (logged) when Redis did not take them in time. */
+  async enqueue(orderIds: number[]): Promise<boolean> {
+    if (orderIds.length === 0) return true;
+    const { jobAttempts, jobBackoffMs, keepCompleted, keepFailed } = this.config.orders;
+    const jobs = orderIds.map((orderId) => ({
+      name: PROCESS_ORDER,
+      data: { orderId } satisfies ProcessOrderJob,
+      opts: {
+        jobId: orderJobId(orderId),
+        attempts: jobAttempts,
+        backoff: { type: 'exponential', delay: jobBackoffMs },
+        removeOnComplete: { count: keepCompleted },
+        removeOnFail: { count: keepFailed },
+      },
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // The queue's connection waits for Redis rather than failing; an order request must not.
+      await Promise.race([
+        this.queue.addBulk(jobs),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS))),
+      ]);
+    } catch (error) {
+      this.logger.warn(`orders ${orderIds.join(', ')} not queued yet (the sweeper will): ${(error as Error).message}`);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+    // Only bookkeeping for the sweeper: if it fails, a later enqueue of the same ids is a no-op.
+    await this.orders.markQueued(orderIds).catch((error: Error) => this.logger.warn(`could not mark orders queued: ${error.message}`));
+    return true;
+  }
+}

@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { isDuplicateKeyError } from '@stockroom/database';
+import { DuplicateRequestError } from '@stockroom/inventory';
+import { Order, OrderLine, OrderStatus } from './order.entity';
+
+/** A second order with one user's Idempotency-Key: the first one's answer is recovered. */
+export class DuplicateOrderError extends DuplicateRequestError {}
+
+export interface NewOrder {
+  userId: number;
+  total: string;
+  idempotencyKey: string | null;
+  lines: Array<{ productId: number; quantity: number; unitPrice: string }>;
+}
+
+export interface OrderFilter {
+  userId?: number;
+  status?: OrderStatus;
+  page: number;
+  limit: number;
+}
+
+/** Every query on orders and their lines; status changes are guarded UPDATEs. */
+@Injectable()
+export class OrderRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  /** Inserts the order and its lines; a second order with the user's idempotency key is DuplicateOrderError. */
+  async insert(manager: EntityManager, order: NewOrder): Promise<number> {
+    let id: number;
+    try {
+      const result = await manager.insert(Order, { userId: order.userId, status: 'pending', total: order.total, idempotencyKey: order.idempotencyKey });
+      id = (result.identifiers[0] as { id: number }).id;
+    } catch (error) {
+      if (isDuplicateKeyError(error, 'UQ_orders_idempotency')) throw new DuplicateOrderError();
+      throw error;
+    }
+    await manager.insert(
+      OrderLine,
+      order.lines.map((line, index) => ({ orderId: id, lineNo: index + 1, ...line })),
+    );
+    return id;
+  }
+
+  async pricesOf(manager: EntityManager, productIds: number[]): Promise<Map<number, string>> {
+    const rows = (await manager.query('SELECT id, price FROM products WHERE id IN (?)', [productIds])) as Array<{ id: number; price: string }>;
+    return new Map(rows.map((row) => [row.id, row.price]));
+  }
+
+  findById(id: number, manager: EntityManager = this.dataSource.manager): Promise<Order | null> {
+    return manager.findOne(Order, { where: { id }, relations: { lines: true }, order: { lines: { lineNo: 'ASC' } } });
+  }
+
+  findByIdempotencyKey(userId: number, key: string): Promise<Order | null> {
+    return this.dataSource.manager.findOne(Order, { where: { userId, idempotencyKey: key }, relations: { lines: true }, order: { lines: { lineNo: 'ASC' } } });
+  }
+
+  async page(filter: OrderFilter): Promise<{ items: Order[]; total: number }> {
+    const where = { ...(filter.userId === undefined ? {} : { userId: filter.userId }), ...(filter.status ? { status: filter.status } : {}) };
+    const [orders, total] = await this.dataSource.manager.findAndCount(Order, { where, order: { id: 'DESC' }, skip: (filter.page - 1) * filter.limit, take: filter.limit });
+    if (orders.length === 0) return { items: [], total };
+    const lines = await this.dataSource.manager.find(OrderLine, { where: { orderId: In(orders.map((o) => o.id)) }, order: { orderId: 'ASC', lineNo: 'ASC' } });
+    for (const order of orders) order.lines = lines.filter((line) => line.orderId === order.id);
+    return { items: orders, total };
+  }
+
+  /** pending → `to`, only if still pending: whoever commits first decides, everyone else changes nothing. */
+  async leavePending(manager: EntityManager, id: number, to: Exclude<OrderStatus, 'pending'>, failureReason: string | null = null): Promise<boolean> {
+    const result = (await manager.query("UPDATE orders SET status = ?, failure_reason = ? WHERE id = ? AND status = 'pending'", [to, failureReason, id])) as {
+      affectedRows: number;
+    };
+    return result.affectedRows === 1;
+  }
+
+  async markQueued(ids: number[]): Promise<void> {
+    if (ids.length > 0) await this.dataSource.query('UPDATE orders SET queued_at = CURRENT_TIMESTAMP(3) WHERE id IN (?) AND queued_at IS NULL', [ids]);
+  }
+
+  /** Pending orders never handed to the queue (the enqueue after their commit failed or never ran). */
+  async unqueued(olderThanMs: number, limit: number): Promise<number[]> {
+    const rows = (await this.dataSource.query(
+      "SELECT id FROM orders WHERE status = 'pending' AND queued_at IS NULL AND created_at < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND ORDER BY id LIMIT ?",
+      [olderThanMs * 1000, limit],
+    )) as Array<{ id: number }>;
+    return rows.map((row) => row.id);
+  }
+
+  /** Pending orders whose reservation has outlived its time. */
+  async expired(olderThanSeconds: number, limit: number): Promise<number[]> {
+    const rows = (await this.dataSource.query(
+      "SELECT id FROM orders WHERE status = 'pending' AND created_at < CURRENT_TIMESTAMP(3) - INTERVAL ? SECOND ORDER BY created_at LIMIT ?",
+      [olderThanSeconds, limit],
+    )) as Array<{ id: number }>;
+    return rows.map((row) => row.id);
+  }
+
+  async countByStatus(): Promise<Record<OrderStatus, number>> {
+    const rows = (await this.dataSource.query('SELECT status, COUNT(*) AS n FROM orders GROUP BY status')) as Array<{ status: OrderStatus; n: string | number }>;
+    const counts = { pending: 0, confirmed: 0, failed: 0 };
+    for (const row of rows) counts[row.status] = Number(row.n);
+    return counts;
+  }
+}

@@ -1,0 +1,86 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Job, Worker } from 'bullmq';
+import { hostname } from 'node:os';
+import { AppConfig } from '@stockroom/core';
+import { RedisConnections } from '@stockroom/redis';
+import { MAINTENANCE, ORDERS_QUEUE, OrderQueue, PROCESS_ORDER, ProcessOrderJob } from './order-queue';
+import { OrderProcessing } from './order-processing.service';
+import { OrderMetrics } from './order-metrics';
+import { queuePrefix } from './queue.module';
+
+/**
+ * The BullMQ worker of the orders queue, built here rather than with `@Processor()`: its
+ * concurrency and lock come from runtime config, and it must close (finishing or handing back
+ * its jobs) before the Redis connections do.
+ */
+@Injectable()
+export class OrderWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('OrderWorker');
+  private worker?: Worker;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly connections: RedisConnections,
+    private readonly processing: OrderProcessing,
+    private readonly orderQueue: OrderQueue,
+    private readonly metrics: OrderMetrics,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { concurrency, lockMs } = this.config.worker;
+    this.worker = new Worker(ORDERS_QUEUE, (job) => this.run(job), {
+      connection: this.connections.create({ name: 'orders-worker', queue: true }),
+      prefix: queuePrefix(this.config),
+      // Recorded on each job as processedBy (Bull Board shows it).
+      name: `${hostname()}:${process.pid}`,
+      concurrency,
+      // A worker killed mid-job stops renewing its lock; another takes the job after lockMs (checked every lockMs / 2).
+      lockDuration: lockMs,
+      stalledInterval: Math.max(250, Math.floor(lockMs / 2)),
+      maxStalledCount: 5,
+    });
+    this.worker.on('failed', (job, error) => void this.onFailed(job, error));
+    this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
+    // One schedule for every worker: upserting it is idempotent.
+    await this.orderQueue.queue.upsertJobScheduler(
+      MAINTENANCE,
+      { every: this.config.orders.sweepIntervalMs },
+      { name: MAINTENANCE, opts: { removeOnComplete: 10, removeOnFail: 100 } },
+    );
+    this.logger.log(`processing ${ORDERS_QUEUE} (concurrency ${concurrency})`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // Waits for jobs in progress; a job that cannot finish keeps its lock and is retried elsewhere.
+    await this.worker?.close();
+  }
+
+  private async run(job: Job): Promise<unknown> {
+    const started = performance.now();
+    let outcome = 'retry';
+    try {
+      if (job.name === PROCESS_ORDER) outcome = await this.processing.process((job.data as ProcessOrderJob).orderId);
+      else if (job.name === MAINTENANCE) {
+        const result = await this.processing.sweep();
+        outcome = 'done';
+        return result;
+      } else outcome = 'skipped';
+      return { outcome };
+    } finally {
+      this.metrics.jobs.inc({ job: job.name, outcome });
+      this.metrics.duration.observe({ job: job.name, outcome }, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** Out of attempts: the job stays visible as failed (dead letter) and the order gives its stock back. */
+  private async onFailed(job: Job | undefined, error: Error): Promise<void> {
+    if (!job || job.name !== PROCESS_ORDER || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    const { orderId } = job.data as ProcessOrderJob;
+    try {
+      await this.processing.fail(orderId, `gave up after ${job.attemptsMade} attempts: ${error.message}`);
+    } catch (failure) {
+      // The expiry sweep releases it later.
+      this.logger.error(`order ${orderId}: could not fail it after its last attempt: ${(failure as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ApiErrors, CurrentPrincipal, ParseIdPipe, SignedIn } from '@stockroom/core';
+import type { Principal } from '@stockroom/core';
+import { IDEMPOTENCY_HEADER, IdempotencyService, replyWith } from '@stockroom/inventory';
+import { OrdersService, PlacedOrder } from './orders.service';
+import { ListOrdersQuery, OrderPageResponse, OrderResponse, PlaceOrderDto, PlacedOrderResponse } from './dto/orders.dto';
+
+@ApiTags('orders')
+@SignedIn()
+@Controller('orders')
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Place an order: stock is reserved now, payment and confirmation happen in the worker' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiAcceptedResponse({ type: PlacedOrderResponse, description: 'Accepted; `Location` is the order, poll it for `confirmed` or `failed`' })
+  @ApiErrors({
+    400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
+    404: ['PRODUCT_NOT_FOUND'],
+    409: ['INSUFFICIENT_STOCK', 'IDEMPOTENCY_IN_PROGRESS'],
+    422: ['IDEMPOTENCY_KEY_REUSED'],
+  })
+  async place(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: PlaceOrderDto,
+    @Headers('idempotency-key') rawKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<unknown> {
+    const result = await this.orders.place(principal, body.items, IdempotencyService.validateKey(rawKey));
+    if (result.status === 202) void reply.header('Location', `/orders/${(result.body as PlacedOrder).id}`);
+    return replyWith(reply, result);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Orders, newest first: your own, or (staff) everyone\'s' })
+  @ApiOkResponse({ type: OrderPageResponse })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'] })
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: ListOrdersQuery): Promise<OrderPageResponse> {
+    const { items, total } = await this.orders.list(principal, query);
+    return { items: items.map(OrderResponse.from), page: query.page, limit: query.limit, total };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One order (its owner, or staff)' })
+  @ApiParam({ name: 'id', type: Number, example: 1201 })
+  @ApiOkResponse({ type: OrderResponse })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['ORDER_NOT_FOUND'] })
+  async get(@CurrentPrincipal() principal: Principal, @Param('id', ParseIdPipe) id: number): Promise<OrderResponse> {
+    return OrderResponse.from(await this.orders.get(principal, id));
+  }
+}

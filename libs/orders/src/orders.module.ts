@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { StatsModule } from '@stockroom/stats';
+import { Order, OrderLine } from './order.entity';
+import { OrderRepository } from './order.repository';
+import { OrderQueue } from './order-queue';
+import { OrderProcessing } from './order-processing.service';
+import { PaymentGateway } from './payment.gateway';
+import { OrderMetrics } from './order-metrics';
+import { OrdersService } from './orders.service';
+import { OrdersController } from './orders.controller';
+import { OrderWorker } from './order.worker';
+import { QueueModule } from './queue.module';
+
+/** Orders without HTTP: storage, the queue, processing. Shared by the API and the worker app. */
+@Module({
+  imports: [TypeOrmModule.forFeature([Order, OrderLine]), QueueModule, StatsModule],
+  providers: [OrderRepository, OrderQueue, OrderProcessing, PaymentGateway, OrderMetrics, OrdersService],
+  exports: [OrderRepository, OrderQueue, OrderProcessing, OrderMetrics, OrdersService, QueueModule],
+})
+export class OrdersCoreModule {}
+
+/** `POST /orders`, `GET /orders`, `GET /orders/:id`: the producer side, in the API. */
+@Module({ imports: [OrdersCoreModule], controllers: [OrdersController] })
+export class OrdersModule {}
+
+/** The consumer side: the BullMQ worker and its maintenance schedule (worker app, or the API with WORKER_INLINE). */
+@Module({ imports: [OrdersCoreModule], providers: [OrderWorker] })
+export class OrdersWorkerModule {}

@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { Principal, STAFF_ROLES } from '@stockroom/core';
+import { ProductNotFoundError } from '@stockroom/catalog';
+import { IdempotencyService, InventoryService, mergeLines, StockLine, StoredResponse } from '@stockroom/inventory';
+import { Order, OrderStatus } from './order.entity';
+import { OrderRepository } from './order.repository';
+import { OrderQueue } from './order-queue';
+import { orderReference } from './order-processing.service';
+import { OrderNotFoundError } from './orders.errors';
+import { formatCents, toCents } from './money';
+
+export interface PlacedOrder {
+  id: number;
+  status: OrderStatus;
+}
+
+const isStaff = (principal: Principal): boolean => STAFF_ROLES.includes(principal.role);
+
+/**
+ * Taking orders: stock for every line is reserved through the inventory hot path in the same
+ * transaction that writes the order, then the order is handed to the queue. The answer never
+ * waits for payment.
+ */
+@Injectable()
+export class OrdersService {
+  constructor(
+    private readonly orders: OrderRepository,
+    private readonly inventory: InventoryService,
+    private readonly queue: OrderQueue,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  /** 202 with the pending order; a retry with the user's Idempotency-Key answers the same and reserves nothing. */
+  place(principal: Principal, items: StockLine[], idempotencyKey: string | undefined): Promise<StoredResponse & { replayed: boolean }> {
+    return this.idempotency.run(
+      `order:${principal.userId}`,
+      idempotencyKey,
+      { items },
+      async () => {
+        const id = await this.create(principal.userId, items, idempotencyKey ?? null);
+        // After the commit; if Redis does not take it, the sweeper does (the order is already safe in MySQL).
+        await this.queue.enqueue([id]);
+        return { status: 202, body: { id, status: 'pending' } satisfies PlacedOrder };
+      },
+      async () => {
+        const existing = idempotencyKey ? await this.orders.findByIdempotencyKey(principal.userId, idempotencyKey) : null;
+        return existing ? { status: 202, body: { id: existing.id, status: 'pending' } satisfies PlacedOrder } : undefined;
+      },
+    );
+  }
+
+  private create(userId: number, items: StockLine[], idempotencyKey: string | null): Promise<number> {
+    const lines = mergeLines(items);
+    return this.orders.transaction(async (manager) => {
+      const prices = await this.orders.pricesOf(manager, lines.map((line) => line.productId));
+      const missing = lines.find((line) => !prices.has(line.productId));
+      if (missing) throw new ProductNotFoundError({ id: missing.productId });
+      const priced = lines.map((line) => ({ ...line, unitPrice: prices.get(line.productId) as string }));
+      const total = formatCents(priced.reduce((sum, line) => sum + toCents(line.unitPrice) * BigInt(line.quantity), 0n));
+      const id = await this.orders.insert(manager, { userId, total, idempotencyKey, lines: priced });
+      await this.inventory.reserveStock(lines, { reference: orderReference(id), actor: `user:${userId}` }, manager);
+      return id;
+    });
+  }
+
+  /** Owners see their orders, staff every order; someone else's order is a 404, not a 403 (its id says nothing). */
+  async get(principal: Principal, id: number): Promise<Order> {
+    const order = await this.orders.findById(id);
+    if (!order || (!isStaff(principal) && order.userId !== principal.userId)) throw new OrderNotFoundError(id);
+    return order;
+  }
+
+  list(principal: Principal, query: { page: number; limit: number; status?: OrderStatus; userId?: number }): Promise<{ items: Order[]; total: number }> {
+    const userId = isStaff(principal) ? query.userId : principal.userId;
+    return this.orders.page({ page: query.page, limit: query.limit, status: query.status, userId });
+  }
+}
