@@ -102,14 +102,16 @@ export async function measure(
   round: number,
   base: string,
   path: () => string,
-  options: { connections: number; duration: number; headers?: Record<string, string> },
+  options: { connections: number; duration: number; headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: () => string },
 ): Promise<Figure> {
+  const { method = 'GET', body } = options;
+  const headers = { ...options.headers, ...(body ? { 'content-type': 'application/json' } : {}) };
   const result = await autocannon({
     url: base,
     connections: options.connections,
     duration: options.duration,
-    headers: options.headers,
-    requests: [{ setupRequest: (request) => ({ ...request, path: path() }) }],
+    headers,
+    requests: [{ setupRequest: (request) => ({ ...request, method, path: path(), ...(body ? { body: body() } : {}) }) }],
   });
   return {
     name,
