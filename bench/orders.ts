@@ -10,6 +10,9 @@
 import { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
+import Redis from 'ioredis';
+import { Queue } from 'bullmq';
+import { ORDERS_QUEUE } from '@stockroom/orders';
 import { BENCH_ENV, buildAndSeed, Figure, measure, percentile, saveReport, startApi, startBareFastify, startProcess, stop, table } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -41,6 +44,19 @@ function startWorker(env: Record<string, string>): ChildProcess {
   return startProcess([join('dist', 'apps', 'worker', 'main.js')], { ...BENCH_ENV, ...env });
 }
 
+/** Until `count` worker processes take jobs (their boot is not part of the latency). */
+async function workersReady(count: number): Promise<void> {
+  const queue = new Queue(ORDERS_QUEUE, { connection: new Redis({ maxRetriesPerRequest: null }), prefix: `{${BENCH_ENV.REDIS_KEY_PREFIX}:bull}` });
+  try {
+    for (const started = Date.now(); Date.now() - started < 60_000; await new Promise((r) => setTimeout(r, 200))) {
+      if ((await queue.getWorkersCount()) >= count) return;
+    }
+    throw new Error('workers did not start');
+  } finally {
+    await queue.close();
+  }
+}
+
 async function waitForNoPending(boundMs = 300_000): Promise<void> {
   for (const started = Date.now(); Date.now() - started < boundMs; await new Promise((r) => setTimeout(r, 250))) {
     const [row] = await sql<Array<{ n: number }>>("SELECT COUNT(*) AS n FROM orders WHERE status = 'pending'");
@@ -52,7 +68,8 @@ async function waitForNoPending(boundMs = 300_000): Promise<void> {
 /** Places `RATE` orders a second for DURATION seconds; returns pending → confirmed latencies of those orders. */
 async function endToEnd(workers: number, round: number, apiUrl: string, headers: Record<string, string>): Promise<string> {
   const children = Array.from({ length: workers }, () => startWorker({ WORKER_CONCURRENCY: '10' }));
-  await new Promise((r) => setTimeout(r, 3_000));
+  await workersReady(workers);
+  await new Promise((r) => setTimeout(r, 500));
   const ids: number[] = [];
   let refused = 0;
   const total = RATE * DURATION;

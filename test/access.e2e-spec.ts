@@ -11,6 +11,7 @@ type Caller = 'anonymous' | 'customer' | 'staff' | 'admin';
 const MATRIX: Record<string, Requirement> = {
   'GET /products': 'public',
   'GET /products/popular': 'public',
+  'GET /products/recently-viewed': 'signed-in',
   'GET /products/by-sku/{sku}': 'public',
   'GET /products/{id}': 'public',
   'POST /products': 'staff',

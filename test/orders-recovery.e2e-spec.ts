@@ -75,6 +75,8 @@ describe('Orders that go wrong: retries exhausted, a lost enqueue, an expired re
     await withWorker({ ORDER_SWEEP_INTERVAL_MS: '200', ORDER_ENQUEUE_GRACE_MS: '0' }, async () => {
       expect((await settled(id)).status).toBe('confirmed');
     });
+    // Marked queued in the next batch.
+    await sleep(300);
     const [after] = await context.query<Array<{ queued_at: Date | null }>>('SELECT queued_at FROM orders WHERE id = ?', [id]);
     expect(after.queued_at).not.toBeNull();
   });

@@ -1,5 +1,6 @@
 import { StatsService, ViewsWriteBehind } from '@stockroom/stats';
 import { bootApi, TestApi, TestContext } from './support/test-context';
+import { signIn, viaInject } from './support/sign-in';
 
 describe('Counters: views, searches, rankings and the write-behind to MySQL', () => {
   let context: TestContext;
@@ -92,5 +93,30 @@ describe('Counters: views, searches, rankings and the write-behind to MySQL', ()
     stats.recordSale(12345, 3);
     await stats.send();
     expect((await staffGet('/stats/products/top?metric=sales&limit=1')).json().items).toEqual([{ member: '12345', score: 3 }]);
+  });
+
+  it('keeps each signed-in user\'s recently viewed products: newest first, no repeats, at most 20', async () => {
+    const [ana, bo] = [await signIn(viaInject(api.app), 'customer'), await signIn(viaInject(api.app), 'customer')];
+    const products: Array<{ id: number; sku: string }> = [];
+    for (let i = 0; i < 22; i++) products.push(await create(`RECENT-${i}`));
+    const viewAs = (headers: Record<string, string>, url: string) => api.app.inject({ method: 'GET', url, headers });
+    const recent = async (headers: Record<string, string>) => (await viewAs(headers, '/products/recently-viewed')).json().map((p: { id: number }) => p.id);
+    const settle = () => new Promise((r) => setTimeout(r, 100));
+
+    await viewAs(ana.headers, `/products/${products[0].id}`);
+    await viewAs(ana.headers, `/products/by-sku/${products[1].sku}`);
+    await viewAs(ana.headers, `/products/${products[0].id}`);
+    await viewAs(bo.headers, `/products/${products[2].id}`);
+    await get(`/products/${products[3].id}`);
+    await settle();
+    expect(await recent(ana.headers)).toEqual([products[0].id, products[1].id]);
+    expect(await recent(bo.headers)).toEqual([products[2].id]);
+
+    for (const product of products) await viewAs(ana.headers, `/products/${product.id}`);
+    await api.app.inject({ method: 'DELETE', url: `/products/${products[21].id}`, headers: await api.admin() });
+    await settle();
+    const list = await recent(ana.headers);
+    expect(list).toEqual(products.slice(2, 21).map((p) => p.id).reverse());
+    expect((await get('/products/recently-viewed')).statusCode).toBe(401);
   });
 });

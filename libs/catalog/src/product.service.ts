@@ -34,7 +34,12 @@ export class ProductService {
   async mostViewed(limit: number): Promise<Product[]> {
     const ranking = await this.stats.top('views', limit).catch(() => []);
     if (ranking.length === 0) return this.products.mostViewed(limit);
-    const products = await Promise.all(ranking.map((entry) => this.products.findById(Number(entry.member))));
+    return this.findMany(ranking.map((entry) => Number(entry.member)));
+  }
+
+  /** Products by id in the order given, through the cache; ids with no product are left out. */
+  async findMany(ids: number[]): Promise<Product[]> {
+    const products = await Promise.all(ids.map((id) => this.products.findById(id)));
     return products.filter((product): product is Product => product !== null);
   }
 

@@ -1,7 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ParseIdPipe, Public, Roles, STAFF_ROLES, ValidationFailedError } from '@stockroom/core';
-import { StatsService } from '@stockroom/stats';
+import { ApiErrors, CurrentPrincipal, ParseIdPipe, PrincipalResolver, Public, Roles, SignedIn, STAFF_ROLES, ValidationFailedError } from '@stockroom/core';
+import type { Principal } from '@stockroom/core';
+import { RecentlyViewed, StatsService } from '@stockroom/stats';
 import { ProductService } from './product.service';
 import { CreateProductDto, SKU_PATTERN } from './dto/create-product.dto';
 import { UpdateProductDto } from './dto/update-product.dto';
@@ -17,7 +19,19 @@ export class ProductsController {
   constructor(
     private readonly products: ProductService,
     private readonly stats: StatsService,
+    private readonly recent: RecentlyViewed,
+    // Absent in the worker app, which serves no HTTP.
+    @Optional() private readonly principals?: PrincipalResolver,
   ) {}
+
+  /** A view counts for everyone; a signed-in viewer's own list is updated too, without delaying the answer. */
+  private viewed(productId: number, request: FastifyRequest): void {
+    this.stats.recordView(productId);
+    void this.principals
+      ?.resolve(request)
+      .then((principal) => principal && this.recent.record(principal.userId, productId))
+      .catch(() => undefined);
+  }
 
   @Get()
   @Public()
@@ -39,18 +53,27 @@ export class ProductsController {
     return (await this.products.mostViewed(query.limit)).map(ProductResponse.from);
   }
 
+  @Get('recently-viewed')
+  @SignedIn()
+  @ApiOperation({ summary: `The products you viewed last, newest first (at most ${RecentlyViewed.KEEP}; deleted ones left out)` })
+  @ApiOkResponse({ type: [ProductResponse] })
+  async recentlyViewed(@CurrentPrincipal() principal: Principal): Promise<ProductResponse[]> {
+    const ids = await this.recent.list(principal.userId);
+    return (await this.products.findMany(ids)).map(ProductResponse.from);
+  }
+
   @Get('by-sku/:sku')
   @Public()
   @ApiOperation({ summary: 'One product by SKU' })
   @ApiParam({ name: 'sku', example: 'SR-000042' })
   @ApiOkResponse({ type: ProductResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
-  async bySku(@Param('sku') sku: string): Promise<ProductResponse> {
+  async bySku(@Param('sku') sku: string, @Req() request: FastifyRequest): Promise<ProductResponse> {
     if (!SKU_PATTERN.test(sku)) {
       throw new ValidationFailedError([{ field: 'sku', problems: ['sku must be 1-64 letters, digits, ".", "_" or "-"'] }]);
     }
     const product = await this.products.getBySku(sku);
-    this.stats.recordView(product.id);
+    this.viewed(product.id, request);
     return ProductResponse.from(product);
   }
 
@@ -60,9 +83,9 @@ export class ProductsController {
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: ProductResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
-  async byId(@Param('id', ParseIdPipe) id: number): Promise<ProductResponse> {
+  async byId(@Param('id', ParseIdPipe) id: number, @Req() request: FastifyRequest): Promise<ProductResponse> {
     const product = await this.products.getById(id);
-    this.stats.recordView(id);
+    this.viewed(id, request);
     return ProductResponse.from(product);
   }
 

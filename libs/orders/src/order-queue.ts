@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { AppConfig } from '@stockroom/core';
@@ -16,11 +16,18 @@ export interface ProcessOrderJob {
 }
 
 const ENQUEUE_TIMEOUT_MS = 2_000;
+const MARK_EVERY_MS = 100;
 
-/** Hands orders to the queue after their commit, and records which ones made it (the rest are the sweeper's). */
+/**
+ * Hands orders to the queue after their commit, and records which ones made it (the rest are the
+ * sweeper's). The record is written in batches: one MySQL commit per order is the intake's main
+ * cost, and a lost mark only makes the sweeper add the job again, which is a no-op.
+ */
 @Injectable()
-export class OrderQueue {
+export class OrderQueue implements BeforeApplicationShutdown {
   private readonly logger = new Logger('OrderQueue');
+  private readonly toMark = new Set<number>();
+  private markTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @InjectQueue(ORDERS_QUEUE) readonly queue: Queue,
@@ -63,8 +70,21 @@ export class OrderQueue {
     } finally {
       clearTimeout(timer);
     }
-    // Only bookkeeping for the sweeper: if it fails, a later enqueue of the same ids is a no-op.
-    await this.orders.markQueued(orderIds).catch((error: Error) => this.logger.warn(`could not mark orders queued: ${error.message}`));
+    for (const id of orderIds) this.toMark.add(id);
+    this.markTimer ??= setTimeout(() => void this.markQueued(), MARK_EVERY_MS);
     return true;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearTimeout(this.markTimer);
+    await this.markQueued();
+  }
+
+  /** Bookkeeping for the sweeper only: if it fails, a later enqueue of the same ids is a no-op. */
+  async markQueued(): Promise<void> {
+    this.markTimer = undefined;
+    const ids = [...this.toMark];
+    this.toMark.clear();
+    await this.orders.markQueued(ids).catch((error: Error) => this.logger.warn(`could not mark ${ids.length} orders queued: ${error.message}`));
   }
 }

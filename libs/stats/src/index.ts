@@ -3,3 +3,4 @@ export * from './stats.keys';
 export * from './stats.service';
 export * from './views-write-behind';
 export * from './stats.module';
+export * from './recently-viewed';
