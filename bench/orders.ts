@@ -46,7 +46,8 @@ function startWorker(env: Record<string, string>): ChildProcess {
 
 /** Until `count` worker processes take jobs (their boot is not part of the latency). */
 async function workersReady(count: number): Promise<void> {
-  const queue = new Queue(ORDERS_QUEUE, { connection: new Redis({ maxRetriesPerRequest: null }), prefix: `{${BENCH_ENV.REDIS_KEY_PREFIX}:bull}` });
+  const connection = new Redis({ maxRetriesPerRequest: null });
+  const queue = new Queue(ORDERS_QUEUE, { connection, prefix: `{${BENCH_ENV.REDIS_KEY_PREFIX}:bull}` });
   try {
     for (const started = Date.now(); Date.now() - started < 60_000; await new Promise((r) => setTimeout(r, 200))) {
       if ((await queue.getWorkersCount()) >= count) return;
@@ -54,6 +55,7 @@ async function workersReady(count: number): Promise<void> {
     throw new Error('workers did not start');
   } finally {
     await queue.close();
+    connection.disconnect();
   }
 }
 

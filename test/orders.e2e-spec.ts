@@ -1,7 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { InventoryRepository } from '@stockroom/inventory';
-import { ORDERS_QUEUE, orderJobId } from '@stockroom/orders';
+import { OrderProcessing, ORDERS_QUEUE, orderJobId } from '@stockroom/orders';
 import { bootApi, TestApi, TestContext } from './support/test-context';
 import { signIn, SignedIn, viaInject } from './support/sign-in';
 
@@ -157,6 +157,27 @@ describe('Orders: accepted at once, processed by the worker (in-process here)', 
     expect(theirsOnly.items.every((o: { userId: number }) => o.userId === other.userId)).toBe(true);
     expect((await inject(customer, 'GET', '/orders?status=lost')).statusCode).toBe(400);
     expect((await api.app.inject({ method: 'GET', url: '/orders' })).statusCode).toBe(401);
+  });
+
+  it('processing is idempotent: the same order run many times at once, and expired meanwhile, changes stock once', async () => {
+    const lamp = await create('ORD-TWICE', 5);
+    const { id } = (await inject(customer, 'POST', '/orders', { items: [{ productId: lamp.id, quantity: 2 }] })).json();
+    const processing = api.app.get(OrderProcessing);
+    // Racing the worker's own job: five more runs, and an expiry.
+    const outcomes = await Promise.all([...Array.from({ length: 5 }, () => processing.process(id)), processing.fail(id, 'expired in the race')]);
+    const done = await settled(customer, id);
+    const changed = outcomes.filter((outcome) => outcome === 'confirmed' || outcome === true);
+    expect(changed.length).toBeLessThanOrEqual(1);
+    const movements = await context.query<Array<{ type: string }>>('SELECT type FROM stock_movements WHERE reference = ? ORDER BY id', [`order-${id}`]);
+    if (done.status === 'confirmed') {
+      expect(movements.map((m) => m.type)).toEqual(['reservation', 'sale']);
+      expect(await levels(lamp.id)).toMatchObject({ stock: 3, reserved: 0 });
+    } else {
+      expect(movements.map((m) => m.type)).toEqual(['reservation', 'release']);
+      expect(await levels(lamp.id)).toMatchObject({ stock: 5, reserved: 0 });
+    }
+    expect(await processing.process(id)).toBe('skipped');
+    await expectLedgerConsistent();
   });
 
   it('shows the queue in Bull Board to staff only', async () => {

@@ -1,40 +1,74 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { InjectRedis, RedisKeys } from '@stockroom/redis';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '@stockroom/core';
+import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 
 const KEEP = 20;
 const TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
+type RecentCommands = RedisClient & { recentPush(key: string, keep: number, ttlMs: number, ...ids: number[]): Promise<number> };
+
 /**
  * The last products a signed-in user looked at: one Redis list per user, newest first, no
- * repeats, at most 20, forgotten after 30 days without a view. One key per user, so the
- * MULTI is atomic on a cluster too.
+ * repeats, at most 20, forgotten after 30 days without a view. Like the counters, a request only
+ * touches process memory; every STATS_BUFFER_FLUSH_MS one pipeline carries each user's views in
+ * one script call (one key per call, so a cluster is fine). Reads merge what this process has not
+ * sent yet, so a user sees their own last view at once.
  */
 @Injectable()
-export class RecentlyViewed {
+export class RecentlyViewed implements OnModuleInit, OnApplicationShutdown {
   static readonly KEEP = KEEP;
   private readonly logger = new Logger('RecentlyViewed');
+  private readonly redis: RecentCommands;
+  /** userId → product ids not yet sent, oldest view first. */
+  private pending = new Map<number, number[]>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    @InjectRedis() private readonly redis: RedisClient,
+    private readonly config: AppConfig,
+    @InjectRedis() redis: RedisClient,
     private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    this.redis = redis as RecentCommands;
+    defineLuaScripts(redis, [{ name: 'recentPush', numberOfKeys: 1, lua: readLuaScript(__dirname, 'stats', 'recent-push.lua') }]);
+  }
 
-  /** Best effort, off the request's path: a Redis hiccup loses one entry of a convenience list. */
+  onModuleInit(): void {
+    if (!this.config.stats.enabled) return;
+    this.timer = setInterval(() => void this.send(), this.config.stats.bufferFlushMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.send();
+  }
+
   record(userId: number, productId: number): void {
-    const key = this.key(userId);
-    this.redis
-      .multi()
-      .lrem(key, 0, productId)
-      .lpush(key, productId)
-      .ltrim(key, 0, KEEP - 1)
-      .pexpire(key, TTL_MS)
-      .exec()
-      .catch((error: Error) => this.logger.debug(`not recorded: ${error.message}`));
+    if (!this.config.stats.enabled) return;
+    const views = this.pending.get(userId) ?? [];
+    views.push(productId);
+    // Only the last KEEP distinct views can survive the trim.
+    if (views.length > KEEP * 4) views.splice(0, views.length - KEEP * 2);
+    this.pending.set(userId, views);
   }
 
   async list(userId: number): Promise<number[]> {
-    return (await this.redis.lrange(this.key(userId), 0, KEEP - 1)).map(Number);
+    const stored = (await this.redis.lrange(this.key(userId), 0, KEEP - 1)).map(Number);
+    const unsent = [...(this.pending.get(userId) ?? [])].reverse();
+    return [...new Set([...unsent, ...stored])].slice(0, KEEP);
+  }
+
+  /** Best effort: a failed send loses a few entries of a convenience list, never anything that matters. */
+  async send(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    await Promise.all(
+      [...batch].map(([userId, ids]) =>
+        this.redis.recentPush(this.key(userId), KEEP, TTL_MS, ...ids).catch((error: Error) => this.logger.debug(`not sent: ${error.message}`)),
+      ),
+    );
   }
 
   private key(userId: number): string {
