@@ -37,6 +37,7 @@ const MATRIX: Record<string, Requirement> = {
   'GET /orders/{id}': 'signed-in',
   'GET /health/live': 'public',
   'GET /health/ready': 'public',
+  'GET /metrics': 'public',
   // Last: it ends the caller's session.
   'POST /auth/logout': 'public',
 };

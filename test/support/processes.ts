@@ -77,12 +77,16 @@ export async function startApiProcess(env: Env): Promise<ApiProcess> {
 export interface WorkerProcess {
   child: ChildProcess;
   exited: Promise<ProcessResult>;
+  /** Everything it printed so far. */
+  output(): string;
 }
 
 /** Starts `apps/worker/src/main.ts` and waits until it processes jobs. */
 export async function startWorkerProcess(env: Env): Promise<WorkerProcess> {
   const child = spawnTs('apps/worker/src/main.ts', { ...env, LOG_LEVEL: 'info' });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = collect(child, 300_000);
   await waitForOutput(child, /stockroom worker ready/);
-  return { child, exited };
+  return { child, exited, output: () => output };
 }

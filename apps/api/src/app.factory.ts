@@ -10,6 +10,8 @@ import {
   frameworkErrorHandler,
   HttpErrorFilter,
   InFlightRequests,
+  instrumentHttp,
+  MetricsRegistry,
   PinoNestLogger,
   requestIdFor,
 } from '@stockroom/core';
@@ -63,6 +65,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
+  instrumentHttp(adapter.getInstance(), app.get(MetricsRegistry));
   setupSwagger(app);
   await mountQueueBoard(app);
   return app;

@@ -7,6 +7,7 @@ import { LockModule } from '@stockroom/lock';
 import { CatalogModule } from '@stockroom/catalog';
 import { InventoryModule } from '@stockroom/inventory';
 import { OrdersWorkerModule } from '@stockroom/orders';
+import { WorkerMetricsServer } from './worker-metrics.server';
 
 /** The background-job process: no HTTP, same config, database and Redis as the API; runs the order jobs. */
 @Module({})
@@ -15,6 +16,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule, OrdersWorkerModule],
+      providers: [WorkerMetricsServer],
     };
   }
 }

@@ -5,6 +5,7 @@ import { AppConfig } from '@stockroom/core';
 import { buildDataSourceOptions } from './data-source-options';
 import { detectServerFlavour } from './database-preflight';
 import { runMigrationsExclusively } from './migration-runner';
+import { PoolMetrics } from './pool-metrics';
 
 @Injectable()
 class MigrationsOnBoot implements OnModuleInit {
@@ -35,6 +36,6 @@ class MigrationsOnBoot implements OnModuleInit {
       }),
     }),
   ],
-  providers: [MigrationsOnBoot],
+  providers: [MigrationsOnBoot, PoolMetrics],
 })
 export class DatabaseModule {}

@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, InjectThrottlerStorage, normalizeIp, ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
 import type { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PrincipalResolver } from '@stockroom/core';
+import { Counter } from 'prom-client';
+import { MetricsRegistry, PrincipalResolver } from '@stockroom/core';
 
 /** The client's address (the socket's, or X-Forwarded-For's when TRUST_PROXY trusts the hop); IPv6 by /64. */
 export function ipTracker(request: FastifyRequest): string {
@@ -24,13 +25,17 @@ function appendItem(reply: FastifyReply, name: string, item: string): void {
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  private readonly refused: Counter<'throttler'>;
+
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
+    registry: MetricsRegistry,
     @Optional() private readonly principals?: PrincipalResolver,
   ) {
     super(options, storage, reflector);
+    this.refused = new Counter({ name: 'stockroom_throttled_requests_total', help: 'Requests refused with 429, by throttler', labelNames: ['throttler'], registers: [registry] });
   }
 
   /**
@@ -60,6 +65,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     void reply.header(`X-RateLimit-Remaining${suffix}`, record.isBlocked ? 0 : remaining);
     void reply.header(`X-RateLimit-Reset${suffix}`, reset);
     if (record.isBlocked) {
+      this.refused.inc({ throttler: name });
       void reply.header('Retry-After', record.timeToBlockExpire);
       await this.throwThrottlingException(context, { limit, ttl, key, tracker, ...record });
     }

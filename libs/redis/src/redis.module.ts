@@ -1,5 +1,6 @@
-import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '@stockroom/core';
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Gauge } from 'prom-client';
+import { AppConfig, MetricsRegistry } from '@stockroom/core';
 import { createRedisConnection, RedisConnectionOptions } from './redis-connection.factory';
 import type { RedisClient } from './redis-connection.factory';
 import { RedisKeys } from './redis-keys';
@@ -16,9 +17,26 @@ export const InjectRedis = (): ParameterDecorator => Inject(REDIS_CLIENT);
 @Injectable()
 export class RedisConnections implements OnApplicationShutdown {
   private readonly open: RedisClient[] = [];
+  private readonly names = new Map<RedisClient, string>();
   private readonly logger = new Logger('Redis');
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    @Optional() registry?: MetricsRegistry,
+  ) {
+    const { names } = this;
+    if (registry) {
+      new Gauge({
+        name: 'stockroom_redis_connection_ready',
+        help: 'Named Redis connections of this process: 1 ready, 0 not (reconnecting, closed)',
+        labelNames: ['connection'],
+        registers: [registry],
+        collect() {
+          for (const [client, connection] of names) this.set({ connection }, client.status === 'ready' ? 1 : 0);
+        },
+      });
+    }
+  }
 
   create(options: RedisConnectionOptions): RedisClient {
     const client = createRedisConnection(this.config, options);
@@ -33,6 +51,7 @@ export class RedisConnections implements OnApplicationShutdown {
       lastError = '';
     });
     this.open.push(client);
+    this.names.set(client, options.name);
     return client;
   }
 

@@ -2,10 +2,11 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { RedisHealthIndicator } from '@stockroom/redis';
 import { HealthController } from './health.controller';
+import { MetricsController } from '../metrics/metrics.controller';
 
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json', gracefulShutdownTimeoutMs: 0 })],
-  controllers: [HealthController],
+  controllers: [HealthController, MetricsController],
   providers: [RedisHealthIndicator],
 })
 export class HealthModule {}

@@ -106,6 +106,8 @@ export abstract class AppConfig {
     readonly concurrency: number;
     /** A job's lock; a worker that dies mid-job has it retried after this (plus a stall check). */
     readonly lockMs: number;
+    /** The worker app serves its own /metrics (job outcomes, durations) on this port; -1: off, 0: any free port. */
+    readonly metricsPort: number;
   };
   abstract readonly auth: {
     readonly adminEmail: string;
@@ -219,6 +221,7 @@ export function loadConfig(env: Env): AppConfig {
       inline: read.bool('WORKER_INLINE', false),
       concurrency: read.int('WORKER_CONCURRENCY', 10, 1, 1_000),
       lockMs: read.int('WORKER_LOCK_MS', 30_000, 500, 3_600_000),
+      metricsPort: read.int('WORKER_METRICS_PORT', -1, -1, 65535),
     },
     auth: {
       adminEmail: read.string('ADMIN_EMAIL', 'admin@stockroom.local', { pattern: /^[^\s@]+@[^\s@]+$/, hint: 'an email address' }).toLowerCase(),
