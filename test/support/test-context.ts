@@ -49,6 +49,8 @@ export class TestContext {
       // Suites send hundreds of requests from one address; the throttler has its own suite.
       THROTTLE_ENABLED: 'false',
       LOG_LEVEL: 'silent',
+      // Every suite runs as if on a Redis Cluster: a multi-key command across hash slots fails.
+      REDIS_ASSERT_SLOTS: 'true',
       ...overrides,
     };
   }

@@ -4,3 +4,4 @@ export * from './redis.module';
 export * from './redis.health';
 export * from './redis-keys';
 export * from './lua-scripts';
+export * from './slot-guard';

@@ -1,7 +1,9 @@
 import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { AppConfig, MetricsRegistry } from '@stockroom/core';
+import Redis from 'ioredis';
 import { createRedisConnection, RedisConnectionOptions } from './redis-connection.factory';
+import { refuseCrossSlotCommands } from './slot-guard';
 import type { RedisClient } from './redis-connection.factory';
 import { RedisKeys } from './redis-keys';
 
@@ -40,6 +42,7 @@ export class RedisConnections implements OnApplicationShutdown {
 
   create(options: RedisConnectionOptions): RedisClient {
     const client = createRedisConnection(this.config, options);
+    if (this.config.redis.assertSlots && client instanceof Redis) refuseCrossSlotCommands(client);
     let lastError = '';
     // Log each distinct failure once instead of once per reconnect attempt.
     client.on('error', (error: Error) => {

@@ -34,6 +34,8 @@ export abstract class AppConfig {
     readonly sentinels: readonly HostPort[];
     readonly sentinelName: string;
     readonly keyPrefix: string;
+    /** Tests: refuse multi-key commands across cluster hash slots even on a single Redis. */
+    readonly assertSlots: boolean;
   };
   abstract readonly cache: {
     /** Off: every read goes to MySQL and @Cached methods run every time. */
@@ -172,6 +174,7 @@ export function loadConfig(env: Env): AppConfig {
       sentinels: read.hostList('REDIS_SENTINELS'),
       sentinelName: read.string('REDIS_SENTINEL_NAME', 'mymaster'),
       keyPrefix: read.string('REDIS_KEY_PREFIX', 'stockroom', { pattern: KEY_PREFIX, hint: 'letters, digits, _ . - (at most 64)' }),
+      assertSlots: read.bool('REDIS_ASSERT_SLOTS', false),
     },
     cache: {
       enabled: read.bool('CACHE_ENABLED', true),
