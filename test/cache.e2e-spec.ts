@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { Cached, CacheEvict } from '@stockroom/cache';
 import { MetricsRegistry } from '@stockroom/core';
-import { TestContext, serviceEnv } from './support/test-context';
+import { keysMatching, TestContext, testRedis } from './support/test-context';
 import { bootCache, CacheApp } from './support/cache-app';
 import { PrivateRedis } from './support/redis-server';
 
@@ -35,12 +35,12 @@ class PriceService {
 describe('RedisCacheService against the real Redis', () => {
   let context: TestContext;
   let app: CacheApp;
-  let redis: Redis;
+  let redis: Redis | Cluster;
 
   beforeAll(async () => {
     context = await TestContext.create();
     app = await bootCache(context, {}, [PriceService]);
-    redis = new Redis(serviceEnv.REDIS_URL as string);
+    redis = testRedis();
   });
 
   afterAll(async () => {
@@ -73,7 +73,7 @@ describe('RedisCacheService against the real Redis', () => {
     expect(await app.cache.exists('t-ops', 'a')).toBe(false);
     expect(await app.cache.expire('t-ops', 'a', 5)).toBe(false);
     expect(await app.cache.ttl('t-ops', 'a')).toBe(-2);
-    const keys = await redis.keys(`${context.keyPrefix}:cache:t-ops:*`);
+    const keys = await keysMatching(redis, `${context.keyPrefix}:cache:t-ops:*`);
     expect(keys).toEqual([`${context.keyPrefix}:cache:t-ops:{b}`]);
   });
 
@@ -183,7 +183,8 @@ describe('RedisCacheService against the real Redis', () => {
   it('invalidating a namespace of 100,000 keys is O(1), leaves other namespaces intact and never sends KEYS or SCAN', async () => {
     const own = await PrivateRedis.start();
     // A bulk load of 5,000 pipelined scripts at a time outlasts the request-path timeout.
-    const isolated = await bootCache(context, { REDIS_URL: own.url, CACHE_REDIS_TIMEOUT_MS: '10000' });
+    // Its own single Redis (also on a cluster run): INFO commandstats must see every command.
+    const isolated = await bootCache(context, { REDIS_URL: own.url, REDIS_CLUSTER_NODES: '', CACHE_REDIS_TIMEOUT_MS: '10000' });
     const probe = own.client();
     try {
       for (let from = 0; from < 100_000; from += 5_000) {
@@ -232,7 +233,7 @@ describe('RedisCacheService against the real Redis', () => {
     await app.cache.set('t-esc', 'a}:{b', 'inside');
     await app.cache.set('t-esc', '*', 'star');
     expect(await app.cache.get('t-esc', 'a}:{b')).toBe('inside');
-    const keys = await redis.keys(`${context.keyPrefix}:cache:t-esc:*`);
+    const keys = await keysMatching(redis, `${context.keyPrefix}:cache:t-esc:*`);
     expect(keys.sort()).toEqual([`${context.keyPrefix}:cache:t-esc:{%2A}`, `${context.keyPrefix}:cache:t-esc:{a%7D%3A%7Bb}`]);
   });
 

@@ -1,4 +1,4 @@
-import { bootApi, TestApi, TestContext } from './support/test-context';
+import { bootApi, TestApi, TestContext, UNREACHABLE_REDIS } from './support/test-context';
 
 describe('Health probes', () => {
   let context: TestContext;
@@ -35,7 +35,7 @@ describe('Health probes', () => {
 
   it('/health/ready answers 503 naming Redis when Redis is unreachable, and live stays 200', async () => {
     // Nothing listens on port 1: the app boots (the preflight is main.ts's job) and reports it.
-    const api = await bootApi(context, { REDIS_URL: 'redis://127.0.0.1:1' });
+    const api = await bootApi(context, UNREACHABLE_REDIS);
     try {
       const ready = await api.app.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(503);

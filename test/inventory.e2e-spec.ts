@@ -1,14 +1,14 @@
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { InventoryRepository, InventoryService, StaleFencingTokenError } from '@stockroom/inventory';
 import { LockService } from '@stockroom/lock';
-import { bootApi, serviceEnv, TestApi, TestContext } from './support/test-context';
+import { bootApi, TestApi, TestContext, testRedis } from './support/test-context';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Inventory: adjustments under lock, reservations, ledger, idempotency', () => {
   let context: TestContext;
   let api: TestApi;
-  let redis: Redis;
+  let redis: Redis | Cluster;
 
   const inject = async (method: 'GET' | 'POST', url: string, payload?: object, headers: Record<string, string> = {}) =>
     api.app.inject({ method, url, payload, headers: { ...(await api.admin()), ...headers } });
@@ -19,7 +19,7 @@ describe('Inventory: adjustments under lock, reservations, ledger, idempotency',
   beforeAll(async () => {
     context = await TestContext.create();
     api = await bootApi(context);
-    redis = new Redis(serviceEnv.REDIS_URL as string);
+    redis = testRedis();
   });
 
   afterAll(async () => {

@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { ConfigModule, MetricsModule, MetricsRegistry } from '@stockroom/core';
 import { RedisModule } from '@stockroom/redis';
 import { LockLostError, LockModule, LockService, LockTimeoutError } from '@stockroom/lock';
-import { serviceEnv, TestContext } from './support/test-context';
+import { TestContext, testRedis } from './support/test-context';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -13,7 +13,7 @@ describe('LockService against the real Redis', () => {
   let context: TestContext;
   let app: INestApplicationContext;
   let locks: LockService;
-  let redis: Redis;
+  let redis: Redis | Cluster;
 
   beforeAll(async () => {
     context = await TestContext.create();
@@ -21,7 +21,7 @@ describe('LockService against the real Redis', () => {
     class LockTestModule {}
     app = await NestFactory.createApplicationContext(LockTestModule, { logger: false });
     locks = app.get(LockService);
-    redis = new Redis(serviceEnv.REDIS_URL as string);
+    redis = testRedis();
   });
 
   afterAll(async () => {

@@ -1,14 +1,14 @@
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { AuthService, UserRepository } from '@stockroom/auth';
-import { bootApi, serviceEnv, TestApi, TestContext } from './support/test-context';
+import { bootApi, keysMatching, TestApi, TestContext, testRedis, UNREACHABLE_REDIS } from './support/test-context';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Sessions in Redis: register, login, me, logout, expiry, revoke-all', () => {
   let context: TestContext;
   let api: TestApi;
-  let redis: Redis;
+  let redis: Redis | Cluster;
   const post = (url: string, payload?: object, headers: Record<string, string> = {}) => api.app.inject({ method: 'POST', url, payload, headers });
   const me = (headers: Record<string, string>) => api.app.inject({ method: 'GET', url: '/auth/me', headers });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -17,7 +17,7 @@ describe('Sessions in Redis: register, login, me, logout, expiry, revoke-all', (
   beforeAll(async () => {
     context = await TestContext.create();
     api = await bootApi(context, { SESSION_TTL_SECONDS: '2', SESSION_MAX_AGE_SECONDS: '5' });
-    redis = new Redis(serviceEnv.REDIS_URL as string);
+    redis = testRedis();
     expect((await post('/auth/register', { email: 'Ana@Example.com', password: 'a long passphrase 1' })).statusCode).toBe(201);
   });
 
@@ -49,7 +49,7 @@ describe('Sessions in Redis: register, login, me, logout, expiry, revoke-all', (
     expect(String(response.headers['set-cookie'])).toMatch(new RegExp(`^sid=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=\\d+; Secure$`)); // Secure outside NODE_ENV=development
     const digest = createHash('sha256').update(token).digest('hex');
     expect(await redis.exists(`${context.keyPrefix}:sess:${digest}`)).toBe(1);
-    const keys = await redis.keys(`${context.keyPrefix}:sess*`);
+    const keys = await keysMatching(redis, `${context.keyPrefix}:sess*`);
     expect(keys.some((key) => key.includes(token))).toBe(false);
 
     expect((await me({ cookie: `theme=dark; sid=${token}` })).json().email).toBe('ana@example.com');
@@ -97,7 +97,7 @@ describe('Sessions in Redis: register, login, me, logout, expiry, revoke-all', (
   });
 
   it('answers sign-in with 503 when Redis is down, while the catalogue still reads', async () => {
-    const down = await bootApi(context, { REDIS_URL: 'redis://127.0.0.1:1' });
+    const down = await bootApi(context, UNREACHABLE_REDIS);
     try {
       const response = await down.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'ana@example.com', password: 'a long passphrase 1' } });
       expect(response.statusCode).toBe(503);

@@ -1,4 +1,4 @@
-import { bootApi, TestApi, TestContext } from './support/test-context';
+import { bootApi, TestApi, TestContext, UNREACHABLE_REDIS } from './support/test-context';
 import { signIn, viaInject } from './support/sign-in';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,8 +77,8 @@ describe('Redis throttler: exact across instances, not dodged by forged headers'
   });
 
   it('lets requests through when Redis cannot count them (fail-open), and refuses them with THROTTLE_FAIL_CLOSED', async () => {
-    const open = await bootApi(context, { ...limits, REDIS_URL: 'redis://127.0.0.1:1' });
-    const closed = await bootApi(context, { ...limits, REDIS_URL: 'redis://127.0.0.1:1', THROTTLE_FAIL_CLOSED: 'true' });
+    const open = await bootApi(context, { ...limits, ...UNREACHABLE_REDIS });
+    const closed = await bootApi(context, { ...limits, ...UNREACHABLE_REDIS, THROTTLE_FAIL_CLOSED: 'true' });
     try {
       for (let i = 0; i < 12; i++) expect((await get(open, '/products?limit=6', {}, '10.8.8.8')).statusCode).toBe(200);
       expect((await get(closed, '/products?limit=6', {}, '10.8.8.8')).statusCode).toBe(429);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
-import Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import pino from 'pino';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig, Env, loadConfig } from '@stockroom/core';
@@ -17,7 +17,36 @@ export const serviceEnv: Env = {
   DB_USER: process.env.DB_USER ?? 'root',
   DB_PASSWORD: process.env.DB_PASSWORD ?? '',
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  // Set by `npm run test:cluster`: the suites then run against a local 3-master Redis Cluster.
+  ...(process.env.REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES } : {}),
 };
+
+export const onCluster = Boolean(serviceEnv.REDIS_CLUSTER_NODES);
+
+/** Overrides that point an app at a Redis that is not there, on a cluster run too. */
+export const UNREACHABLE_REDIS = { REDIS_URL: 'redis://127.0.0.1:1', REDIS_CLUSTER_NODES: '' };
+
+/** A client for the tests' own checks: the cluster when the suites run on one, else the single Redis. */
+export function testRedis(): Redis | Cluster {
+  if (!onCluster) return new Redis(serviceEnv.REDIS_URL as string);
+  const nodes = (serviceEnv.REDIS_CLUSTER_NODES as string).split(',').map((node) => ({ host: node.split(':')[0], port: Number(node.split(':')[1]) }));
+  return new Cluster(nodes);
+}
+
+/** Tests may SCAN (request paths never do); on a cluster, every primary. */
+export async function keysMatching(redis: Redis | Cluster, pattern: string): Promise<string[]> {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const found: string[] = [];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      found.push(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  return found;
+}
 
 /** A database and a key prefix of this test file's own, so parallel runs never collide. */
 export class TestContext {
@@ -128,16 +157,11 @@ async function dropStaleDatabases(sql: Awaited<ReturnType<typeof createConnectio
   }
 }
 
-/** Tests may SCAN; request paths never do. */
 export async function deleteKeys(pattern: string): Promise<void> {
-  const redis = new Redis(serviceEnv.REDIS_URL as string);
+  const redis = testRedis();
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    // One key per DEL: on a cluster the keys live in different slots.
+    for (const key of await keysMatching(redis, pattern)) await redis.del(key);
   } finally {
     redis.disconnect();
   }

@@ -33,14 +33,7 @@ export class OrderQueue implements BeforeApplicationShutdown {
     @InjectQueue(ORDERS_QUEUE) readonly queue: Queue,
     private readonly orders: OrderRepository,
     private readonly config: AppConfig,
-  ) {
-    // Without a listener BullMQ prints every connection error; RedisConnections already logs them, once each.
-    let last = '';
-    queue.on('error', (error: Error) => {
-      if (error.message !== last) this.logger.debug(`queue: ${error.message}`);
-      last = error.message;
-    });
-  }
+  ) {}
 
   /** True when the jobs are in the queue; false (logged) when Redis did not take them in time. */
   async enqueue(orderIds: number[]): Promise<boolean> {
