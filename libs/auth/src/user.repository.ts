@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { DomainError } from '@stockroom/core';
-import { isDuplicateKeyError } from '@stockroom/database';
+import { isDuplicateKeyError, onPrimary } from '@stockroom/database';
 import { Role, User } from './user.entity';
 
 export class EmailTakenError extends DomainError {
@@ -22,18 +22,20 @@ export function normaliseEmail(email: string): string {
 export class UserRepository {
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
+  /** On the primary (as every user read): sign-in right after sign-up must find the account. */
   findByEmail(email: string): Promise<User | null> {
-    return this.users.findOneBy({ email: normaliseEmail(email) });
+    return onPrimary(this.users.manager.connection, (manager) => manager.findOneBy(User, { email: normaliseEmail(email) }));
   }
 
   findById(id: number): Promise<User | null> {
-    return this.users.findOneBy({ id });
+    return onPrimary(this.users.manager.connection, (manager) => manager.findOneBy(User, { id }));
   }
 
   async create(email: string, passwordHash: string, role: Role): Promise<User> {
     try {
       const result = await this.users.insert({ email: normaliseEmail(email), passwordHash, role });
-      return await this.users.findOneByOrFail({ id: (result.identifiers[0] as { id: number }).id });
+      const id = (result.identifiers[0] as { id: number }).id;
+      return await onPrimary(this.users.manager.connection, (manager) => manager.findOneByOrFail(User, { id }));
     } catch (error) {
       if (isDuplicateKeyError(error, 'UQ_users_email')) throw new EmailTakenError();
       throw error;
@@ -41,7 +43,9 @@ export class UserRepository {
   }
 
   async page(page: number, limit: number, role?: Role): Promise<{ items: User[]; total: number }> {
-    const [items, total] = await this.users.findAndCount({ where: role ? { role } : {}, order: { id: 'ASC' }, skip: (page - 1) * limit, take: limit });
+    const [items, total] = await onPrimary(this.users.manager.connection, (manager) =>
+      manager.findAndCount(User, { where: role ? { role } : {}, order: { id: 'ASC' }, skip: (page - 1) * limit, take: limit }),
+    );
     return { items, total };
   }
 

@@ -117,21 +117,26 @@ export class ProductRepository {
     return product;
   }
 
-  /** Applies the changes and bumps `version` in one statement; null when the row is gone. */
+  /**
+   * Applies the changes and bumps `version` in one statement; null when the row is gone. Read back
+   * in the same transaction: on the primary, and the version this write made (a replica may lag).
+   */
   async update(id: number, changes: ProductChanges): Promise<Product | null> {
+    let product: Product | null;
     try {
-      const result = await this.products
-        .createQueryBuilder()
-        .update(Product)
-        .set({ ...changes, version: () => 'version + 1' })
-        .where('id = :id', { id })
-        .execute();
-      if (!result.affected) return null;
+      product = await this.products.manager.transaction(async (manager) => {
+        const result = await manager
+          .createQueryBuilder()
+          .update(Product)
+          .set({ ...changes, version: () => 'version + 1' })
+          .where('id = :id', { id })
+          .execute();
+        return result.affected ? manager.findOneBy(Product, { id }) : null;
+      });
     } catch (error) {
       if (changes.sku && isDuplicateKeyError(error, 'UQ_products_sku')) throw new ProductSkuTakenError(changes.sku);
       throw error;
     }
-    const product = await this.products.findOneBy({ id });
     if (product) await this.retire(id, product.version);
     return product;
   }

@@ -1,4 +1,4 @@
-import type { DataSourceOptions } from 'typeorm';
+import type { DataSource, DataSourceOptions, EntityManager } from 'typeorm';
 import type { AppConfig } from '@stockroom/core';
 import { migrations } from './migrations';
 
@@ -11,13 +11,17 @@ export function buildDataSourceOptions(
   entities: DataSourceOptions['entities'] = [],
   flavour: 'mysql' | 'mariadb' = config.db.type === 'auto' ? 'mysql' : config.db.type,
 ): DataSourceOptions {
+  const { db } = config;
+  const primary = { host: db.host, port: db.port, username: db.user, password: db.password, database: db.name };
+  // With replicas TypeORM sends plain reads (find, query builders outside a transaction) to a
+  // replica and everything else (writes, transactions, raw queries) to the primary.
+  const servers =
+    db.replicas.length > 0
+      ? { replication: { master: primary, slaves: db.replicas.map((replica) => ({ ...primary, host: replica.host, port: replica.port, database: db.replicaName })) } }
+      : primary;
   return {
     type: flavour,
-    host: config.db.host,
-    port: config.db.port,
-    username: config.db.user,
-    password: config.db.password,
-    database: config.db.name,
+    ...servers,
     charset: 'utf8mb4_unicode_ci',
     timezone: 'Z',
     poolSize: config.db.poolSize,
@@ -31,4 +35,18 @@ export function buildDataSourceOptions(
     // Expected failures (a duplicate SKU) are mapped to domain errors; real ones reach the filter's log.
     logging: false,
   };
+}
+
+/**
+ * Reads that decide something, or must see the caller's own writes (sign-in, orders, a row just
+ * updated), run on the primary; with no replicas this is the plain manager.
+ */
+export async function onPrimary<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  if (!('replication' in dataSource.options) || !dataSource.options.replication) return work(dataSource.manager);
+  const runner = dataSource.createQueryRunner('master');
+  try {
+    return await work(runner.manager);
+  } finally {
+    await runner.release();
+  }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { isDuplicateKeyError } from '@stockroom/database';
+import { isDuplicateKeyError, onPrimary } from '@stockroom/database';
 import { StockMovement, MovementType } from './stock-movement.entity';
 import { DuplicateRequestError } from './idempotency.service';
 
@@ -111,21 +111,20 @@ export class InventoryRepository {
     }
   }
 
+  // Ledger reads are on the primary, like every inventory read: an idempotent retry recovers the
+  // movement another request has just committed, and staff see the adjustment they just made.
   findMovement(productId: number, type: MovementType, reference: string): Promise<StockMovement | null> {
-    return this.dataSource.manager.findOneBy(StockMovement, { productId, type, reference });
+    return onPrimary(this.dataSource, (m) => m.findOneBy(StockMovement, { productId, type, reference }));
   }
 
   findMovementsByReference(reference: string, type: MovementType): Promise<StockMovement[]> {
-    return this.dataSource.manager.find(StockMovement, { where: { reference, type }, order: { productId: 'ASC' } });
+    return onPrimary(this.dataSource, (m) => m.find(StockMovement, { where: { reference, type }, order: { productId: 'ASC' } }));
   }
 
   async movements(productId: number, page: number, limit: number): Promise<{ items: StockMovement[]; total: number }> {
-    const [items, total] = await this.dataSource.manager.findAndCount(StockMovement, {
-      where: { productId },
-      order: { id: 'DESC' },
-      skip: (page - 1) * limit,
-      take: limit,
-    });
+    const [items, total] = await onPrimary(this.dataSource, (m) =>
+      m.findAndCount(StockMovement, { where: { productId }, order: { id: 'DESC' }, skip: (page - 1) * limit, take: limit }),
+    );
     return { items, total };
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { isDuplicateKeyError } from '@stockroom/database';
+import { isDuplicateKeyError, onPrimary } from '@stockroom/database';
 import { DuplicateRequestError } from '@stockroom/inventory';
 import { Order, OrderLine, OrderStatus } from './order.entity';
 
@@ -22,7 +22,7 @@ export interface OrderFilter {
   limit: number;
 }
 
-/** Every query on orders and their lines; status changes are guarded UPDATEs. */
+/** Every query on orders and their lines, all on the primary (orders decide stock); status changes are guarded UPDATEs. */
 @Injectable()
 export class OrderRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -53,21 +53,25 @@ export class OrderRepository {
     return new Map(rows.map((row) => [row.id, row.price]));
   }
 
-  findById(id: number, manager: EntityManager = this.dataSource.manager): Promise<Order | null> {
-    return manager.findOne(Order, { where: { id }, relations: { lines: true }, order: { lines: { lineNo: 'ASC' } } });
+  /** Inside a transaction when given its manager, else on the primary. */
+  findById(id: number, manager?: EntityManager): Promise<Order | null> {
+    const find = (m: EntityManager) => m.findOne(Order, { where: { id }, relations: { lines: true }, order: { lines: { lineNo: 'ASC' } } });
+    return manager ? find(manager) : onPrimary(this.dataSource, find);
   }
 
   findByIdempotencyKey(userId: number, key: string): Promise<Order | null> {
-    return this.dataSource.manager.findOne(Order, { where: { userId, idempotencyKey: key }, relations: { lines: true }, order: { lines: { lineNo: 'ASC' } } });
+    return onPrimary(this.dataSource, (m) => m.findOne(Order, { where: { userId, idempotencyKey: key }, relations: { lines: true }, order: { lines: { lineNo: 'ASC' } } }));
   }
 
   async page(filter: OrderFilter): Promise<{ items: Order[]; total: number }> {
     const where = { ...(filter.userId === undefined ? {} : { userId: filter.userId }), ...(filter.status ? { status: filter.status } : {}) };
-    const [orders, total] = await this.dataSource.manager.findAndCount(Order, { where, order: { id: 'DESC' }, skip: (filter.page - 1) * filter.limit, take: filter.limit });
-    if (orders.length === 0) return { items: [], total };
-    const lines = await this.dataSource.manager.find(OrderLine, { where: { orderId: In(orders.map((o) => o.id)) }, order: { orderId: 'ASC', lineNo: 'ASC' } });
-    for (const order of orders) order.lines = lines.filter((line) => line.orderId === order.id);
-    return { items: orders, total };
+    return onPrimary(this.dataSource, async (m) => {
+      const [orders, total] = await m.findAndCount(Order, { where, order: { id: 'DESC' }, skip: (filter.page - 1) * filter.limit, take: filter.limit });
+      if (orders.length === 0) return { items: [], total };
+      const lines = await m.find(OrderLine, { where: { orderId: In(orders.map((o) => o.id)) }, order: { orderId: 'ASC', lineNo: 'ASC' } });
+      for (const order of orders) order.lines = lines.filter((line) => line.orderId === order.id);
+      return { items: orders, total };
+    });
   }
 
   /** pending → `to`, only if still pending: whoever commits first decides, everyone else changes nothing. */

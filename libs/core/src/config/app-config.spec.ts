@@ -4,7 +4,7 @@ describe('loadConfig', () => {
   it('uses the documented defaults for an empty environment', () => {
     const config = loadConfig({});
     expect(config.http).toEqual({ host: '0.0.0.0', port: 3000, bodyLimitBytes: 1_048_576, shutdownTimeoutMs: 10_000, corsOrigins: [] });
-    expect(config.db).toEqual({ type: 'auto', host: '127.0.0.1', port: 3306, user: 'root', password: '', name: 'stockroom', poolSize: 10, migrationsRun: true });
+    expect(config.db).toEqual({ type: 'auto', host: '127.0.0.1', port: 3306, user: 'root', password: '', name: 'stockroom', poolSize: 10, migrationsRun: true, replicas: [], replicaName: 'stockroom' });
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', clusterNodes: [], sentinels: [], sentinelName: 'mymaster', keyPrefix: 'stockroom', assertSlots: false });
     expect(config.catalog.sampleOnEmpty).toBe(true);
     expect(config.log.level).toBe('info');

@@ -27,6 +27,10 @@ export abstract class AppConfig {
     readonly name: string;
     readonly poolSize: number;
     readonly migrationsRun: boolean;
+    /** Read replicas (same user and password): catalogue reads go there; writes and every decision stay on the primary. */
+    readonly replicas: readonly HostPort[];
+    /** The database name on the replicas (normally DB_NAME). */
+    readonly replicaName: string;
   };
   abstract readonly redis: {
     readonly url: string;
@@ -167,6 +171,8 @@ export function loadConfig(env: Env): AppConfig {
       // At least 2: the boot migration holds one connection for its lock while it migrates on another.
       poolSize: read.int('DB_POOL_SIZE', 10, 2, 1000),
       migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
+      replicas: read.hostList('DB_REPLICA_HOSTS'),
+      replicaName: read.string('DB_REPLICA_NAME', read.string('DB_NAME', 'stockroom'), { pattern: NAME, hint: 'letters, digits, _ $ - (at most 64)' }),
     },
     redis: {
       url: read.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
