@@ -8,7 +8,7 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 const ports = (process.env.REDIS_CLUSTER_PORTS || '7100,7101,7102').split(',').map(Number);
-const SUITES = '(cache|catalog-cache|l1-coherence|lock|throttle|sessions|access|inventory|purchases|stats|orders|orders-recovery|orders-workers|metrics)\\.e2e';
+const SUITES = '(cache|catalog-cache|l1-coherence|lock|throttle|sessions|access|inventory|purchases|stats|orders|orders-recovery|orders-workers|metrics|scale-out)\\.e2e';
 const dir = mkdtempSync(join(tmpdir(), 'stockroom-cluster-'));
 const servers = [];
 

@@ -1,0 +1,83 @@
+import { Agent, request } from 'node:http';
+import { ApiProcess, startApiProcess, startWorkerProcess, WorkerProcess } from './support/processes';
+import { TestContext } from './support/test-context';
+import { signIn, viaHttp } from './support/sign-in';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const LIMIT = 400;
+
+/** Raw HTTP with a keep-alive agent: hundreds of requests at once without fetch's pool limits. */
+function send(agent: Agent, url: string, method: string, body?: object, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body ? JSON.stringify(body) : undefined;
+    const req = request(url, { method, agent, headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+describe('Scale-out: two API processes and one worker on one MySQL and one Redis', () => {
+  let context: TestContext;
+  let a: ApiProcess;
+  let b: ApiProcess;
+  let worker: WorkerProcess;
+  const agent = new Agent({ keepAlive: true, maxSockets: 100 });
+
+  beforeAll(async () => {
+    context = await TestContext.create();
+    const env = context.env({ THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: String(LIMIT), THROTTLE_TTL_SECONDS: '60', CACHE_L1_MAX_ITEMS: '1000', DB_POOL_SIZE: '20' });
+    [a, b] = await Promise.all([startApiProcess(env), startApiProcess(env)]);
+    worker = await startWorkerProcess(env);
+  });
+
+  afterAll(async () => {
+    agent.destroy();
+    for (const process of [a, b, worker]) process?.child.kill('SIGTERM');
+    await Promise.all([a?.exited, b?.exited, worker?.exited]);
+    await context?.dispose();
+  });
+
+  it('keeps sessions, caches, limits and stock right whichever instance answers', async () => {
+    // A session opened on one instance works on the other, and ends on both.
+    const staff = await signIn(viaHttp(a.url), 'staff');
+    const customer = await signIn(viaHttp(b.url), 'customer');
+    expect((await send(agent, `${b.url}/auth/me`, 'GET', undefined, staff.headers)).status).toBe(200);
+    const spare = await signIn(viaHttp(a.url), 'customer');
+    await send(agent, `${b.url}/auth/logout`, 'POST', undefined, spare.headers);
+    expect((await send(agent, `${a.url}/auth/me`, 'GET', undefined, spare.headers)).status).toBe(401);
+
+    // A write on A reaches B's in-process L1.
+    const product = JSON.parse((await send(agent, `${a.url}/products`, 'POST', { sku: 'SCALE-1', name: 'v1', price: '3.00', stock: 100 }, staff.headers)).body);
+    expect(JSON.parse((await send(agent, `${b.url}/products/${product.id}`, 'GET')).body).name).toBe('v1');
+    await send(agent, `${a.url}/products/${product.id}`, 'PATCH', { name: 'v2' }, staff.headers);
+    let seen = '';
+    for (const started = Date.now(); Date.now() - started < 5_000 && seen !== 'v2'; await sleep(5)) {
+      seen = JSON.parse((await send(agent, `${b.url}/products/${product.id}`, 'GET')).body).name;
+    }
+    expect(seen).toBe('v2');
+
+    // 300 concurrent orders for 100 units over both instances: exactly 100 accepted, the worker sells exactly 100.
+    const orders = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => send(agent, `${i % 2 ? a.url : b.url}/orders`, 'POST', { items: [{ productId: product.id, quantity: 1 }] }, customer.headers)),
+    );
+    expect(orders.filter((r) => r.status === 202)).toHaveLength(100);
+    expect(orders.filter((r) => r.status === 409 && JSON.parse(r.body).code === 'INSUFFICIENT_STOCK')).toHaveLength(200);
+    for (const started = Date.now(); Date.now() - started < 60_000; await sleep(200)) {
+      const [row] = await context.query<Array<{ n: number }>>("SELECT COUNT(*) AS n FROM orders WHERE status = 'confirmed'");
+      if (Number(row.n) === 100) break;
+    }
+    const [levels] = await context.query<Array<{ stock: number; reserved: number }>>('SELECT stock, reserved FROM products WHERE id = ?', [product.id]);
+    expect(levels).toEqual({ stock: 0, reserved: 0 });
+    const [sold] = await context.query<Array<{ n: number }>>("SELECT COUNT(*) AS n FROM stock_movements WHERE product_id = ? AND type = 'sale'", [product.id]);
+    expect(Number(sold.n)).toBe(100);
+
+    // One anonymous client, both instances, LIMIT + 50 requests at once: exactly LIMIT pass.
+    const reads = await Promise.all(Array.from({ length: LIMIT + 50 }, (_, i) => send(agent, `${i % 2 ? a.url : b.url}/products?limit=1`, 'GET')));
+    expect(reads.filter((r) => r.status === 200)).toHaveLength(LIMIT);
+    expect(reads.filter((r) => r.status === 429)).toHaveLength(50);
+  });
+});
