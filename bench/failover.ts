@@ -99,6 +99,10 @@ async function main(): Promise<void> {
       [accepted.map((id) => `order-${id}`)],
     );
     const [sales] = await sql.query("SELECT COUNT(*) AS n FROM stock_movements WHERE type = 'sale' AND reference IN (?)", [accepted.map((id) => `order-${id}`)]);
+    const [latency] = await sql.query(
+      'SELECT MAX(TIMESTAMPDIFF(MICROSECOND, created_at, updated_at)) / 1000 AS max, SUM(TIMESTAMPDIFF(MICROSECOND, created_at, updated_at) > 1000000) AS slow FROM orders WHERE id IN (?)',
+      [accepted],
+    );
     const [mismatch] = await sql.query(
       'SELECT COUNT(*) AS n FROM products p LEFT JOIN (SELECT product_id, SUM(stock_delta) AS s, SUM(reserved_delta) AS r FROM stock_movements GROUP BY product_id) m ON m.product_id = p.id WHERE p.stock <> COALESCE(m.s, 0) OR p.reserved <> COALESCE(m.r, 0)',
     );
@@ -122,6 +126,7 @@ async function main(): Promise<void> {
       `| reads | ${byStatus('read')} | ${window('read')} |`,
       `| orders | ${byStatus('order')} | ${window('order')} |`,
       '',
+      `pending → confirmed: slowest ${(latency as Array<{ max: string }>)[0].max} ms; ${(latency as Array<{ slow: string }>)[0].slow} orders over 1 s`,
       `accepted orders: ${accepted.length}; after the run: ${JSON.stringify(statuses)}; sale rows ${(sales as Array<{ n: number }>)[0].n}; orders sold twice ${(twice as Array<{ n: number }>)[0].n}; products whose ledger disagrees with stock ${(mismatch as Array<{ n: number }>)[0].n}`,
     ]);
   } finally {

@@ -1,6 +1,7 @@
 import { BadRequestException, HttpException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { DomainError, MalformedJsonError, ValidationFailedError } from './domain-error';
-import { toErrorResponse } from './http-error.filter';
+import type { ArgumentsHost } from '@nestjs/common';
+import { HttpErrorFilter, toErrorResponse } from './http-error.filter';
 
 class OutOfWidgetsError extends DomainError {
   readonly status = 409;
@@ -48,5 +49,32 @@ describe('toErrorResponse', () => {
   it('keeps a 4xx raised by a library with a statusCode', () => {
     expect(toErrorResponse(Object.assign(new Error('too slow'), { statusCode: 408 }))).toMatchObject({ statusCode: 408, code: 'BAD_REQUEST' });
     expect(toErrorResponse(Object.assign(new Error('boom'), { statusCode: 502 })).statusCode).toBe(500);
+  });
+});
+
+describe('HttpErrorFilter logging', () => {
+  class StoreAwayError extends DomainError {
+    readonly status = 503;
+    readonly code = 'STORE_AWAY';
+  }
+
+  function catchWith(exception: unknown): { warn: string[]; error: string[] } {
+    const filter = new HttpErrorFilter();
+    const logged = { warn: [] as string[], error: [] as string[] };
+    Object.assign(filter, { logger: { warn: (m: string) => logged.warn.push(m), error: (m: string) => logged.error.push(m) } });
+    const reply = { sent: false, headers: () => reply, status: () => reply, header: () => reply, send: () => reply };
+    filter.catch(exception, { switchToHttp: () => ({ getResponse: () => reply }) } as unknown as ArgumentsHost);
+    return logged;
+  }
+
+  it('logs an expected 5xx (a dependency away) as one warning line without a stack', () => {
+    const logged = catchWith(new StoreAwayError('try again shortly'));
+    expect(logged).toEqual({ warn: ['STORE_AWAY: try again shortly'], error: [] });
+  });
+
+  it('logs an unexpected error with its stack', () => {
+    const logged = catchWith(new Error('boom'));
+    expect(logged.warn).toEqual([]);
+    expect(logged.error[0]).toMatch(/^Error: boom\n\s+at /);
   });
 });

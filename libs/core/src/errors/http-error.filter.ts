@@ -75,7 +75,10 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = toErrorResponse(exception);
-    if (response.statusCode >= 500) {
+    if (exception instanceof DomainError && response.statusCode >= 500) {
+      // Expected (a dependency away): one line per request, no stack.
+      this.logger.warn(`${exception.code}: ${exception.message}`);
+    } else if (response.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     const reply = host.switchToHttp().getResponse<FastifyReply>();
