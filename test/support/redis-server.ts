@@ -1,5 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 
 export function freePort(): Promise<number> {
@@ -17,10 +20,14 @@ export function freePort(): Promise<number> {
 export class PrivateRedis {
   private process: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[] = [],
+  ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+  /** `extraArgs` go to redis-server (e.g. `--replicaof 127.0.0.1 <port>`). */
+  static async start(extraArgs: string[] = []): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), extraArgs);
     await redis.launch();
     return redis;
   }
@@ -30,7 +37,7 @@ export class PrivateRedis {
   }
 
   async launch(): Promise<void> {
-    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], {
       stdio: 'ignore',
     });
     const client = new Redis(this.port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
@@ -60,7 +67,7 @@ export class PrivateRedis {
 
   async kill(): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGCONT');
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
@@ -71,4 +78,36 @@ export class PrivateRedis {
   client(): Redis {
     return new Redis(this.port, '127.0.0.1');
   }
+}
+
+/** A Redis Sentinel watching `primaryPort` as `name` (quorum 1, down after 1 s), in a directory of its own. */
+export async function startSentinel(primaryPort: number, name = 'mymaster'): Promise<{ port: number; stop(): void }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'stockroom-sentinel-'));
+  const config = join(dir, 'sentinel.conf');
+  writeFileSync(
+    config,
+    [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 1`, `sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 5000`].join('\n'),
+  );
+  const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
+  const client = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  client.on('error', () => undefined);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      await client.connect();
+      const primary = (await client.call('SENTINEL', 'get-master-addr-by-name', name)) as string[] | null;
+      client.disconnect();
+      if (primary) break;
+    } catch {
+      client.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    stop: () => {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
