@@ -11,7 +11,9 @@ export type PaymentDecision = { approved: true } | { approved: false; reason: st
 /**
  * The simulated payment step, configurable so every path can be exercised: a latency
  * (`PAYMENT_DELAY_MS`), a decline above an amount (`PAYMENT_DECLINE_ABOVE`, a business outcome:
- * the order fails at once) and transient errors (`PAYMENT_ERROR_RATE`, retried).
+ * the order fails at once) and transient errors (`PAYMENT_ERROR_RATE`, retried). A job can run
+ * twice (a worker killed after charging, before confirming), so a real provider must be called
+ * with the order id as its idempotency key; the order's own transition is already guarded.
  */
 @Injectable()
 export class PaymentGateway {
