@@ -1,7 +1,8 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@stockroom/core';
 import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
+import { PeriodicFlush } from './periodic-flush';
 
 const KEEP = 20;
 const TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -16,32 +17,21 @@ type RecentCommands = RedisClient & { recentPush(key: string, keep: number, ttlM
  * sent yet, so a user sees their own last view at once.
  */
 @Injectable()
-export class RecentlyViewed implements OnModuleInit, OnApplicationShutdown {
+export class RecentlyViewed extends PeriodicFlush {
   static readonly KEEP = KEEP;
   private readonly logger = new Logger('RecentlyViewed');
   private readonly redis: RecentCommands;
   /** userId → product ids not yet sent, oldest view first. */
   private pending = new Map<number, number[]>();
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     @InjectRedis() redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {
+    super(config);
     this.redis = redis as RecentCommands;
     defineLuaScripts(redis, [{ name: 'recentPush', numberOfKeys: 1, lua: readLuaScript(__dirname, 'stats', 'recent-push.lua') }]);
-  }
-
-  onModuleInit(): void {
-    if (!this.config.stats.enabled) return;
-    this.timer = setInterval(() => void this.send(), this.config.stats.bufferFlushMs);
-    this.timer.unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.send();
   }
 
   record(userId: number, productId: number): void {

@@ -1,8 +1,9 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@stockroom/core';
 import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { CounterBuffer } from './counter-buffer';
+import { PeriodicFlush } from './periodic-flush';
 import { RankingMetric, statsKeys } from './stats.keys';
 
 export interface RankingEntry {
@@ -22,33 +23,22 @@ export function normaliseSearchTerm(term: string): string {
  * the process lives.
  */
 @Injectable()
-export class StatsService implements OnModuleInit, OnApplicationShutdown {
+export class StatsService extends PeriodicFlush {
   private readonly logger = new Logger('Stats');
   private readonly views = new CounterBuffer<number>();
   private readonly sales = new CounterBuffer<number>();
   private readonly searches = new CounterBuffer<string>();
   private readonly keys: ReturnType<typeof statsKeys>;
-  private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
 
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     @InjectRedis() private readonly redis: RedisClient,
     redisKeys: RedisKeys,
   ) {
+    super(config);
     this.keys = statsKeys(redisKeys);
     defineLuaScripts(redis, [{ name: 'countersAdd', numberOfKeys: 2, lua: readLuaScript(__dirname, 'stats', 'counters-add.lua') }]);
-  }
-
-  onModuleInit(): void {
-    if (!this.config.stats.enabled) return;
-    this.timer = setInterval(() => void this.send(), this.config.stats.bufferFlushMs);
-    this.timer.unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.send();
   }
 
   recordView(productId: number): void {
