@@ -13,7 +13,7 @@
  * Even rounds run the variants in reverse order, so drift on a noisy machine does not favour one.
  */
 import { propagation } from './propagation';
-import { buildAndSeed, Figure, measure, saveReport, startApi, startBaseline, stop, table } from './support';
+import { BENCH_ADMIN, benchSession, buildAndSeed, Figure, measure, saveReport, startApi, startBaseline, stop, table } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -62,17 +62,6 @@ const COMPARISONS: Record<string, Comparison> = {
   },
 };
 
-/** A bearer header of the first admin (the example credentials BENCH_ENV boots with). */
-async function adminSession(url: string): Promise<Record<string, string>> {
-  const response = await fetch(`${url}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'admin@stockroom.local', password: 'change-me-stockroom' }),
-  });
-  if (!response.ok) throw new Error(`login: ${response.status}`);
-  return { authorization: `Bearer ${((await response.json()) as { token: string }).token}` };
-}
-
 async function main(): Promise<void> {
   const name = process.argv[2] ?? 'http';
   const comparison = COMPARISONS[name];
@@ -90,7 +79,7 @@ async function main(): Promise<void> {
       for (const [label, env, options] of variants) {
         const api = await startApi(3301, { CACHE_L1_MAX_ITEMS: '20000', ...env });
         try {
-          const headers = options?.signedIn ? await adminSession(api.url) : undefined;
+          const headers = options?.signedIn ? await benchSession(api.url, BENCH_ADMIN) : undefined;
           await measure('warm-up', 0, api.url, nextProduct, { connections: CONNECTIONS, duration: 3, headers });
           figures.push(await measure(label, round, api.url, nextProduct, { ...load, headers }));
         } finally {

@@ -6,7 +6,7 @@
  * lost or applied twice and that the ledger matches the stock.
  */
 import { createConnection } from 'mysql2/promise';
-import { BENCH_ENV, buildAndSeed, saveReport, startApi, stop } from './support';
+import { BENCH_ENV, benchSession, buildAndSeed, saveReport, startApi, stop } from './support';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startRedisCluster } = require('../tools/redis-cluster') as {
   startRedisCluster(ports: number[], options: { replicas: number }): Promise<{ nodes: string; servers: Map<number, { kill(signal: string): void }>; stop(): void; cli(...args: string[]): { stdout: string } }>;
@@ -48,9 +48,7 @@ async function main(): Promise<void> {
   try {
     const post = (path: string, body: object, headers: Record<string, string> = {}) =>
       fetch(`${api.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-    await post('/auth/register', CUSTOMER);
-    const { token } = (await (await post('/auth/login', CUSTOMER)).json()) as { token: string };
-    const headers = { authorization: `Bearer ${token}` };
+    const headers = await benchSession(api.url, CUSTOMER, { register: true });
 
     // The primary that owns the queue's hash slot.
     const slot = Number(cluster.cli('-p', String(PORTS[0]), 'cluster', 'keyslot', `{${BENCH_ENV.REDIS_KEY_PREFIX}:bull}`).stdout.trim());

@@ -13,7 +13,7 @@ import { createConnection } from 'mysql2/promise';
 import Redis from 'ioredis';
 import { Queue } from 'bullmq';
 import { ORDERS_QUEUE } from '@stockroom/orders';
-import { BENCH_ENV, buildAndSeed, Figure, measure, percentile, saveReport, startApi, startBareFastify, startProcess, stop, table } from './support';
+import { BENCH_ENV, benchSession, buildAndSeed, Figure, measure, percentile, saveReport, startApi, startBareFastify, startProcess, stop, table } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -29,15 +29,6 @@ async function sql<T = unknown>(statement: string, params: unknown[] = []): Prom
   } finally {
     await connection.end();
   }
-}
-
-async function customerSession(url: string): Promise<Record<string, string>> {
-  const post = (path: string) =>
-    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CUSTOMER) });
-  await post('/auth/register');
-  const response = await post('/auth/login');
-  if (!response.ok) throw new Error(`login: ${response.status}`);
-  return { authorization: `Bearer ${((await response.json()) as { token: string }).token}` };
 }
 
 function startWorker(env: Record<string, string>): ChildProcess {
@@ -120,7 +111,7 @@ async function main(): Promise<void> {
       figures.push(await measure('bare fastify (202, same shape)', round, bare.url, () => '/orders', { ...load, body: hot }));
       const api = await startApi(3301, { WORKER_INLINE: 'false' });
       try {
-        const headers = await customerSession(api.url);
+        const headers = await benchSession(api.url, CUSTOMER, { register: true });
         await measure('warm-up', 0, api.url, () => '/orders', { ...load, duration: 3, body: spread, headers });
         figures.push(await measure('POST /orders, one hot product', round, api.url, () => '/orders', { ...load, body: hot, headers }));
         figures.push(await measure(`POST /orders, across ${PRODUCTS} products`, round, api.url, () => '/orders', { ...load, body: spread, headers }));

@@ -6,7 +6,7 @@
  */
 import { ChildProcess } from 'node:child_process';
 import { createConnection } from 'mysql2/promise';
-import { BENCH_ENV, buildAndSeed, Figure, measure, saveReport, startApi, startBaseline, stop, table } from './support';
+import { BENCH_ENV, benchSession, buildAndSeed, Figure, measure, saveReport, startApi, startBaseline, stop, table } from './support';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startRedisCluster } = require('../tools/redis-cluster') as { startRedisCluster(ports: number[]): Promise<{ nodes: string; stop(): void }> };
 
@@ -15,14 +15,6 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PRODUCTS = 1_000;
 const CUSTOMER = { email: 'bench-customer@example.test', password: 'bench customer passphrase' };
-
-async function customerSession(url: string): Promise<Record<string, string>> {
-  const post = (path: string) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CUSTOMER) });
-  await post('/auth/register');
-  const response = await post('/auth/login');
-  if (!response.ok) throw new Error(`login: ${response.status}`);
-  return { authorization: `Bearer ${((await response.json()) as { token: string }).token}` };
-}
 
 /** Runs the same load on every instance at once (connections split) and adds the figures up. */
 async function measureAll(name: string, round: number, urls: string[], path: () => string, options: Parameters<typeof measure>[4]): Promise<Figure> {
@@ -63,7 +55,7 @@ async function main(): Promise<void> {
         try {
           for (let i = 0; i < instances; i++) apis.push(await startApi(3303 + i * 2, { CACHE_L1_MAX_ITEMS: '0', WORKER_INLINE: 'false', ...env }));
           const urls = apis.map((api) => api.url);
-          const headers = await customerSession(urls[0]);
+          const headers = await benchSession(urls[0], CUSTOMER, { register: true });
           await measureAll('warm-up', 0, urls, nextProduct, { ...load, duration: 3 });
           figures.push(await measureAll(`GET /products/:id (Redis hit), ${label}`, round, urls, nextProduct, load));
           figures.push(await measureAll(`POST /orders, ${label}`, round, urls, () => '/orders', { ...load, method: 'POST', body: order, headers }));

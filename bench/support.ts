@@ -29,6 +29,18 @@ export const BENCH_ENV = {
   THROTTLE_ENABLED: 'false',
 };
 
+/** The first admin of a bench database (the example credentials BENCH_ENV boots with). */
+export const BENCH_ADMIN = { email: 'admin@stockroom.local', password: 'change-me-stockroom' };
+
+/** A bearer header for `credentials`, registering the account first when asked (an existing one is fine). */
+export async function benchSession(url: string, credentials: { email: string; password: string }, options: { register?: boolean } = {}): Promise<Record<string, string>> {
+  const post = (path: string) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(credentials) });
+  if (options.register) await post('/auth/register');
+  const response = await post('/auth/login');
+  if (!response.ok) throw new Error(`login ${credentials.email}: ${response.status}`);
+  return { authorization: `Bearer ${((await response.json()) as { token: string }).token}` };
+}
+
 /** Builds both apps and makes sure the bench catalogue has `products` rows. */
 export function buildAndSeed(products: number): void {
   console.log('building and seeding…');

@@ -31,6 +31,15 @@ export class SessionStoreUnavailableError extends DomainError {
   }
 }
 
+/** Runs a session-store call: Redis being away is a 503 where a session is needed, never a 500. */
+export async function askSessionStore<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch {
+    throw new SessionStoreUnavailableError();
+  }
+}
+
 export class ForbiddenError extends DomainError {
   readonly status = 403;
   readonly code = 'FORBIDDEN';

@@ -3,17 +3,8 @@ import type { Principal, Role } from '@stockroom/core';
 import { PasswordHasher } from './password-hasher';
 import { UserRepository } from './user.repository';
 import { Session, SessionStore } from './session.store';
-import { InvalidCredentialsError, NotSignedInError, OwnRoleError, SessionStoreUnavailableError, UserNotFoundError, WrongPasswordError } from './auth.errors';
+import { askSessionStore, InvalidCredentialsError, NotSignedInError, OwnRoleError, UserNotFoundError, WrongPasswordError } from './auth.errors';
 import type { User } from './user.entity';
-
-/** Runs a session-store call; Redis being away is a 503 for sign-in, never a 500. */
-async function sessionStore<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch {
-    throw new SessionStoreUnavailableError();
-  }
-}
 
 export interface SignedInSession {
   sessionId: string;
@@ -42,12 +33,12 @@ export class AuthService {
     this.decoyHash ??= this.hasher.hash('decoy password, never matches');
     const valid = await this.hasher.verify(password, user?.passwordHash ?? (await this.decoyHash));
     if (!user || !valid) throw new InvalidCredentialsError();
-    if (previousSessionId) await sessionStore(() => this.sessions.revoke(previousSessionId));
+    if (previousSessionId) await askSessionStore(() => this.sessions.revoke(previousSessionId));
     return this.startSession(user);
   }
 
   async logout(sessionId: string | undefined): Promise<void> {
-    if (sessionId) await sessionStore(() => this.sessions.revoke(sessionId));
+    if (sessionId) await askSessionStore(() => this.sessions.revoke(sessionId));
   }
 
   /** The account behind a live session (gone when it was deleted since). */
@@ -74,7 +65,7 @@ export class AuthService {
   }
 
   async revokeAll(userId: number): Promise<number> {
-    return sessionStore(() => this.sessions.revokeAll(userId));
+    return askSessionStore(() => this.sessions.revokeAll(userId));
   }
 
   async revokeAllOf(userId: number): Promise<number> {
@@ -98,7 +89,7 @@ export class AuthService {
   }
 
   private async startSession(user: User): Promise<SignedInSession> {
-    const { sessionId, session } = await sessionStore(() => this.sessions.create(user.id, user.role));
+    const { sessionId, session } = await askSessionStore(() => this.sessions.create(user.id, user.role));
     return { sessionId, session, user };
   }
 }

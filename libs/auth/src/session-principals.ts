@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Principal, PrincipalResolver } from '@stockroom/core';
 import { SessionStore } from './session.store';
-import { SessionStoreUnavailableError } from './auth.errors';
+import { askSessionStore } from './auth.errors';
 import { sessionIdOf } from './session-id';
 
 const LOOKUP = Symbol('stockroom.sessionLookup');
@@ -23,12 +23,7 @@ export class SessionPrincipals extends PrincipalResolver {
 
   private async lookUp(sessionId: string | undefined): Promise<Principal | null> {
     if (!sessionId) return null;
-    let session;
-    try {
-      session = await this.sessions.touch(sessionId);
-    } catch {
-      throw new SessionStoreUnavailableError();
-    }
+    const session = await askSessionStore(() => this.sessions.touch(sessionId));
     return session ? { userId: session.userId, role: session.role } : null;
   }
 }

@@ -103,11 +103,4 @@ export class OrderRepository {
     )) as Array<{ id: number }>;
     return rows.map((row) => row.id);
   }
-
-  async countByStatus(): Promise<Record<OrderStatus, number>> {
-    const rows = (await this.dataSource.query('SELECT status, COUNT(*) AS n FROM orders GROUP BY status')) as Array<{ status: OrderStatus; n: string | number }>;
-    const counts = { pending: 0, confirmed: 0, failed: 0 };
-    for (const row of rows) counts[row.status] = Number(row.n);
-    return counts;
-  }
 }
