@@ -41,11 +41,13 @@ export class OrderWorker implements OnApplicationBootstrap, BeforeApplicationShu
     });
     this.worker.on('failed', (job, error) => void this.onFailed(job, error));
     this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
-    // One schedule for every worker: upserting it is idempotent.
+    // One schedule for every worker: upserting it is idempotent. BullMQ trims a finished set by
+    // count across every job in it, so a smaller count here would evict the orders' own history:
+    // a finished sweep removes only itself, a failed one keeps the orders' bound.
     await this.orderQueue.queue.upsertJobScheduler(
       MAINTENANCE,
       { every: this.config.orders.sweepIntervalMs },
-      { name: MAINTENANCE, opts: { removeOnComplete: 10, removeOnFail: 100 } },
+      { name: MAINTENANCE, opts: { removeOnComplete: true, removeOnFail: { count: this.config.orders.keepFailed } } },
     );
     this.logger.log(`processing ${ORDERS_QUEUE} (concurrency ${concurrency})`);
   }
