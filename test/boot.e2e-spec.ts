@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { collect, spawnTs, startApiProcess, waitForOutput } from './support/processes';
+import { collect, run, spawnTs, startApiProcess, waitForOutput } from './support/processes';
 import { TestContext } from './support/test-context';
 import { signIn, viaHttp } from './support/sign-in';
 
@@ -28,7 +28,7 @@ describe('Booting the processes', () => {
 
   it('refuses bad configuration with one line per bad variable and exit code 1', async () => {
     const env = context.env({ PORT: 'abc', DB_PORT: '0', REDIS_URL: 'http://nope', LOG_LEVEL: 'loud', CATALOG_SAMPLE_ON_EMPTY: 'maybe' });
-    const result = await collect(spawnTs(API, env));
+    const result = await run(spawnTs(API, env));
     expect(result.code).toBe(1);
     const lines = expectPlainLines(result.stderr, 6);
     expect(lines[0]).toBe('stockroom-api: invalid configuration');
@@ -38,14 +38,14 @@ describe('Booting the processes', () => {
   });
 
   it('exits with one line naming host:port when MySQL is unreachable', async () => {
-    const result = await collect(spawnTs(API, context.env({ DB_PORT: '1' })));
+    const result = await run(spawnTs(API, context.env({ DB_PORT: '1' })));
     expect(result.code).toBe(1);
     const [line] = expectPlainLines(result.stderr, 1);
     expect(line).toMatch(/^stockroom-api: cannot reach MySQL at 127\.0\.0\.1:1 \(ECONNREFUSED\); start it with /);
   });
 
   it('exits with one line naming host:port when Redis is unreachable', async () => {
-    const result = await collect(spawnTs(API, context.env({ REDIS_URL: 'redis://127.0.0.1:1' })));
+    const result = await run(spawnTs(API, context.env({ REDIS_URL: 'redis://127.0.0.1:1' })));
     expect(result.code).toBe(1);
     const [line] = expectPlainLines(result.stderr, 1);
     expect(line).toMatch(/^stockroom-api: cannot reach Redis at 127\.0\.0\.1:1 \(ECONNREFUSED\); start it with /);
@@ -87,7 +87,7 @@ describe('Booting the processes', () => {
   });
 
   it('on SIGTERM, handlers whose clients hung up still finish before MySQL closes', async () => {
-    await collect(spawnTs('apps/api/src/cli/seed.ts', context.env(), ['--count', '3000']));
+    await run(spawnTs('apps/api/src/cli/seed.ts', context.env(), ['--count', '3000']));
     const { child, url, exited } = await startApiProcess(context.env({ DB_POOL_SIZE: '2', CACHE_ENABLED: 'false' }));
     const port = Number(new URL(url).port);
     // Queue more work than the pool can run at once, hang up, and stop the server at once.

@@ -4,7 +4,7 @@ import { Product, BOOT_SAMPLE_SIZE } from '@stockroom/catalog';
 import { StockMovement } from '@stockroom/inventory';
 import { User } from '@stockroom/auth';
 import { bootApi, TestContext } from './support/test-context';
-import { collect, spawnTs } from './support/processes';
+import { run, spawnTs } from './support/processes';
 
 describe('Database: migrations, schema rules and seeding', () => {
   let context: TestContext;
@@ -94,17 +94,17 @@ describe('Database: migrations, schema rules and seeding', () => {
   });
 
   it('`npm run seed -- --count N` loads N products, and a rerun inserts only what is missing', async () => {
-    const first = await collect(spawnTs('apps/api/src/cli/seed.ts', context.env(), ['--count', '1200']));
+    const first = await run(spawnTs('apps/api/src/cli/seed.ts', context.env(), ['--count', '1200']));
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/inserted 1200 products \(0 already present\)/);
     expect(await count()).toBe(1200);
-    const again = await collect(spawnTs('apps/api/src/cli/seed.ts', context.env(), ['--count', '1300']));
+    const again = await run(spawnTs('apps/api/src/cli/seed.ts', context.env(), ['--count', '1300']));
     expect(again.stdout).toMatch(/inserted 100 products \(1200 already present\)/);
     expect(await count()).toBe(1300);
   });
 
   it('the seed command refuses a bad --count', async () => {
-    const result = await collect(spawnTs('apps/api/src/cli/seed.ts', context.env(), ['--count', 'lots']));
+    const result = await run(spawnTs('apps/api/src/cli/seed.ts', context.env(), ['--count', 'lots']));
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--count must be an integer/);
   });

@@ -30,12 +30,20 @@ describe('LockService against the real Redis', () => {
     await context?.dispose();
   });
 
+  /** Waits until the lock key is gone (its lease ran out), however slow the machine. */
+  const expired = async (resource: string) => {
+    while ((await redis.exists(`${context.keyPrefix}:lock:{${resource}}`)) === 1) await sleep(20);
+  };
+
   it('grants one holder at a time and times out the others with the time left', async () => {
-    const a = await locks.acquire('t:one', { ttlMs: 1_000 });
+    // A lease long enough that no stall of a loaded machine lets it expire during the test.
+    const a = await locks.acquire('t:one', { ttlMs: 30_000 });
     const error = await locks.acquire('t:one', { waitMs: 100 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LockTimeoutError);
     expect((error as LockTimeoutError).retryAfterMs).toBeGreaterThan(0);
-    expect((error as LockTimeoutError).headers).toEqual({ 'Retry-After': '1' });
+    // Retry-After: the holder's lease left, in whole seconds, rounded up.
+    expect((error as LockTimeoutError).headers).toEqual({ 'Retry-After': String(Math.ceil((error as LockTimeoutError).retryAfterMs / 1000)) });
+    expect(Number((error as LockTimeoutError).headers['Retry-After'])).toBeGreaterThan(1);
     expect(await a.release()).toBe(true);
     const b = await locks.acquire('t:one', { waitMs: 100 });
     expect(b.fencingToken).toBeGreaterThan(a.fencingToken);
@@ -44,8 +52,8 @@ describe('LockService against the real Redis', () => {
 
   it('lets only the owner release or extend', async () => {
     const a = await locks.acquire('t:owner', { ttlMs: 150 });
-    await sleep(250);
-    const b = await locks.acquire('t:owner', { ttlMs: 2_000 });
+    await expired('t:owner');
+    const b = await locks.acquire('t:owner', { ttlMs: 30_000 });
     expect(await a.release()).toBe(false);
     expect(await a.extend(5_000)).toBe(false);
     await expect(locks.acquire('t:owner', { waitMs: 50 })).rejects.toBeInstanceOf(LockTimeoutError);
@@ -54,22 +62,22 @@ describe('LockService against the real Redis', () => {
 
   it('expires a lease that is not renewed, and keeps one that is', async () => {
     const a = await locks.acquire('t:ttl', { ttlMs: 150 });
-    expect(await a.extend(1_000)).toBe(true);
+    expect(await a.extend(30_000)).toBe(true);
     await sleep(300);
     await expect(locks.acquire('t:ttl', { waitMs: 50 })).rejects.toBeInstanceOf(LockTimeoutError);
     await a.release();
     const b = await locks.acquire('t:ttl', { ttlMs: 100 });
-    await sleep(200);
+    await expired('t:ttl');
     const c = await locks.acquire('t:ttl', { waitMs: 50 });
     expect(c.fencingToken).toBe(b.fencingToken + 1);
     await c.release();
   });
 
   it('waits with backoff for a holder that releases', async () => {
-    const a = await locks.acquire('t:wait', { ttlMs: 5_000 });
+    const a = await locks.acquire('t:wait', { ttlMs: 30_000 });
     setTimeout(() => void a.release(), 150);
     const started = Date.now();
-    const b = await locks.acquire('t:wait', { waitMs: 3_000 });
+    const b = await locks.acquire('t:wait', { waitMs: 60_000 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
     await b.release();
   });
@@ -78,12 +86,13 @@ describe('LockService against the real Redis', () => {
     const result = await locks.withLock(
       't:renew',
       async (lease, signal) => {
-        await sleep(500);
+        // Several lease periods: only renewal keeps it (a renewal every 500 ms; a stall under 1 s is harmless).
+        await sleep(4_000);
         expect(signal.aborted).toBe(false);
         await expect(locks.acquire('t:renew', { waitMs: 20 })).rejects.toBeInstanceOf(LockTimeoutError);
         return lease.fencingToken;
       },
-      { ttlMs: 150 },
+      { ttlMs: 1_500 },
     );
     expect(result).toBeGreaterThan(0);
     const after = await locks.acquire('t:renew', { waitMs: 50 });

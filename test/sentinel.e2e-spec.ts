@@ -23,7 +23,7 @@ describe('Redis Sentinel (REDIS_SENTINELS): the same features, and a failover th
       WORKER_INLINE: 'true',
       STATS_BUFFER_FLUSH_MS: '20',
     });
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await api?.close();

@@ -16,7 +16,7 @@ describe('Sessions in Redis: register, login, me, logout, expiry, revoke-all', (
 
   beforeAll(async () => {
     context = await TestContext.create();
-    api = await bootApi(context, { SESSION_TTL_SECONDS: '2', SESSION_MAX_AGE_SECONDS: '5' });
+    api = await bootApi(context, { SESSION_TTL_SECONDS: '4', SESSION_MAX_AGE_SECONDS: '9' });
     redis = testRedis();
     expect((await post('/auth/register', { email: 'Ana@Example.com', password: 'a long passphrase 1' })).statusCode).toBe(201);
   });
@@ -76,15 +76,16 @@ describe('Sessions in Redis: register, login, me, logout, expiry, revoke-all', (
     const active = await login('ana@example.com');
     const signedInAt = Date.now();
     let uses = 0;
-    // Used every second (idle TTL 2 s) until 1.5 s before the 5 s maximum: it stays valid.
-    while (Date.now() - signedInAt < 3_500) {
+    // Used every second (idle TTL 4 s: a stalled machine has 3 s to spare) until 2.5 s before
+    // the 9 s maximum: it stays valid, while the unused one ends.
+    while (Date.now() - signedInAt < 6_500) {
       await sleep(1_000);
       expect((await me(bearer(active))).statusCode).toBe(200);
       uses++;
     }
     expect(uses).toBeGreaterThanOrEqual(3);
     expect((await me(bearer(idle))).statusCode).toBe(401);
-    await sleep(Math.max(0, signedInAt + 5_300 - Date.now()));
+    await sleep(Math.max(0, signedInAt + 9_300 - Date.now()));
     // Past the maximum although used every second.
     expect((await me(bearer(active))).statusCode).toBe(401);
   });

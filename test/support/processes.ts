@@ -11,26 +11,60 @@ export interface ProcessResult {
   stderr: string;
 }
 
+/** A bound for start-up and for one-shot commands, generous enough for a slow, loaded machine. */
+const STARTUP_BOUND_MS = 180_000;
+
+const live = new Set<ChildProcess>();
+
 /** Runs a TypeScript entry point the way `npm run` does (ts-node, transpile only). */
 export function spawnTs(entry: string, env: Env, args: string[] = []): ChildProcess {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', entry, ...args], {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', entry, ...args], {
     cwd: ROOT,
     // A clean environment: only what the test passes, plus PATH for child tools.
     env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
 }
 
-export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<ProcessResult> {
+/**
+ * SIGKILLs every process a test file started and did not stop (a test that failed before its
+ * cleanup), and waits for them: run after each file (test/support/jest-setup.ts).
+ */
+export async function killStrays(): Promise<void> {
+  const strays = [...live];
+  await Promise.all(
+    strays.map(
+      (child) =>
+        new Promise<void>((resolvePromise) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolvePromise();
+          child.once('exit', () => resolvePromise());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+/**
+ * Everything the child prints, and how it ended. With `timeoutMs` (one-shot commands) a child
+ * still running then is killed and the promise rejects; without it (servers, workers) the test
+ * stops the child itself.
+ */
+export function collect(child: ChildProcess, timeoutMs?: number): Promise<ProcessResult> {
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk) => (stdout += chunk));
   child.stderr?.on('data', (chunk) => (stderr += chunk));
   return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`process did not exit within ${timeoutMs}ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new Error(`process did not exit within ${timeoutMs}ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+          }, timeoutMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       resolvePromise({ code, signal, stdout, stderr });
@@ -38,8 +72,13 @@ export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<Proces
   });
 }
 
+/** A one-shot command: its output once it exits by itself (killed if it has not within the start-up bound). */
+export function run(child: ChildProcess): Promise<ProcessResult> {
+  return collect(child, STARTUP_BOUND_MS);
+}
+
 /** Resolves once the child prints a line matching `pattern` on stdout or stderr. */
-export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = STARTUP_BOUND_MS): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`no output matching ${pattern} within ${timeoutMs}ms:\n${seen}`)), timeoutMs);
@@ -86,7 +125,7 @@ export async function startWorkerProcess(env: Env): Promise<WorkerProcess> {
   const child = spawnTs('apps/worker/src/main.ts', { ...env, LOG_LEVEL: 'info' });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = collect(child, 300_000);
+  const exited = collect(child);
   await waitForOutput(child, /stockroom worker ready/);
   return { child, exited, output: () => output };
 }
