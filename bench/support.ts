@@ -18,6 +18,18 @@ export interface Figure {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Largest resident set of the server process during the figure, when its pid was given. */
+  rssMb?: number;
+}
+
+/** A process's resident set in MB (Linux), or undefined once it is gone. */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const BENCH_ENV = {
@@ -50,7 +62,9 @@ export function buildAndSeed(products: number): void {
 
 /** Starts the built API on `port` with extra settings and waits until it is ready. */
 export async function startApi(port: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = startProcess([join('dist', 'apps', 'api', 'main.js')], { ...BENCH_ENV, PORT: String(port), HOST: '127.0.0.1', ...env });
+  // Profiling: BENCH_API_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (a .cpuprofile per API process).
+  const nodeArgs = process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = startProcess([...nodeArgs, join('dist', 'apps', 'api', 'main.js')], { ...BENCH_ENV, PORT: String(port), HOST: '127.0.0.1', ...env });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health/ready`);
   return { child, url };
@@ -114,26 +128,50 @@ export async function measure(
   round: number,
   base: string,
   path: () => string,
-  options: { connections: number; duration: number; headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: () => string },
+  options: {
+    connections: number;
+    duration: number;
+    headers?: Record<string, string>;
+    method?: 'GET' | 'POST';
+    body?: () => string;
+    /** Headers of one request, given its path (conditional requests). */
+    headersFor?: (path: string) => Record<string, string>;
+    /** The server's pid: its largest RSS during the run is reported. */
+    pid?: number;
+  },
 ): Promise<Figure> {
-  const { method = 'GET', body } = options;
+  const { method = 'GET', body, headersFor, pid } = options;
   const headers = { ...options.headers, ...(body ? { 'content-type': 'application/json' } : {}) };
-  const result = await autocannon({
-    url: base,
-    connections: options.connections,
-    duration: options.duration,
-    headers,
-    requests: [{ setupRequest: (request) => ({ ...request, method, path: path(), ...(body ? { body: body() } : {}) }) }],
-  });
-  return {
-    name,
-    round,
-    requestsPerSec: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
+  let largestRss = 0;
+  const sampler = pid ? setInterval(() => (largestRss = Math.max(largestRss, rssMb(pid) ?? 0)), 250) : undefined;
+  try {
+    const result = await autocannon({
+      url: base,
+      connections: options.connections,
+      duration: options.duration,
+      headers,
+      requests: [
+        {
+          setupRequest: (request) => {
+            const next = path();
+            return { ...request, method, path: next, ...(headersFor ? { headers: { ...headers, ...headersFor(next) } } : {}), ...(body ? { body: body() } : {}) };
+          },
+        },
+      ],
+    });
+    return {
+      name,
+      round,
+      requestsPerSec: Math.round(result.requests.average),
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+      ...(pid ? { rssMb: Math.round(largestRss) } : {}),
+    };
+  } finally {
+    clearInterval(sampler);
+  }
 }
 
 export function machine(): string {

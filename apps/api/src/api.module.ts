@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AppConfig, ConfigModule, MetricsModule } from '@stockroom/core';
+import { AppConfig, ConfigModule, FastReads, FastReadsModule, MetricsModule } from '@stockroom/core';
 import { DatabaseModule } from '@stockroom/database';
 import { RedisModule } from '@stockroom/redis';
 import { CacheModule } from '@stockroom/cache';
@@ -11,14 +11,15 @@ import { AuthModule } from '@stockroom/auth';
 import { OrdersModule, OrdersWorkerModule } from '@stockroom/orders';
 import { HealthModule } from './health/health.module';
 
-/** Composes the feature modules; holds no business logic. The throttler's guard runs before the access guard, so refused requests count too. */
+/** Composes the feature modules; holds no business logic. Global guards are set in app.factory.ts. */
 @Module({})
 export class ApiModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, fastReads = new FastReads()): DynamicModule {
     return {
       module: ApiModule,
       imports: [
         ConfigModule.forRoot(config),
+        FastReadsModule.forRoot(fastReads),
         MetricsModule,
         DatabaseModule,
         RedisModule,

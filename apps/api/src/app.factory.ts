@@ -1,23 +1,29 @@
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import {
+  API_HELMET_OPTIONS,
   AppConfig,
   configureFastify,
   createRootLogger,
   createValidationPipe,
+  FastReads,
   frameworkErrorHandler,
   HttpErrorFilter,
+  HttpMetrics,
+  HotCounter,
   InFlightRequests,
-  instrumentHttp,
   MetricsRegistry,
   PinoNestLogger,
   requestIdFor,
+  securityHeaders,
 } from '@stockroom/core';
+import { AccessGuard } from '@stockroom/auth';
+import { RateLimitGuard } from '@stockroom/rate-limit';
 import { ApiModule } from './api.module';
-import { setupSwagger } from './openapi';
-import { mountQueueBoard } from './queue-board';
+import { setupSwagger, SWAGGER_PATH } from './openapi';
+import { mountQueueBoard, QUEUE_BOARD_PATH } from './queue-board';
 
 export interface ApiAppOptions {
   logger?: PinoLogger;
@@ -28,6 +34,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   const logger = options.logger ?? createRootLogger(config, 'api');
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: !config.log.requests }),
     genReqId: requestIdFor,
     frameworkErrors: frameworkErrorHandler,
     bodyLimit: config.http.bodyLimitBytes,
@@ -36,9 +43,20 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     return503OnClosing: true,
     // Only the proxies named in TRUST_PROXY may set the client address (X-Forwarded-For).
     trustProxy: config.throttle.trustProxy.length > 0 ? config.throttle.trustProxy.join(',') : false,
+    // No Nest middleware here (Fastify hooks and guards instead): its runner would be one more hook on every request.
+    skipMiddie: true,
   });
   const inFlight = new InFlightRequests();
-  configureFastify(adapter.getInstance(), inFlight);
+  const metrics = new HttpMetrics();
+  const fastReads = new FastReads();
+  configureFastify(adapter.getInstance(), {
+    inFlight,
+    headers: securityHeaders(API_HELMET_OPTIONS),
+    // helmet's defaults for the pages browsers render (its CSP fits Swagger UI: same-origin scripts, inline styles).
+    documents: { prefixes: [SWAGGER_PATH, QUEUE_BOARD_PATH], headers: securityHeaders() },
+    metrics,
+    fastReads,
+  });
   // Fastify runs this after the server stopped accepting and its sockets closed; Nest closes
   // MySQL and Redis only after Fastify's close resolves.
   adapter.getInstance().addHook('onClose', async () => {
@@ -47,14 +65,12 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     }
   });
 
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(config, fastReads), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
     // configureFastify installs the JSON parser (and only it).
     bodyParser: false,
   });
-  // Security headers; helmet's default CSP already fits Swagger UI (same-origin scripts, inline styles).
-  await app.register(helmet);
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({
       origin: [...config.http.corsOrigins],
@@ -62,10 +78,19 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
       exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Idempotent-Replayed'],
     });
   }
+  // One ordered list of global guards, for Nest and for the fast reads alike. The throttler runs
+  // first, so refused requests count too.
+  const guards = [app.get(RateLimitGuard), app.get(AccessGuard)];
+  app.useGlobalGuards(...guards);
+  fastReads.useGuards(guards);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
-  instrumentHttp(adapter.getInstance(), app.get(MetricsRegistry));
+  // The registry exists once Nest has built the modules; requests only arrive after that.
+  metrics.register(app.get(MetricsRegistry));
+  fastReads.countWith(
+    new HotCounter('stockroom_fast_reads_total', 'GETs answered from what this process had rendered, before the Nest pipeline, by route', ['route'], app.get(MetricsRegistry)),
+  );
   setupSwagger(app);
   await mountQueueBoard(app);
   return app;

@@ -79,9 +79,12 @@ function documentThrottling(document: OpenAPIObject): void {
   }
 }
 
+/** Swagger UI; the document itself is at /docs-json (and /docs-yaml). */
+export const SWAGGER_PATH = '/docs';
+
 export function setupSwagger(app: INestApplication): void {
   const document = buildOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  SwaggerModule.setup(SWAGGER_PATH.slice(1), app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
 }
 
 /**

@@ -1,8 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { Access, ACCESS_METADATA, attachPrincipal, Principal, PrincipalResolver, ROLES } from '@stockroom/core';
+import { Access, ACCESS_METADATA, attachPrincipal, Principal, PrincipalResolver, ROLES, RouteMemo } from '@stockroom/core';
 import { ForbiddenError, NotSignedInError } from './auth.errors';
+
+const ALLOWED = Promise.resolve(true);
 
 /** A route that states nothing is not left open: it needs a signed-in user. */
 const UNSTATED: Access = { public: false, roles: ROLES };
@@ -14,17 +16,20 @@ const UNSTATED: Access = { public: false, roles: ROLES };
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
+  /** A route's requirement never changes once the app is built: read its metadata once. */
+  private readonly requirements = new RouteMemo<Access>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly principals: PrincipalResolver,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
-    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_METADATA, [context.getHandler(), context.getClass()]) ?? UNSTATED;
-    if (access.public) return true;
-    await this.authorize(context.switchToHttp().getRequest<FastifyRequest>(), access.roles);
-    return true;
+  canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return ALLOWED;
+    const access = this.requirements.get(context, (handler, controller) => this.reflector.getAllAndOverride<Access | undefined>(ACCESS_METADATA, [handler, controller]) ?? UNSTATED);
+    // Public routes (the catalogue's hot reads) pass without a lookup or a new promise.
+    if (access.public) return ALLOWED;
+    return this.authorize(context.switchToHttp().getRequest<FastifyRequest>(), access.roles).then(() => true);
   }
 
   /** The caller, if signed in with one of `roles`; else NotSignedInError / ForbiddenError (also for routes outside Nest, such as Bull Board). */

@@ -1,4 +1,4 @@
-import { DomainError } from '@stockroom/core';
+import { DomainError, RetryLaterError } from '@stockroom/core';
 
 export class InvalidCredentialsError extends DomainError {
   readonly status = 401;
@@ -18,16 +18,13 @@ export class NotSignedInError extends DomainError {
   }
 }
 
-export class SessionStoreUnavailableError extends DomainError {
+export class SessionStoreUnavailableError extends RetryLaterError {
+  protected readonly retryAfterSeconds = 5;
   readonly status = 503;
   readonly code = 'SESSION_STORE_UNAVAILABLE';
 
   constructor() {
     super('Signing in is unavailable for a moment; try again shortly');
-  }
-
-  override get headers(): Record<string, string> {
-    return { 'Retry-After': '5' };
   }
 }
 

@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PrincipalResolver } from '@stockroom/core';
 import { User } from './user.entity';
@@ -13,7 +12,8 @@ import { SessionPrincipals } from './session-principals';
 import { AccessGuard } from './access.guard';
 
 /**
- * Users, the first admin, Redis sessions and the global access guard. Global so any module
+ * Users, the first admin, Redis sessions and the access guard (the app makes it global, see
+ * app.factory.ts: the app composes its guards in one ordered list). Global so any module
  * (the throttler's tracker, orders) can ask who is calling through core's `PrincipalResolver`.
  */
 @Global()
@@ -29,7 +29,6 @@ import { AccessGuard } from './access.guard';
     SessionPrincipals,
     { provide: PrincipalResolver, useExisting: SessionPrincipals },
     AccessGuard,
-    { provide: APP_GUARD, useExisting: AccessGuard },
   ],
   exports: [UserRepository, PasswordHasher, SessionStore, AuthService, PrincipalResolver, AccessGuard],
 })

@@ -5,6 +5,8 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
 /** The session id from `Authorization: Bearer <id>` or the `sid` cookie; malformed ones are ignored. */
 export function sessionIdOf(request: FastifyRequest): string | undefined {
+  // Most catalogue reads are anonymous: no parsing for them.
+  if (request.headers.authorization === undefined && request.headers.cookie === undefined) return undefined;
   const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
   const cookie = (request.headers.cookie ?? '')
     .split(';')

@@ -15,6 +15,10 @@ export class SessionPrincipals extends PrincipalResolver {
     super();
   }
 
+  mayBeSignedIn(request: FastifyRequest): boolean {
+    return sessionIdOf(request) !== undefined;
+  }
+
   resolve(request: FastifyRequest): Promise<Principal | null> {
     const memo = request as WithLookup;
     memo[LOOKUP] ??= this.lookUp(sessionIdOf(request));

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppConfig } from '@stockroom/core';
-import { defineLuaScripts, readLuaScript, RedisConnections, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, readLuaScript, RedisCircuit, RedisConnections, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import type { Role } from './user.entity';
 
@@ -28,11 +28,21 @@ export class SessionStore {
     private readonly config: AppConfig,
     connections: RedisConnections,
     private readonly keys: RedisKeys,
+    private readonly circuit: RedisCircuit,
   ) {
-    // Its own connection with a reply timeout: a hung Redis must not hang every signed-in request.
+    // Its own connection with a reply deadline, behind the process's circuit: a hung Redis must
+    // not hang every signed-in request, nor queue their commands while it is away.
     const redis = connections.create({ name: 'sessions', commandTimeoutMs: config.auth.sessionRedisTimeoutMs });
+    circuit.watch(redis);
     this.redis = redis as SessionCommands;
     defineLuaScripts(redis, [{ name: 'sessionTouch', numberOfKeys: 1, lua: readLuaScript(__dirname, 'auth', 'session-touch.lua') }]);
+  }
+
+  /** Every call goes through the circuit; an open one fails at once (the caller answers 503). */
+  private guarded<T>(call: () => Promise<T>): Promise<T> {
+    return this.circuit.run(this.redis, call, () => {
+      throw new Error('session store unavailable');
+    });
   }
 
   static digest(sessionId: string): string {
@@ -44,31 +54,37 @@ export class SessionStore {
     const digest = SessionStore.digest(sessionId);
     const now = Date.now();
     const session: Session = { userId, role, createdAt: now, expiresAt: now + this.config.auth.sessionMaxAgeSeconds * 1000 };
-    await this.redis.set(this.sessionKey(digest), JSON.stringify(session), 'PX', this.config.auth.sessionTtlSeconds * 1000);
-    await this.redis.sadd(this.userKey(userId), digest);
-    await this.redis.pexpire(this.userKey(userId), this.config.auth.sessionMaxAgeSeconds * 1000);
+    await this.guarded(async () => {
+      await this.redis.set(this.sessionKey(digest), JSON.stringify(session), 'PX', this.config.auth.sessionTtlSeconds * 1000);
+      await this.redis.sadd(this.userKey(userId), digest);
+      await this.redis.pexpire(this.userKey(userId), this.config.auth.sessionMaxAgeSeconds * 1000);
+    });
     return { sessionId, session };
   }
 
   /** The session, its TTL slid forward; null when unknown, expired or revoked. */
   async touch(sessionId: string): Promise<Session | null> {
-    const raw = await this.redis.sessionTouch(this.sessionKey(SessionStore.digest(sessionId)), this.config.auth.sessionTtlSeconds * 1000, Date.now());
+    const raw = await this.guarded(() => this.redis.sessionTouch(this.sessionKey(SessionStore.digest(sessionId)), this.config.auth.sessionTtlSeconds * 1000, Date.now()));
     return raw ? (JSON.parse(raw) as Session) : null;
   }
 
   async revoke(sessionId: string): Promise<void> {
     const digest = SessionStore.digest(sessionId);
-    const raw = await this.redis.get(this.sessionKey(digest));
-    await this.redis.del(this.sessionKey(digest));
-    if (raw) await this.redis.srem(this.userKey((JSON.parse(raw) as Session).userId), digest);
+    await this.guarded(async () => {
+      const raw = await this.redis.get(this.sessionKey(digest));
+      await this.redis.del(this.sessionKey(digest));
+      if (raw) await this.redis.srem(this.userKey((JSON.parse(raw) as Session).userId), digest);
+    });
   }
 
   /** Signs a user out everywhere (password change, admin action). Keys are deleted one by one: they live in different cluster slots. */
   async revokeAll(userId: number): Promise<number> {
-    const digests = await this.redis.smembers(this.userKey(userId));
-    await Promise.all(digests.map((digest) => this.redis.del(this.sessionKey(digest))));
-    await this.redis.del(this.userKey(userId));
-    return digests.length;
+    return this.guarded(async () => {
+      const digests = await this.redis.smembers(this.userKey(userId));
+      await Promise.all(digests.map((digest) => this.redis.del(this.sessionKey(digest))));
+      await this.redis.del(this.userKey(userId));
+      return digests.length;
+    });
   }
 
   private sessionKey(digest: string): string {

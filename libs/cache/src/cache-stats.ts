@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Counter } from 'prom-client';
-import { MetricsRegistry } from '@stockroom/core';
+import { CounterSeries, HotCounter, MetricsRegistry } from '@stockroom/core';
 
 export type CacheOutcome = 'hit' | 'l1_hit' | 'miss' | 'stale' | 'coalesced' | 'bypass';
+export type CacheStatsEvent = 'load' | 'early_refresh' | 'stale_set_refused' | 'decode_error' | 'redis_fallback' | 'outage';
 
 export interface CacheCounters {
   hits: number;
@@ -18,38 +18,48 @@ export interface CacheCounters {
   outages: number;
 }
 
-/** Prometheus counters are the one source of the cache's numbers; /stats/cache reads them too. */
+/**
+ * Prometheus counters are the one source of the cache's numbers; /stats/cache reads them too.
+ * Every lookup counts, so they are hot-path counters: one addition per event.
+ */
 @Injectable()
 export class CacheStats {
-  private readonly lookups: Counter<'namespace' | 'outcome'>;
-  private readonly events: Counter<'event'>;
+  private readonly lookups: HotCounter;
+  private readonly events: HotCounter;
+  private readonly lookupSeries = new Map<string, CounterSeries>();
 
   constructor(registry: MetricsRegistry) {
-    this.lookups = new Counter({
-      name: 'stockroom_cache_lookups_total',
-      help: 'Cache lookups by namespace and outcome (hit, l1_hit, miss, stale, coalesced, bypass)',
-      labelNames: ['namespace', 'outcome'],
-      registers: [registry],
-    });
-    this.events = new Counter({
-      name: 'stockroom_cache_events_total',
-      help: 'Cache events: loads, early refreshes, refused stale sets, decode errors, Redis fallbacks, outages',
-      labelNames: ['event'],
-      registers: [registry],
-    });
+    this.lookups = new HotCounter(
+      'stockroom_cache_lookups_total',
+      'Cache lookups by namespace and outcome (hit, l1_hit, miss, stale, coalesced, bypass)',
+      ['namespace', 'outcome'],
+      registry,
+    );
+    this.events = new HotCounter(
+      'stockroom_cache_events_total',
+      'Cache events: loads, early refreshes, refused stale sets, decode errors, Redis fallbacks, outages',
+      ['event'],
+      registry,
+    );
   }
 
   lookup(namespace: string, outcome: CacheOutcome): void {
-    this.lookups.inc({ namespace, outcome });
+    const key = `${namespace} ${outcome}`;
+    let series = this.lookupSeries.get(key);
+    if (!series) {
+      series = this.lookups.series(namespace, outcome);
+      this.lookupSeries.set(key, series);
+    }
+    series.inc();
   }
 
-  event(event: 'load' | 'early_refresh' | 'stale_set_refused' | 'decode_error' | 'redis_fallback' | 'outage'): void {
-    this.events.inc({ event });
+  event(event: CacheStatsEvent): void {
+    this.events.series(event).inc();
   }
 
   async snapshot(): Promise<CacheCounters> {
-    const lookups = await this.lookups.get();
-    const events = await this.events.get();
+    const lookups = this.lookups.get();
+    const events = this.events.get();
     const byOutcome = (outcome: CacheOutcome) =>
       lookups.values.filter((v) => v.labels.outcome === outcome).reduce((sum, v) => sum + v.value, 0);
     const byEvent = (event: string) => events.values.find((v) => v.labels.event === event)?.value ?? 0;

@@ -77,8 +77,20 @@ export function refreshEarly(entry: Entry, beta: number, now: number): boolean {
   return now - entry.loadMs * beta * Math.log(Math.random()) >= entry.expiresAt;
 }
 
+interface Space {
+  defaults: NamespaceOptions | undefined;
+  keyPrefix: string;
+  generationNames: string[];
+  generationKeys: string[];
+  ttlMs: number;
+  beta: number;
+  l1: boolean;
+}
+
 /** Where an entry lives and how long: keys, generation names, TTL and early-refresh settings. */
 export class CacheTargets {
+  private readonly spaces = new Map<string, Space>();
+
   constructor(
     private readonly keys: RedisKeys,
     private readonly config: Pick<AppConfig, 'cache'>,
@@ -89,25 +101,45 @@ export class CacheTargets {
     return Math.min(target.ttlMs, MAX_GRACE_MS);
   }
 
+  /** Runs on every lookup: what depends on the namespace alone is worked out once per namespace. */
   target(namespace: string, key: string, options: { ttl?: number; tags?: string[] } = {}): Target {
-    this.assertNamespace(namespace);
-    const defaults = this.namespaces.get(namespace) ?? {};
+    const space = this.space(namespace);
+    if (key.length === 0) throw new InvalidCacheNameError('a cache key cannot be empty');
     const tags = options.tags ?? [];
     tags.forEach((tag) => this.assertTag(tag));
-    const generationNames = [this.generationName('ns', namespace), ...tags.map((tag) => this.generationName('tag', tag))];
-    if (key.length === 0) throw new InvalidCacheNameError('a cache key cannot be empty');
+    const generationNames = tags.length === 0 ? space.generationNames : [...space.generationNames, ...tags.map((tag) => this.generationName('tag', tag))];
     // The key is the hash tag, so the entry and its lease share a cluster slot.
-    const entryKey = `${this.keys.key('cache', namespace)}:{${RedisKeys.part(key)}}`;
+    const entryKey = `${space.keyPrefix}{${RedisKeys.part(key)}}`;
     return {
       namespace,
       entryKey,
       leaseKey: `${entryKey}:lease`,
       generationNames,
-      generationKeys: generationNames.map((name) => this.generationKey(name)),
-      ttlMs: (options.ttl ?? defaults.ttl ?? this.config.cache.ttlSeconds) * 1000,
-      beta: defaults.beta ?? this.config.cache.earlyRefreshBeta,
-      l1: defaults.l1 ?? true,
+      generationKeys: tags.length === 0 ? space.generationKeys : generationNames.map((name) => this.generationKey(name)),
+      ttlMs: options.ttl !== undefined ? options.ttl * 1000 : space.ttlMs,
+      beta: space.beta,
+      l1: space.l1,
     };
+  }
+
+  private space(namespace: string): Space {
+    let space = this.spaces.get(namespace);
+    const defaults = this.namespaces.get(namespace);
+    // Defaults may be declared after a first lookup: the memo follows the declaration.
+    if (space && space.defaults === defaults) return space;
+    this.assertNamespace(namespace);
+    const generationNames = [this.generationName('ns', namespace)];
+    space = {
+      defaults,
+      keyPrefix: `${this.keys.key('cache', namespace)}:`,
+      generationNames,
+      generationKeys: generationNames.map((name) => this.generationKey(name)),
+      ttlMs: (defaults?.ttl ?? this.config.cache.ttlSeconds) * 1000,
+      beta: defaults?.beta ?? this.config.cache.earlyRefreshBeta,
+      l1: defaults?.l1 ?? true,
+    };
+    this.spaces.set(namespace, space);
+    return space;
   }
 
   generationName(kind: 'ns' | 'tag', name: string): string {

@@ -32,6 +32,10 @@ export class L1Cache {
 
   /** The signature of the generations of `names`, or undefined when one is not known here. */
   signature(names: string[]): string | undefined {
+    if (names.length === 1) {
+      const value = this.generations.get(names[0]);
+      return value === undefined ? undefined : String(value);
+    }
     const values: number[] = [];
     for (const name of names) {
       const value = this.generations.get(name);

@@ -2,12 +2,11 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '@stockroom/core';
-import { defineLuaScripts, readLuaScript, RedisClient, RedisConnections, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, readLuaScript, RedisCircuit, RedisClient, RedisConnections, RedisKeys } from '@stockroom/redis';
 import { CacheCodec, createCodec } from './codecs';
 import { CacheEvent, CacheEventBus } from './cache-events';
 import { CacheStats } from './cache-stats';
 import { L1Cache, OUTAGE_GENERATIONS } from './l1-cache';
-import { RedisGate } from './redis-gate';
 import { SingleFlight } from './single-flight';
 import {
   CacheTargets,
@@ -56,7 +55,6 @@ export class RedisCacheService implements OnApplicationBootstrap {
   private readonly logger = new Logger('RedisCache');
   private readonly redis: CacheCommands;
   private readonly codec: CacheCodec;
-  private readonly gate: RedisGate;
   private readonly l1: L1Cache;
   private readonly events: CacheEventBus;
   private readonly flights = new SingleFlight();
@@ -71,6 +69,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     private readonly keys: RedisKeys,
     private readonly stats: CacheStats,
     connections: RedisConnections,
+    private readonly circuit: RedisCircuit,
   ) {
     this.codec = createCodec(config.cache.codec);
     this.targets = new CacheTargets(keys, config, this.namespaces);
@@ -83,10 +82,13 @@ export class RedisCacheService implements OnApplicationBootstrap {
       { name: 'cacheSet', numberOfKeys: 2, lua: readLuaScript(__dirname, 'cache', 'cache-set.lua') },
       { name: 'leaseRelease', numberOfKeys: 1, lua: readLuaScript(__dirname, 'cache', 'lease-release.lua') },
     ]);
-    this.gate = new RedisGate(this.redis, config.cache.redisRetryMs, stats, this.logger);
     this.l1 = new L1Cache(config.cache.l1MaxItems);
+    circuit.watch(this.redis);
     // Invalidations cannot reach this process while Redis is away: what L1 holds may go stale.
-    this.gate.onChange(() => this.l1.reset());
+    circuit.onChange((up) => {
+      if (!up) stats.event('outage');
+      this.l1.reset();
+    });
     this.events = new CacheEventBus(
       this.redis,
       connections.create({ name: 'cache-events' }),
@@ -101,7 +103,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     await this.connected();
     if (!this.l1.enabled) return;
     // Without the channel L1 cannot stay coherent; serve without it until Redis is back.
-    await this.events.start().catch((error: Error) => this.gate.failed(error));
+    await this.events.start().catch((error: Error) => this.circuit.failed(error));
   }
 
   /** Lets the first requests find the connection up; a Redis that is down only costs the wait. */
@@ -131,7 +133,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   }
 
   isRedisDown(): boolean {
-    return this.gate.isDown;
+    return this.circuit.isDown;
   }
 
   l1Size(): number {
@@ -140,6 +142,34 @@ export class RedisCacheService implements OnApplicationBootstrap {
 
   eventDelayMs(): number | undefined {
     return this.events.lastDelayMs;
+  }
+
+  /**
+   * The value this process holds in L1, if any: synchronous, no Redis, no promise. For answering
+   * before any I/O (see FastReads); undefined says nothing about Redis or the database.
+   */
+  peek<T>(namespace: string, key: string): T | undefined {
+    if (!this.enabled || !this.l1.enabled) return undefined;
+    return this.l1Get(this.targets.target(namespace, key))?.value as T | undefined;
+  }
+
+  /**
+   * The value when it is cached and current (L1, else Redis), without ever loading: undefined on a
+   * miss, an expired entry, one due for an early refresh, or Redis away. For answering a request
+   * from the cache alone and leaving everything else to `getOrLoad` (see FastReads).
+   */
+  async getCached<T>(namespace: string, key: string): Promise<T | undefined> {
+    if (!this.enabled) return undefined;
+    const target = this.targets.target(namespace, key);
+    const local = this.l1Get(target);
+    if (local) return local.value as T;
+    const found = await this.read(target);
+    const cached = found?.entry.payload ? this.decode(target, found.entry.payload) : undefined;
+    const now = Date.now();
+    if (!found || !cached || now >= found.entry.expiresAt || refreshEarly(found.entry, target.beta, now)) return undefined;
+    this.stats.lookup(namespace, 'hit');
+    this.l1Set(target, cached.value, Math.min(this.config.cache.l1TtlMs, found.entry.expiresAt - now));
+    return cached.value as T;
   }
 
   async get<T>(namespace: string, key: string, tags: string[] = []): Promise<T | undefined> {
@@ -165,7 +195,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   async set<T>(namespace: string, key: string, value: T, options: CacheWriteOptions = {}): Promise<boolean> {
     if (!this.enabled) return false;
     const target = this.targets.target(namespace, key, options);
-    const generations = await this.gate.run(() => this.readGenerations(target), () => undefined);
+    const generations = await this.guarded(() => this.readGenerations(target), () => undefined);
     if (generations === undefined) {
       this.markPending(target);
       return false;
@@ -180,7 +210,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     if (!this.enabled) return;
     const target = this.targets.target(namespace, key);
     this.l1.delete(target.entryKey);
-    const written = await this.gate.run(async () => {
+    const written = await this.guarded(async () => {
       await this.redis.cacheSet(target.entryKey, target.leaseKey, '', String(stamp), target.ttlMs + this.targets.graceMs(target), '', 0, 0, '1', '');
       return true;
     }, () => false);
@@ -193,7 +223,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     const target = this.targets.target(namespace, key);
     this.l1.delete(target.entryKey);
     // The lease goes too: a load that began before this delete must not store what it read.
-    const deleted = await this.gate.run(async () => (await this.redis.del(target.entryKey, target.leaseKey), true), () => false);
+    const deleted = await this.guarded(async () => (await this.redis.del(target.entryKey, target.leaseKey), true), () => false);
     if (!deleted) this.markPending(target);
     await this.publish([{ type: 'evict', key: target.entryKey }]);
   }
@@ -206,14 +236,14 @@ export class RedisCacheService implements OnApplicationBootstrap {
   async expire(namespace: string, key: string, ttlSeconds: number): Promise<boolean> {
     if (!this.enabled) return false;
     const target = this.targets.target(namespace, key);
-    return this.gate.run(async () => (await this.redis.pexpire(target.entryKey, ttlSeconds * 1000)) === 1, () => false);
+    return this.guarded(async () => (await this.redis.pexpire(target.entryKey, ttlSeconds * 1000)) === 1, () => false);
   }
 
   /** Seconds left in Redis (including the stale grace), -2 when missing, -1 without expiry. */
   async ttl(namespace: string, key: string): Promise<number> {
     if (!this.enabled) return -2;
     const target = this.targets.target(namespace, key);
-    return this.gate.run(() => this.redis.ttl(target.entryKey), () => -2);
+    return this.guarded(() => this.redis.ttl(target.entryKey), () => -2);
   }
 
   /** O(1): bumps the namespace's generation; old entries are never read again and age out by TTL. */
@@ -262,6 +292,14 @@ export class RedisCacheService implements OnApplicationBootstrap {
 
   // ---- internals ----
 
+  /** A Redis call behind the process's circuit; a fallback is counted. */
+  private guarded<T>(call: () => Promise<T>, fallback: () => T): Promise<T> {
+    return this.circuit.run(this.redis, call, () => {
+      this.stats.event('redis_fallback');
+      return fallback();
+    });
+  }
+
   private async loadOnce<T>(
     target: Target,
     generations: string,
@@ -274,7 +312,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     let lease: 'won' | 'taken' | 'unavailable' = 'taken';
     // A holder that finishes (or gives up) frees the lease: then take it, or find its value.
     for (let attempt = 0; attempt < 3 && lease === 'taken'; attempt++) {
-      lease = await this.gate.run<'won' | 'taken' | 'unavailable'>(
+      lease = await this.guarded<'won' | 'taken' | 'unavailable'>(
         async () => ((await this.redis.set(target.leaseKey, token, 'PX', this.config.cache.leaseMs, 'NX')) === 'OK' ? 'won' : 'taken'),
         () => 'unavailable',
       );
@@ -289,7 +327,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
       // The previous holder may have stored (and freed the lease) between our miss and our lease.
       const fresh = await this.freshEntry<T>(target, seenExpiry);
       if (fresh) {
-        await this.gate.run(() => this.redis.leaseRelease(target.leaseKey, token), () => 0);
+        await this.guarded(() => this.redis.leaseRelease(target.leaseKey, token), () => 0);
         return { value: fresh.value, from: 'coalesced' };
       }
     }
@@ -303,7 +341,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
       return { value, from: 'miss' };
     } finally {
       // A successful store released the lease in the same script.
-      if (lease === 'won' && !stored) await this.gate.run(() => this.redis.leaseRelease(target.leaseKey, token), () => 0);
+      if (lease === 'won' && !stored) await this.guarded(() => this.redis.leaseRelease(target.leaseKey, token), () => 0);
     }
   }
 
@@ -324,7 +362,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
       await sleep(delay);
       const value = await this.freshEntry<T>(target, 0);
       if (value) return value;
-      const holder = await this.gate.run(() => this.redis.exists(target.leaseKey), () => -1);
+      const holder = await this.guarded(() => this.redis.exists(target.leaseKey), () => -1);
       if (holder === -1) return 'timeout';
       if (holder === 0) return (await this.freshEntry<T>(target, 0)) ?? 'gone';
     }
@@ -348,7 +386,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   ): Promise<boolean> {
     const payload = this.codec.encode(value);
     const expiresAt = Date.now() + target.ttlMs;
-    const stored = await this.gate.run(
+    const stored = await this.guarded(
       async () =>
         (await this.redis.cacheSet(
           target.entryKey,
@@ -380,7 +418,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
 
   /** The entry and the current generations, in one round trip; undefined when Redis is unavailable. */
   private async read(target: Target): Promise<{ entry: Entry; generations: string } | undefined> {
-    return this.gate.run(async () => {
+    return this.guarded(async () => {
       await this.replayPending();
       const [generations, fields] = await Promise.all([
         this.readGenerations(target),
@@ -404,14 +442,14 @@ export class RedisCacheService implements OnApplicationBootstrap {
     } catch (error) {
       this.stats.event('decode_error');
       this.logger.warn(`dropped an undecodable ${this.codec.name} entry ${target.entryKey}: ${(error as Error).message}`);
-      void this.gate.run(() => this.redis.del(target.entryKey), () => 0);
+      void this.guarded(() => this.redis.del(target.entryKey), () => 0);
       return undefined;
     }
   }
 
   private async bump(names: string[]): Promise<void> {
     if (!this.enabled) return;
-    const bumped = await this.gate.run(
+    const bumped = await this.guarded(
       () => Promise.all(names.map(async (name) => ({ name, value: await this.redis.incr(this.targets.generationKey(name)) }))),
       () => undefined,
     );
@@ -442,7 +480,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
 
   private async publish(events: CacheEvent[]): Promise<void> {
     if (!this.l1.enabled) return;
-    await this.gate.run(() => this.events.publish(events), () => undefined);
+    await this.guarded(() => this.events.publish(events), () => undefined);
   }
 
   private applyEvents(events: CacheEvent[]): void {
@@ -464,7 +502,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     const signature = generations ?? this.l1.signature(target.generationNames);
     if (signature === undefined) return;
     // While Redis is down no eviction can arrive: keep entries only briefly.
-    const bound = this.gate.isDown || !this.gate.usable ? Math.min(ttlMs, this.config.cache.l1OutageTtlMs) : ttlMs;
+    const bound = this.circuit.isDown || !this.circuit.usable(this.redis) ? Math.min(ttlMs, this.config.cache.l1OutageTtlMs) : ttlMs;
     this.l1.set(target.entryKey, value, signature, bound);
   }
 }

@@ -19,6 +19,8 @@ export type ProductChanges = Partial<Pick<NewProduct, 'sku' | 'name' | 'descript
 
 export interface ProductPage {
   items: Product[];
+  page: number;
+  limit: number;
   total: number;
 }
 
@@ -56,6 +58,23 @@ export class ProductRepository {
     });
   }
 
+  /** The product when this process already holds it (L1), without any I/O. */
+  peekById(id: number): Product | undefined {
+    return this.cache.peek<Product>(PRODUCT_NAMESPACE, `id:${id}`) ?? undefined;
+  }
+
+  /** The product when it is cached (L1 or Redis) and current; undefined leaves it to findById. */
+  findCachedById(id: number): Promise<Product | undefined> {
+    return this.cache.getCached<Product>(PRODUCT_NAMESPACE, `id:${id}`);
+  }
+
+  /** As findBySku, from L1 only: the pointer and the product, which must still carry this SKU. */
+  peekBySku(sku: string): Product | undefined {
+    const id = this.cache.peek<number | null>(PRODUCT_NAMESPACE, `sku:${sku}`);
+    const product = typeof id === 'number' ? this.peekById(id) : undefined;
+    return product?.sku === sku ? product : undefined;
+  }
+
   /**
    * The SKU entry only points at an id; the product itself comes from the id entry and must still
    * carry this SKU, so a pointer left behind by a rename or delete can never answer wrongly.
@@ -73,7 +92,8 @@ export class ProductRepository {
 
   /** Ordered by id so pages are stable while rows are added. */
   list(query: { page: number; limit: number; q?: string }): Promise<ProductPage> {
-    const key = `page:${query.page}:${query.limit}:${query.q ?? ''}`;
+    // A page carries its own page and limit, so it renders the same from any cache level.
+    const key = `pages:${query.page}:${query.limit}:${query.q ?? ''}`;
     return this.cache.getOrLoad(PRODUCT_LIST_NAMESPACE, key, async () => {
       const builder = this.products.createQueryBuilder('p').orderBy('p.id', 'ASC');
       if (query.q) builder.where('p.name LIKE :pattern', { pattern: likeContains(query.q) });
@@ -81,7 +101,7 @@ export class ProductRepository {
         .skip((query.page - 1) * query.limit)
         .take(query.limit)
         .getManyAndCount();
-      return { items, total };
+      return { items, page: query.page, limit: query.limit, total };
     });
   }
 

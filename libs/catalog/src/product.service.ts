@@ -17,6 +17,20 @@ export class ProductService {
     return product;
   }
 
+  /** The product if this process already holds it (no I/O); undefined means "ask getById". */
+  peekById(id: number): Product | undefined {
+    return this.products.peekById(id);
+  }
+
+  /** The product when it is cached and current (L1, else one Redis read); never a database read. */
+  findCachedById(id: number): Promise<Product | undefined> {
+    return this.products.findCachedById(id);
+  }
+
+  peekBySku(sku: string): Product | undefined {
+    return this.products.peekBySku(sku);
+  }
+
   async getBySku(sku: string): Promise<Product> {
     const product = await this.products.findBySku(sku);
     if (!product) throw new ProductNotFoundError({ sku });

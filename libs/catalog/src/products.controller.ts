@@ -1,10 +1,31 @@
-import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, CurrentPrincipal, ParseIdPipe, PrincipalResolver, Public, Roles, SignedIn, STAFF_ROLES, ValidationFailedError } from '@stockroom/core';
+import {
+  ApiConditionalGet,
+  ApiErrors,
+  AppConfig,
+  conditionalGet,
+  CurrentPrincipal,
+  FastAnswer,
+  FastReads,
+  JsonRepresentation,
+  parseId,
+  ParseIdPipe,
+  PrincipalResolver,
+  Public,
+  publicCacheControl,
+  Representations,
+  Roles,
+  SignedIn,
+  STAFF_ROLES,
+  ValidationFailedError,
+} from '@stockroom/core';
 import type { Principal } from '@stockroom/core';
 import { RecentlyViewed, StatsService } from '@stockroom/stats';
 import { ProductService } from './product.service';
+import type { Product } from './product.entity';
+import type { ProductPage } from './product.repository';
 import { CreateProductDto, SKU_PATTERN } from './dto/create-product.dto';
 import { UpdateProductDto } from './dto/update-product.dto';
 import { ListProductsQuery, PopularProductsQuery } from './dto/list-products.query';
@@ -12,23 +33,61 @@ import { ProductPageResponse, ProductResponse } from './dto/product.response';
 
 const ID_PARAM = { name: 'id', type: Number, example: 42, description: 'Product id (1..2147483647)' };
 
+/** Each cached product and page is rendered (JSON and ETag) once, on its first hit. */
+const productJson = new Representations<Product>(ProductResponse.from);
+const pageJson = new Representations<ProductPage>((page) => ({ items: page.items.map(ProductResponse.from), page: page.page, limit: page.limit, total: page.total }));
+
 @ApiTags('products')
 @Roles(...STAFF_ROLES)
 @Controller('products')
 export class ProductsController {
+  private readonly cacheControl: string;
+
   constructor(
     private readonly products: ProductService,
     private readonly stats: StatsService,
     private readonly recent: RecentlyViewed,
+    config: AppConfig,
     // Absent in the worker app, which serves no HTTP.
     @Optional() private readonly principals?: PrincipalResolver,
-  ) {}
+    @Optional() fastReads?: FastReads,
+  ) {
+    this.cacheControl = publicCacheControl(config);
+    // The hot product reads, when the product is cached: answered before Nest's pipeline with what
+    // these handlers would send. Signed-in callers go through the handlers (their recently viewed
+    // list needs the session), and so does anything the cache cannot answer alone.
+    const answer = (found: Product | undefined): FastAnswer | undefined =>
+      found && { representation: productJson.of(found), served: () => this.stats.recordView(found.id) };
+    const anonymous = (request: FastifyRequest) => !this.principals?.mayBeSignedIn(request);
+    const params = (request: FastifyRequest) => request.params as Record<string, string>;
+    fastReads?.register({
+      controller: ProductsController,
+      handler: ProductsController.prototype.byId,
+      cacheControl: this.cacheControl,
+      peek: (request) => {
+        const id = parseId(params(request).id);
+        if (id === undefined || !anonymous(request)) return undefined;
+        // L1 without a promise; else one Redis read (a miss is left to the handler, which loads).
+        return answer(this.products.peekById(id)) ?? this.products.findCachedById(id).then(answer);
+      },
+    });
+    fastReads?.register({
+      controller: ProductsController,
+      handler: ProductsController.prototype.bySku,
+      cacheControl: this.cacheControl,
+      peek: (request) => {
+        const { sku } = params(request);
+        return SKU_PATTERN.test(sku) && anonymous(request) ? answer(this.products.peekBySku(sku)) : undefined;
+      },
+    });
+  }
 
   /** A view counts for everyone; a signed-in viewer's own list is updated too, without delaying the answer. */
   private viewed(productId: number, request: FastifyRequest): void {
     this.stats.recordView(productId);
+    if (!this.principals?.mayBeSignedIn(request)) return;
     void this.principals
-      ?.resolve(request)
+      .resolve(request)
       .then((principal) => principal && this.recent.record(principal.userId, productId))
       .catch(() => undefined);
   }
@@ -36,21 +95,22 @@ export class ProductsController {
   @Get()
   @Public()
   @ApiOperation({ summary: 'List products, ordered by id, optionally searching names' })
-  @ApiOkResponse({ type: ProductPageResponse })
+  @ApiConditionalGet(ProductPageResponse)
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
-  async list(@Query() query: ListProductsQuery): Promise<ProductPageResponse> {
-    const { items, total } = await this.products.list(query);
+  async list(@Query() query: ListProductsQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
+    const page = await this.products.list(query);
     if (query.q) this.stats.recordSearch(query.q);
-    return { items: items.map(ProductResponse.from), page: query.page, limit: query.limit, total };
+    return conditionalGet(request, reply, pageJson.of(page), this.cacheControl);
   }
 
   @Get('popular')
   @Public()
   @ApiOperation({ summary: 'Most viewed products, from the live view ranking (MySQL when Redis has none)' })
-  @ApiOkResponse({ type: [ProductResponse] })
+  @ApiConditionalGet([ProductResponse])
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
-  async popular(@Query() query: PopularProductsQuery): Promise<ProductResponse[]> {
-    return (await this.products.mostViewed(query.limit)).map(ProductResponse.from);
+  async popular(@Query() query: PopularProductsQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
+    const products = await this.products.mostViewed(query.limit);
+    return conditionalGet(request, reply, JsonRepresentation.array(products.map((product) => productJson.of(product))), this.cacheControl);
   }
 
   @Get('recently-viewed')
@@ -66,27 +126,27 @@ export class ProductsController {
   @Public()
   @ApiOperation({ summary: 'One product by SKU' })
   @ApiParam({ name: 'sku', example: 'SR-000042' })
-  @ApiOkResponse({ type: ProductResponse })
+  @ApiConditionalGet(ProductResponse)
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
-  async bySku(@Param('sku') sku: string, @Req() request: FastifyRequest): Promise<ProductResponse> {
+  async bySku(@Param('sku') sku: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
     if (!SKU_PATTERN.test(sku)) {
       throw new ValidationFailedError([{ field: 'sku', problems: ['sku must be 1-64 letters, digits, ".", "_" or "-"'] }]);
     }
     const product = await this.products.getBySku(sku);
     this.viewed(product.id, request);
-    return ProductResponse.from(product);
+    return conditionalGet(request, reply, productJson.of(product), this.cacheControl);
   }
 
   @Get(':id')
   @Public()
   @ApiOperation({ summary: 'One product by id' })
   @ApiParam(ID_PARAM)
-  @ApiOkResponse({ type: ProductResponse })
+  @ApiConditionalGet(ProductResponse)
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
-  async byId(@Param('id', ParseIdPipe) id: number, @Req() request: FastifyRequest): Promise<ProductResponse> {
+  async byId(@Param('id', ParseIdPipe) id: number, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
     const product = await this.products.getById(id);
     this.viewed(id, request);
-    return ProductResponse.from(product);
+    return conditionalGet(request, reply, productJson.of(product), this.cacheControl);
   }
 
   @Post()

@@ -1,8 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { DomainError, toErrorResponse, ValidationFailedError } from '@stockroom/core';
-import { InjectRedis, RedisKeys } from '@stockroom/redis';
+import { InjectRequestRedis, RedisCircuit, RedisKeys } from '@stockroom/redis';
 import { stableStringify } from '@stockroom/cache';
 import type { RedisClient } from '@stockroom/redis';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './inventory.errors';
@@ -47,10 +47,9 @@ const WAIT_MS = 5_000;
  */
 @Injectable()
 export class IdempotencyService {
-  private readonly logger = new Logger('Idempotency');
-
   constructor(
-    @InjectRedis() private readonly redis: RedisClient,
+    @InjectRequestRedis() private readonly redis: RedisClient,
+    private readonly circuit: RedisCircuit,
     private readonly keys: RedisKeys,
   ) {}
 
@@ -105,19 +104,18 @@ export class IdempotencyService {
   }
 
   private async claim(redisKey: string, hash: string): Promise<'claimed' | 'taken' | 'unavailable'> {
-    try {
-      const record: IdempotencyRecord = { state: 'pending', hash };
-      return (await this.redis.set(redisKey, JSON.stringify(record), 'PX', TTL_MS, 'NX')) === 'OK' ? 'claimed' : 'taken';
-    } catch (error) {
+    const record: IdempotencyRecord = { state: 'pending', hash };
+    return this.circuit.run(
+      this.redis,
+      async () => ((await this.redis.set(redisKey, JSON.stringify(record), 'PX', TTL_MS, 'NX')) === 'OK' ? 'claimed' : 'taken'),
       // Without Redis the ledger's unique reference still refuses a second application.
-      this.logger.warn(`idempotency record unavailable: ${(error as Error).message}`);
-      return 'unavailable';
-    }
+      () => 'unavailable',
+    );
   }
 
   private async save(redisKey: string, hash: string, response: StoredResponse): Promise<void> {
     const record: IdempotencyRecord = { state: 'done', hash, response };
-    await this.redis.set(redisKey, JSON.stringify(record), 'PX', TTL_MS).catch(() => undefined);
+    await this.circuit.run(this.redis, () => this.redis.set(redisKey, JSON.stringify(record), 'PX', TTL_MS), () => undefined);
   }
 
   /** The stored answer, waiting while the first request runs; undefined when the key was let go. */

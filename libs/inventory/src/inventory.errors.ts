@@ -1,4 +1,4 @@
-import { DomainError } from '@stockroom/core';
+import { DomainError, RetryLaterError } from '@stockroom/core';
 
 export interface ShortLine {
   productId: number;
@@ -34,15 +34,12 @@ export class IdempotencyKeyReusedError extends DomainError {
   }
 }
 
-export class IdempotencyInProgressError extends DomainError {
+export class IdempotencyInProgressError extends RetryLaterError {
+  protected readonly retryAfterSeconds = 1;
   readonly status = 409;
   readonly code = 'IDEMPOTENCY_IN_PROGRESS';
 
   constructor() {
     super('A request with this Idempotency-Key is still being processed');
-  }
-
-  override get headers(): Record<string, string> {
-    return { 'Retry-After': '1' };
   }
 }

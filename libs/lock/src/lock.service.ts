@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter } from 'prom-client';
 import { MetricsRegistry } from '@stockroom/core';
-import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, InjectRequestRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { LockLostError, LockTimeoutError } from './lock.errors';
 
@@ -44,7 +44,8 @@ export class LockService {
   private readonly acquisitions: Counter<'outcome'>;
 
   constructor(
-    @InjectRedis() redis: RedisClient,
+    // A request waits for the lock: each command has the request deadline (REDIS_TIMEOUT_MS).
+    @InjectRequestRedis() redis: RedisClient,
     private readonly keys: RedisKeys,
     registry: MetricsRegistry,
   ) {

@@ -1,10 +1,44 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { ExecutionContext, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, InjectThrottlerStorage, normalizeIp, ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
-import type { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
+import type { Resolvable, ThrottlerGenerateKeyFunction, ThrottlerGetTrackerFunction, ThrottlerModuleOptions, ThrottlerOptions, ThrottlerStorage } from '@nestjs/throttler';
+import {
+  THROTTLER_BLOCK_DURATION,
+  THROTTLER_KEY_GENERATOR,
+  THROTTLER_LIMIT,
+  THROTTLER_SKIP,
+  THROTTLER_TRACKER,
+  THROTTLER_TTL,
+} from '@nestjs/throttler/dist/throttler.constants';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
-import { MetricsRegistry, PrincipalResolver } from '@stockroom/core';
+import { MetricsRegistry, PrincipalResolver, RouteMemo } from '@stockroom/core';
+
+/** A throttler that only some routes meet (the sign-in limits): decided once per route. */
+export interface RouteThrottler extends ThrottlerOptions {
+  appliesTo?: (handler: object, controller: object) => boolean;
+}
+
+interface PlanStep {
+  throttler: ThrottlerOptions;
+  skipIf?: (context: ExecutionContext) => boolean;
+  limit: Resolvable<number>;
+  ttl: Resolvable<number>;
+  blockDuration?: Resolvable<number>;
+  getTracker: ThrottlerGetTrackerFunction;
+  generateKey: ThrottlerGenerateKeyFunction;
+}
+
+const ALLOWED = Promise.resolve(true);
+
+/** A limit, window or block given as a number, a numeric string or a function of the context (as @nestjs/throttler allows). */
+async function resolveNumber(context: ExecutionContext, value: Resolvable<number>, option: string, throttler: string): Promise<number> {
+  const resolved: unknown = typeof value === 'function' ? await value(context) : value;
+  const number = typeof resolved === 'string' && resolved.trim() !== '' ? Number(resolved) : resolved;
+  if (typeof number !== 'number' || Number.isNaN(number)) throw new Error(`Invalid "${option}" for the "${throttler}" throttler: expected a number, got ${JSON.stringify(resolved)}.`);
+  return number;
+}
 
 /** The client's address (the socket's, or X-Forwarded-For's when TRUST_PROXY trusts the hop); IPv6 by /64. */
 export function ipTracker(request: FastifyRequest): string {
@@ -26,6 +60,7 @@ function appendItem(reply: FastifyReply, name: string, item: string): void {
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
   private readonly refused: Counter<'throttler'>;
+  private readonly plans = new RouteMemo<PlanStep[]>();
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -36,6 +71,59 @@ export class RateLimitGuard extends ThrottlerGuard {
   ) {
     super(options, storage, reflector);
     this.refused = new Counter({ name: 'stockroom_throttled_requests_total', help: 'Requests refused with 429, by throttler', labelNames: ['throttler'], registers: [registry] });
+  }
+
+  /**
+   * The base guard reads six metadata keys per throttler and hashes the key on every request;
+   * here each route's throttlers are worked out on its first request (skips, overrides, the
+   * route filter of a throttler) and only what can vary per request is done per request.
+   */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    const plan = this.plans.get(context, (handler, controller) => this.planFor(handler, controller));
+    return plan.length === 0 ? ALLOWED : this.throttle(context, plan);
+  }
+
+  private async throttle(context: ExecutionContext, plan: PlanStep[]): Promise<boolean> {
+    for (const step of plan) {
+      if (step.skipIf?.(context)) continue;
+      const name = step.throttler.name ?? 'default';
+      const limit = await resolveNumber(context, step.limit, 'limit', name);
+      const ttl = await resolveNumber(context, step.ttl, 'ttl', name);
+      const blockDuration = step.blockDuration === undefined ? ttl : await resolveNumber(context, step.blockDuration, 'blockDuration', name);
+      await this.handleRequest({ context, limit, ttl, blockDuration, throttler: step.throttler, getTracker: step.getTracker, generateKey: step.generateKey });
+    }
+    return true;
+  }
+
+  private planFor(handler: object, controller: object): PlanStep[] {
+    const meta = <T>(key: string, name: string): T | undefined => this.reflector.getAllAndOverride<T>(key + name, [handler as never, controller as never]);
+    const steps: PlanStep[] = [];
+    for (const throttler of this.throttlers as RouteThrottler[]) {
+      const name = throttler.name ?? 'default';
+      if (meta<boolean>(THROTTLER_SKIP, name)) continue;
+      if (throttler.appliesTo && !throttler.appliesTo(handler, controller)) continue;
+      steps.push({
+        throttler,
+        skipIf: throttler.skipIf ?? this.commonOptions.skipIf,
+        limit: meta(THROTTLER_LIMIT, name) ?? throttler.limit,
+        ttl: meta(THROTTLER_TTL, name) ?? throttler.ttl,
+        blockDuration: meta(THROTTLER_BLOCK_DURATION, name) ?? throttler.blockDuration,
+        getTracker: meta<ThrottlerGetTrackerFunction>(THROTTLER_TRACKER, name) ?? throttler.getTracker ?? this.commonOptions.getTracker ?? ((req) => this.getTracker(req)),
+        generateKey:
+          meta<ThrottlerGenerateKeyFunction>(THROTTLER_KEY_GENERATOR, name) ?? throttler.generateKey ?? this.commonOptions.generateKey ?? ((ctx, tracker) => this.generateKey(ctx, tracker)),
+      });
+    }
+    return steps;
+  }
+
+  /**
+   * Route and client, readable in Redis (the base guard hashes every key with SHA-256); a client
+   * part that could be long (an e-mail from a request body) is still hashed. The throttler's name
+   * is added by the storage.
+   */
+  protected override generateKey(context: ExecutionContext, tracker: string): string {
+    const route = `${context.getClass().name}.${context.getHandler().name}`;
+    return tracker.length <= 100 ? `${route}:${tracker}` : `${route}:${createHash('sha256').update(tracker).digest('base64url')}`;
   }
 
   /**

@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
-import type { ExecutionContext } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerModule, ThrottlerModuleOptions, ThrottlerOptions } from '@nestjs/throttler';
+import { ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '@stockroom/core';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
-import { ipTracker, RateLimitGuard } from './rate-limit.guard';
-import { accountOfRoute, CREDENTIAL_ACCOUNT_THROTTLER, CREDENTIAL_IP_THROTTLER } from './throttle.decorators';
+import { ipTracker, RateLimitGuard, RouteThrottler } from './rate-limit.guard';
+import { accountOfRoute, CREDENTIAL_ACCOUNT_THROTTLER, CREDENTIAL_IP_THROTTLER, isCredentialRoute } from './throttle.decorators';
 
 /**
  * Named throttlers from config: `default` (THROTTLE_LIMIT per THROTTLE_TTL_SECONDS), an optional
@@ -15,11 +13,15 @@ import { accountOfRoute, CREDENTIAL_ACCOUNT_THROTTLER, CREDENTIAL_IP_THROTTLER }
  */
 export function throttlersFrom(config: AppConfig): ThrottlerModuleOptions {
   const { throttle } = config;
-  const off = (): boolean => !throttle.enabled;
-  const notCredentialRoute = (context: ExecutionContext): boolean => off() || !accountOfRoute(context);
-  const credential = { ttl: throttle.credentialTtlSeconds * 1000, blockDuration: throttle.credentialBlockSeconds * 1000, skipIf: notCredentialRoute };
-  const throttlers: ThrottlerOptions[] = [{ name: 'default', limit: throttle.limit, ttl: throttle.ttlSeconds * 1000, skipIf: off }];
-  if (throttle.burstLimit > 0) throttlers.push({ name: 'burst', limit: throttle.burstLimit, ttl: throttle.burstTtlMs, skipIf: off });
+  // Off: no throttler at all, so the guard has nothing to do on any route.
+  if (!throttle.enabled) return { throttlers: [] };
+  const credential = {
+    ttl: throttle.credentialTtlSeconds * 1000,
+    blockDuration: throttle.credentialBlockSeconds * 1000,
+    appliesTo: (handler: object) => isCredentialRoute(handler),
+  };
+  const throttlers: RouteThrottler[] = [{ name: 'default', limit: throttle.limit, ttl: throttle.ttlSeconds * 1000 }];
+  if (throttle.burstLimit > 0) throttlers.push({ name: 'burst', limit: throttle.burstLimit, ttl: throttle.burstTtlMs });
   throttlers.push(
     // Always the address: a session (anyone can make one) must not buy a fresh bucket.
     { ...credential, name: CREDENTIAL_IP_THROTTLER, limit: throttle.credentialIpLimit, getTracker: (req) => ipTracker(req as FastifyRequest) },
@@ -47,6 +49,8 @@ class ThrottlerStorageModule {}
       useFactory: (config: AppConfig, storage: RedisThrottlerStorage) => ({ ...throttlersFrom(config), storage }),
     }),
   ],
-  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
+  // The app makes the guard global (app.factory.ts), in order with its other guards.
+  providers: [RateLimitGuard],
+  exports: [RateLimitGuard],
 })
 export class RateLimitModule {}

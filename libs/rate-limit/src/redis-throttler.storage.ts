@@ -3,8 +3,11 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { Counter } from 'prom-client';
 import { AppConfig, MetricsRegistry } from '@stockroom/core';
-import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, InjectRequestRedis, readLuaScript, RedisCircuit, RedisKeys } from '@stockroom/redis';
+import { CREDENTIAL_ACCOUNT_THROTTLER, CREDENTIAL_IP_THROTTLER } from './throttle.decorators';
 import type { RedisClient } from '@stockroom/redis';
+
+const CREDENTIAL_THROTTLERS = [CREDENTIAL_IP_THROTTLER, CREDENTIAL_ACCOUNT_THROTTLER];
 
 type ThrottleCommands = RedisClient & {
   throttleHit(hits: string, block: string, windowMs: number, limit: number, blockMs: number): Promise<[number, number, number, number]>;
@@ -13,8 +16,10 @@ type ThrottleCommands = RedisClient & {
 /**
  * @nestjs/throttler's storage on Redis: one Lua call (EVALSHA) per request per throttler, so
  * the count is exact however many instances share the Redis. Keys `{prefix}:rl:{<key>}:<name>`.
- * Redis down: requests pass (fail-open, counted and logged once per outage) unless
- * THROTTLE_FAIL_CLOSED, which refuses them instead.
+ * The call has a deadline (REDIS_TIMEOUT_MS) and runs behind the process's Redis circuit: while
+ * Redis cannot count, requests pass (fail-open, counted and logged once per outage) unless
+ * THROTTLE_FAIL_CLOSED, which refuses them instead; the sign-in limits always fail closed, so a
+ * Redis outage never opens unlimited password guessing.
  */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
@@ -25,7 +30,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
 
   constructor(
     private readonly config: AppConfig,
-    @InjectRedis() redis: RedisClient,
+    @InjectRequestRedis() redis: RedisClient,
+    private readonly circuit: RedisCircuit,
     private readonly keys: RedisKeys,
     registry: MetricsRegistry,
   ) {
@@ -41,30 +47,28 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   /** `ttl` and `blockDuration` in ms (as @nestjs/throttler passes them); times returned in seconds. */
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     const hitsKey = this.keys.tagged('rl', key, throttlerName);
-    try {
-      // Never queue a request behind a reconnecting connection: decide now, open or closed.
-      if (this.redis.status !== 'ready') throw new Error(`connection ${this.redis.status}`);
-      const [totalHits, windowLeftMs, blocked, blockLeftMs] = await this.redis.throttleHit(hitsKey, `${hitsKey}:block`, ttl, limit, blockDuration);
+    const counted = await this.circuit.run(
+      this.redis,
+      () => this.redis.throttleHit(hitsKey, `${hitsKey}:block`, ttl, limit, blockDuration),
+      () => undefined,
+    );
+    if (counted) {
       if (this.failing) {
         this.failing = false;
         this.logger.log('rate limiting restored');
       }
-      return {
-        totalHits,
-        timeToExpire: Math.ceil(windowLeftMs / 1000),
-        isBlocked: blocked === 1,
-        timeToBlockExpire: Math.ceil(blockLeftMs / 1000),
-      };
-    } catch (error) {
-      this.failures.inc();
-      if (!this.failing) {
-        this.failing = true;
-        this.logger.warn(`rate limiting ${this.config.throttle.failClosed ? 'refusing' : 'letting through'} requests, Redis unavailable: ${(error as Error).message}`);
-      }
-      const seconds = Math.ceil(ttl / 1000);
-      return this.config.throttle.failClosed
-        ? { totalHits: limit + 1, timeToExpire: seconds, isBlocked: true, timeToBlockExpire: seconds }
-        : { totalHits: 0, timeToExpire: seconds, isBlocked: false, timeToBlockExpire: 0 };
+      const [totalHits, windowLeftMs, blocked, blockLeftMs] = counted;
+      return { totalHits, timeToExpire: Math.ceil(windowLeftMs / 1000), isBlocked: blocked === 1, timeToBlockExpire: Math.ceil(blockLeftMs / 1000) };
     }
+    this.failures.inc();
+    const closed = this.config.throttle.failClosed || CREDENTIAL_THROTTLERS.includes(throttlerName);
+    if (!this.failing) {
+      this.failing = true;
+      this.logger.warn(`rate limiting ${this.config.throttle.failClosed ? 'refusing' : 'letting through'} requests (sign-in refused), Redis unavailable`);
+    }
+    const seconds = Math.ceil(ttl / 1000);
+    return closed
+      ? { totalHits: limit + 1, timeToExpire: seconds, isBlocked: true, timeToBlockExpire: seconds }
+      : { totalHits: 0, timeToExpire: seconds, isBlocked: false, timeToBlockExpire: 0 };
   }
 }

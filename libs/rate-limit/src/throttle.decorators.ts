@@ -20,6 +20,10 @@ export function accountOfRoute(context: ExecutionContext): AccountOf | undefined
   return Reflect.getMetadata(CREDENTIAL_THROTTLE, context.getHandler()) as AccountOf | undefined;
 }
 
+export function isCredentialRoute(handler: object): boolean {
+  return Reflect.getMetadata(CREDENTIAL_THROTTLE, handler) !== undefined;
+}
+
 /** Skips every named throttler (`@SkipThrottle()` alone only skips `default`): probes, metrics. */
 export const NeverThrottle = (): MethodDecorator & ClassDecorator =>
   SkipThrottle({ default: true, burst: true, [CREDENTIAL_IP_THROTTLER]: true, [CREDENTIAL_ACCOUNT_THROTTLER]: true });

@@ -5,3 +5,4 @@ export * from './redis.health';
 export * from './redis-keys';
 export * from './lua-scripts';
 export * from './slot-guard';
+export * from './redis-circuit';

@@ -6,11 +6,19 @@ import { createRedisConnection, RedisConnectionOptions } from './redis-connectio
 import { refuseCrossSlotCommands } from './slot-guard';
 import type { RedisClient } from './redis-connection.factory';
 import { RedisKeys } from './redis-keys';
+import { RedisCircuit } from './redis-circuit';
 
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
+export const REQUEST_REDIS_CLIENT = Symbol('REQUEST_REDIS_CLIENT');
 
-/** Inject the shared command connection with `@InjectRedis()`. */
+/** The shared connection for background work (flushers, write-behind): no command deadline. */
 export const InjectRedis = (): ParameterDecorator => Inject(REDIS_CLIENT);
+
+/**
+ * The shared connection for calls a request waits for: each command has a deadline
+ * (REDIS_TIMEOUT_MS); run them through the `RedisCircuit` with a fallback.
+ */
+export const InjectRequestRedis = (): ParameterDecorator => Inject(REQUEST_REDIS_CLIENT);
 
 /**
  * Opens named connections through the one factory and closes them all at shutdown. Features that
@@ -35,6 +43,15 @@ export class RedisConnections implements OnApplicationShutdown {
         registers: [registry],
         collect() {
           for (const [client, connection] of names) this.set({ connection }, client.status === 'ready' ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'stockroom_redis_pending_commands',
+        help: 'Commands sent or queued and not answered yet, per named connection (a Redis that hangs makes it grow)',
+        labelNames: ['connection'],
+        registers: [registry],
+        collect() {
+          for (const [client, connection] of names) this.set({ connection }, pendingCommands(client));
         },
       });
     }
@@ -69,6 +86,12 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 }
 
+/** ioredis keeps sent commands until their reply (replies come in order) and queues the rest while offline. */
+export function pendingCommands(client: RedisClient): number {
+  const queues = client as unknown as { commandQueue?: { length: number }; offlineQueue?: { length: number } };
+  return (queues.commandQueue?.length ?? 0) + (queues.offlineQueue?.length ?? 0);
+}
+
 @Global()
 @Module({
   providers: [
@@ -79,11 +102,25 @@ export class RedisConnections implements OnApplicationShutdown {
       useFactory: (connections: RedisConnections): RedisClient => connections.create({ name: 'commands' }),
     },
     {
+      provide: REQUEST_REDIS_CLIENT,
+      inject: [RedisConnections, AppConfig, RedisCircuit],
+      useFactory: (connections: RedisConnections, config: AppConfig, circuit: RedisCircuit): RedisClient => {
+        const client = connections.create({ name: 'requests', commandTimeoutMs: config.redis.timeoutMs });
+        circuit.watch(client);
+        return client;
+      },
+    },
+    {
+      provide: RedisCircuit,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new RedisCircuit(config.redis.retryMs),
+    },
+    {
       provide: RedisKeys,
       inject: [AppConfig],
       useFactory: (config: AppConfig) => new RedisKeys(config.redis.keyPrefix),
     },
   ],
-  exports: [REDIS_CLIENT, RedisConnections, RedisKeys],
+  exports: [REDIS_CLIENT, REQUEST_REDIS_CLIENT, RedisCircuit, RedisConnections, RedisKeys],
 })
 export class RedisModule {}

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@stockroom/core';
-import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, InjectRedis, InjectRequestRedis, readLuaScript, RedisCircuit, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { PeriodicFlush } from './periodic-flush';
 
@@ -24,9 +24,13 @@ export class RecentlyViewed extends PeriodicFlush {
   /** userId → product ids not yet sent, oldest view first. */
   private pending = new Map<number, number[]>();
 
+  private sending: Promise<void> | undefined;
+
   constructor(
     config: AppConfig,
     @InjectRedis() redis: RedisClient,
+    @InjectRequestRedis() private readonly requestRedis: RedisClient,
+    private readonly circuit: RedisCircuit,
     private readonly keys: RedisKeys,
   ) {
     super(config);
@@ -43,14 +47,21 @@ export class RecentlyViewed extends PeriodicFlush {
     this.pending.set(userId, views);
   }
 
+  /** What this process has not sent yet, before what Redis holds (which, while Redis cannot answer in time, is left out). */
   async list(userId: number): Promise<number[]> {
-    const stored = (await this.redis.lrange(this.key(userId), 0, KEEP - 1)).map(Number);
+    const stored = (await this.circuit.run(this.requestRedis, () => this.requestRedis.lrange(this.key(userId), 0, KEEP - 1), () => [])).map(Number);
     const unsent = [...(this.pending.get(userId) ?? [])].reverse();
     return [...new Set([...unsent, ...stored])].slice(0, KEEP);
   }
 
+  /** One send at a time: a Redis that hangs holds one batch, not one per interval. */
+  send(): Promise<void> {
+    this.sending ??= this.sendPending().finally(() => (this.sending = undefined));
+    return this.sending;
+  }
+
   /** Best effort: a failed send loses a few entries of a convenience list, never anything that matters. */
-  async send(): Promise<void> {
+  private async sendPending(): Promise<void> {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();

@@ -34,7 +34,7 @@ export class StatsController {
   @Get('top')
   @ApiOperation({ summary: 'Rankings by views, sales or search term, from the Redis sorted sets' })
   @ApiOkResponse({ type: TopResponse })
-  @ApiErrors({ 400: ['VALIDATION_FAILED'] })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 503: ['RANKINGS_UNAVAILABLE'] })
   async top(@Query() query: TopQuery): Promise<TopResponse> {
     return { metric: query.metric, items: await this.stats.top(query.metric, query.limit) };
   }

@@ -1,10 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '@stockroom/core';
-import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
+import { AppConfig, RetryLaterError } from '@stockroom/core';
+import { defineLuaScripts, InjectRedis, InjectRequestRedis, readLuaScript, RedisCircuit, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { CounterBuffer } from './counter-buffer';
 import { PeriodicFlush } from './periodic-flush';
 import { RankingMetric, statsKeys } from './stats.keys';
+
+export class RankingsUnavailableError extends RetryLaterError {
+  protected readonly retryAfterSeconds = 1;
+  readonly status = 503;
+  readonly code = 'RANKINGS_UNAVAILABLE';
+
+  constructor() {
+    super('The rankings cannot be read right now (Redis is unavailable); try again shortly');
+  }
+}
 
 export interface RankingEntry {
   member: string;
@@ -34,6 +44,8 @@ export class StatsService extends PeriodicFlush {
   constructor(
     config: AppConfig,
     @InjectRedis() private readonly redis: RedisClient,
+    @InjectRequestRedis() private readonly requestRedis: RedisClient,
+    private readonly circuit: RedisCircuit,
     redisKeys: RedisKeys,
   ) {
     super(config);
@@ -54,9 +66,19 @@ export class StatsService extends PeriodicFlush {
     if (this.config.stats.enabled && normalised) this.searches.add(normalised);
   }
 
-  /** Highest first, straight from the sorted set (always current, O(log N + limit)). */
+  /**
+   * Highest first, straight from the sorted set (always current, O(log N + limit)); requests wait
+   * for it, so it has a deadline and goes through the circuit: RankingsUnavailableError (503) when
+   * Redis cannot answer.
+   */
   async top(metric: RankingMetric, limit: number): Promise<RankingEntry[]> {
-    const flat = await this.redis.zrevrange(this.keys.ranking(metric), 0, limit - 1, 'WITHSCORES');
+    const flat = await this.circuit.run(
+      this.requestRedis,
+      () => this.requestRedis.zrevrange(this.keys.ranking(metric), 0, limit - 1, 'WITHSCORES'),
+      () => {
+        throw new RankingsUnavailableError();
+      },
+    );
     const entries: RankingEntry[] = [];
     for (let i = 0; i < flat.length; i += 2) entries.push({ member: flat[i], score: Number(flat[i + 1]) });
     return entries;

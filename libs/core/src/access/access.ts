@@ -40,6 +40,8 @@ export const SignedIn = (): MethodDecorator & ClassDecorator => access({ public:
  */
 export abstract class PrincipalResolver {
   abstract resolve(request: FastifyRequest): Promise<Principal | null>;
+  /** Whether the request carries a session at all (no lookup): false means `resolve` would answer null. */
+  abstract mayBeSignedIn(request: FastifyRequest): boolean;
 }
 
 const PRINCIPAL = Symbol('stockroom.principal');

@@ -3,12 +3,21 @@ import { ConfigError, loadConfig } from './app-config';
 describe('loadConfig', () => {
   it('uses the documented defaults for an empty environment', () => {
     const config = loadConfig({});
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000, bodyLimitBytes: 1_048_576, shutdownTimeoutMs: 10_000, corsOrigins: [] });
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 3000, bodyLimitBytes: 1_048_576, shutdownTimeoutMs: 10_000, corsOrigins: [], cacheMaxAgeSeconds: 5, staleWhileRevalidateSeconds: 30 });
     expect(config.db).toEqual({ type: 'auto', host: '127.0.0.1', port: 3306, user: 'root', password: '', name: 'stockroom', poolSize: 10, migrationsRun: true, replicas: [], replicaName: 'stockroom' });
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', clusterNodes: [], sentinels: [], sentinelName: 'mymaster', keyPrefix: 'stockroom', assertSlots: false });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', clusterNodes: [], sentinels: [], sentinelName: 'mymaster', keyPrefix: 'stockroom', assertSlots: false, timeoutMs: 1_000, retryMs: 1_000 });
     expect(config.catalog.sampleOnEmpty).toBe(true);
     expect(config.log.level).toBe('info');
+    expect(config.log.requests).toBe(false);
     expect(config.nodeEnv).toBe('development');
+  });
+
+  it('reads the HTTP cache, request-log and Redis deadline settings (CACHE_REDIS_RETRY_MS still names the retry)', () => {
+    const config = loadConfig({ HTTP_CACHE_MAX_AGE_SECONDS: '60', HTTP_CACHE_SWR_SECONDS: '0', LOG_REQUESTS: 'true', REDIS_TIMEOUT_MS: '250', CACHE_REDIS_RETRY_MS: '3000' });
+    expect(config.http).toMatchObject({ cacheMaxAgeSeconds: 60, staleWhileRevalidateSeconds: 0 });
+    expect(config.log.requests).toBe(true);
+    expect(config.redis).toMatchObject({ timeoutMs: 250, retryMs: 3_000 });
+    expect(loadConfig({ REDIS_RETRY_MS: '500', CACHE_REDIS_RETRY_MS: '3000' }).redis.retryMs).toBe(500);
   });
 
   it('reads every variable it is given', () => {

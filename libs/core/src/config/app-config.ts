@@ -16,6 +16,10 @@ export abstract class AppConfig {
     readonly shutdownTimeoutMs: number;
     /** Origins allowed by CORS (exact, comma-separated); empty: CORS off. */
     readonly corsOrigins: readonly string[];
+    /** Public catalogue reads: how long browsers and CDNs may keep them (`max-age`)… */
+    readonly cacheMaxAgeSeconds: number;
+    /** …and then serve them while revalidating in the background (`stale-while-revalidate`). */
+    readonly staleWhileRevalidateSeconds: number;
   };
   abstract readonly db: {
     /** TypeORM's driver flavour; `auto` asks the server at boot (schema diffs differ between the two). */
@@ -40,6 +44,10 @@ export abstract class AppConfig {
     readonly keyPrefix: string;
     /** Tests: refuse multi-key commands across cluster hash slots even on a single Redis. */
     readonly assertSlots: boolean;
+    /** A request-path Redis command (throttler, rankings, locks, idempotency) with no reply by then fails: the request takes its fallback. */
+    readonly timeoutMs: number;
+    /** After a request-path Redis call failed or timed out, requests skip Redis this long; then one call probes it. */
+    readonly retryMs: number;
   };
   abstract readonly cache: {
     /** Off: every read goes to MySQL and @Cached methods run every time. */
@@ -55,8 +63,6 @@ export abstract class AppConfig {
     readonly leaseMs: number;
     /** A Redis command slower than this counts as Redis being down for the request. */
     readonly redisTimeoutMs: number;
-    /** After a Redis failure, requests skip Redis for this long before trying again. */
-    readonly redisRetryMs: number;
     /** XFetch beta: larger refreshes earlier; 0 turns early refresh off. */
     readonly earlyRefreshBeta: number;
   };
@@ -130,6 +136,8 @@ export abstract class AppConfig {
   };
   abstract readonly log: {
     readonly level: LogLevel;
+    /** Fastify's two access lines per request (at info); off: the proxy's access log and the metrics cover traffic. */
+    readonly requests: boolean;
   };
 }
 
@@ -160,6 +168,8 @@ export function loadConfig(env: Env): AppConfig {
         .string('CORS_ORIGINS', '', { pattern: /^$|^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, hint: 'a comma-separated list of http(s) origins' })
         .split(',')
         .filter(Boolean),
+      cacheMaxAgeSeconds: read.int('HTTP_CACHE_MAX_AGE_SECONDS', 5, 0, 86_400),
+      staleWhileRevalidateSeconds: read.int('HTTP_CACHE_SWR_SECONDS', 30, 0, 86_400),
     },
     db: {
       type: read.oneOf<'auto' | 'mysql' | 'mariadb'>('DB_TYPE', 'auto', ['auto', 'mysql', 'mariadb']),
@@ -181,6 +191,9 @@ export function loadConfig(env: Env): AppConfig {
       sentinelName: read.string('REDIS_SENTINEL_NAME', 'mymaster'),
       keyPrefix: read.string('REDIS_KEY_PREFIX', 'stockroom', { pattern: KEY_PREFIX, hint: 'letters, digits, _ . - (at most 64)' }),
       assertSlots: read.bool('REDIS_ASSERT_SLOTS', false),
+      timeoutMs: read.int('REDIS_TIMEOUT_MS', 1_000, 10, 60_000),
+      // CACHE_REDIS_RETRY_MS was this setting's name when only the cache had a circuit.
+      retryMs: read.int('REDIS_RETRY_MS', read.int('CACHE_REDIS_RETRY_MS', 1_000, 10, 600_000), 10, 600_000),
     },
     cache: {
       enabled: read.bool('CACHE_ENABLED', true),
@@ -191,7 +204,6 @@ export function loadConfig(env: Env): AppConfig {
       l1OutageTtlMs: read.int('CACHE_L1_OUTAGE_TTL_MS', 2_000, 1, 600_000),
       leaseMs: read.int('CACHE_LEASE_MS', 2_000, 10, 60_000),
       redisTimeoutMs: read.int('CACHE_REDIS_TIMEOUT_MS', 1_000, 10, 60_000),
-      redisRetryMs: read.int('CACHE_REDIS_RETRY_MS', 1_000, 10, 600_000),
       earlyRefreshBeta: read.float('CACHE_EARLY_REFRESH_BETA', 1, 0, 100),
     },
     stats: {
@@ -244,6 +256,7 @@ export function loadConfig(env: Env): AppConfig {
     },
     log: {
       level: read.oneOf<LogLevel>('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+      requests: read.bool('LOG_REQUESTS', false),
     },
   };
   if (config.nodeEnv === 'production' && config.auth.adminPassword === EXAMPLE_ADMIN_PASSWORD) {

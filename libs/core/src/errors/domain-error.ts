@@ -20,6 +20,15 @@ export abstract class DomainError extends Error {
   }
 }
 
+/** A refusal worth retrying: answers with `Retry-After`. */
+export abstract class RetryLaterError extends DomainError {
+  protected abstract readonly retryAfterSeconds: number;
+
+  override get headers(): Record<string, string> {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
+  }
+}
+
 export interface FieldProblem {
   field: string;
   problems: string[];

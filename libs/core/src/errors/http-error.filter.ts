@@ -69,21 +69,29 @@ function body(statusCode: number, code: string, message: string, details?: unkno
   return response;
 }
 
+type ErrorLogger = Pick<Logger, 'warn' | 'error'>;
+
+const defaultLogger = new Logger('HttpErrorFilter');
+
+/** Answers `reply` with the one error body (and the error's headers); logs what is not the client's fault. */
+export function sendError(reply: FastifyReply, exception: unknown, logger: ErrorLogger = defaultLogger): void {
+  const response = toErrorResponse(exception);
+  if (exception instanceof DomainError && response.statusCode >= 500) {
+    // Expected (a dependency away): one line per request, no stack.
+    logger.warn(`${exception.code}: ${exception.message}`);
+  } else if (response.statusCode >= 500) {
+    logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+  }
+  if (reply.sent) return;
+  if (exception instanceof DomainError && exception.headers) void reply.headers(exception.headers);
+  void reply.status(response.statusCode).header('content-type', 'application/json; charset=utf-8').send(response);
+}
+
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
-  private readonly logger = new Logger('HttpErrorFilter');
+  private readonly logger: ErrorLogger = defaultLogger;
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = toErrorResponse(exception);
-    if (exception instanceof DomainError && response.statusCode >= 500) {
-      // Expected (a dependency away): one line per request, no stack.
-      this.logger.warn(`${exception.code}: ${exception.message}`);
-    } else if (response.statusCode >= 500) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    }
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    if (reply.sent) return;
-    if (exception instanceof DomainError && exception.headers) void reply.headers(exception.headers);
-    void reply.status(response.statusCode).header('content-type', 'application/json; charset=utf-8').send(response);
+    sendError(host.switchToHttp().getResponse<FastifyReply>(), exception, this.logger);
   }
 }

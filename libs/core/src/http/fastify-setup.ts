@@ -4,6 +4,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MalformedJsonError } from '../errors/domain-error';
 import { toErrorResponse } from '../errors/http-error.filter';
 import type { InFlightRequests } from './in-flight';
+import { serializeJson } from './representation';
+import type { HttpMetrics } from '../metrics/metrics.module';
+import type { FastReads } from './fast-reads';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -15,13 +18,34 @@ export function requestIdFor(request: IncomingMessage): string {
 
 const COUNTED = Symbol('stockroom:in-flight');
 
+/** Every response gets these unless its route says otherwise: nothing is stored by a shared cache by default. */
+export const DEFAULT_CACHE_CONTROL = 'private, no-store';
+
+export interface FastifySetup {
+  inFlight: InFlightRequests;
+  /** Set on every response (security headers, the default Cache-Control), computed once at boot. */
+  headers?: Readonly<Record<string, string>>;
+  /** Pages for browsers (Swagger UI, the queue board): their routes get these headers instead (a document CSP). */
+  documents?: { prefixes: readonly string[]; headers: Readonly<Record<string, string>> };
+  /** Request latency per route, recorded as each answer is handed to Fastify. */
+  metrics?: HttpMetrics;
+  /** Routes that may be answered from what is already rendered in process, before Nest's pipeline. */
+  fastReads?: FastReads;
+}
+
+const METHODS_OF = (method: string | string[]): string[] => (Array.isArray(method) ? method : [method]);
+
 /**
  * JSON only: bodies of any other type get 415, and a JSON body that does not parse becomes a
  * MALFORMED_JSON error (Fastify's own parse error would reach the filter as an anonymous 400).
- * Every request carries X-Request-Id and is counted in `inFlight` from arrival until its answer
- * is handed to Fastify (onSend runs even when the client has already gone).
+ * A pre-rendered `JsonRepresentation` is sent as it is; anything else goes through JSON.stringify.
+ * Every request carries X-Request-Id and the static headers, and is counted in `inFlight` from
+ * arrival until its answer is handed to Fastify (onSend runs even when the client has already
+ * gone). One hook at each end: every hook is paid by every request.
  */
-export function configureFastify(fastify: FastifyInstance, inFlight: InFlightRequests): void {
+export function configureFastify(fastify: FastifyInstance, setup: FastifySetup): void {
+  const { inFlight, metrics } = setup;
+  const headers = { ...setup.headers, 'cache-control': setup.headers?.['cache-control'] ?? DEFAULT_CACHE_CONTROL };
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -30,19 +54,46 @@ export function configureFastify(fastify: FastifyInstance, inFlight: InFlightReq
       else done(null, value);
     });
   });
+  fastify.setReplySerializer(serializeJson);
   fastify.addHook('onRequest', (request, reply, done) => {
     inFlight.start();
     (request as unknown as Record<symbol, boolean>)[COUNTED] = true;
+    void reply.headers(headers);
     void reply.header('x-request-id', request.id);
     done();
   });
-  fastify.addHook('onSend', (request, _reply, payload, done) => {
+  const unmatched = metrics?.recorder('ANY', 'unmatched');
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     const marks = request as unknown as Record<symbol, boolean>;
     if (marks[COUNTED]) {
       marks[COUNTED] = false;
       inFlight.end();
+      if (request.is404) unmatched?.(reply);
     }
     done(null, payload);
+  });
+  const { documents } = setup;
+  // What depends on the route alone is decided here, once per route, not per request.
+  fastify.addHook('onRoute', (route) => {
+    const url = route.url ?? route.path;
+    if (documents?.prefixes.some((prefix) => url === prefix || url.startsWith(`${prefix}/`))) {
+      const documentHeaders = { ...documents.headers, 'cache-control': headers['cache-control'] };
+      const asDocument = (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        void reply.headers(documentHeaders);
+        done();
+      };
+      route.onRequest = route.onRequest ? [...[route.onRequest].flat(), asDocument] : asDocument;
+    }
+    const fastRead = route.method === 'GET' ? setup.fastReads?.hookFor('GET', url) : undefined;
+    if (fastRead) route.onRequest = route.onRequest ? [...[route.onRequest].flat(), fastRead] : fastRead;
+    if (metrics) {
+      const record = metrics.recorder(METHODS_OF(route.method).join(','), url);
+      const observe = (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
+        record(reply);
+        done(null, payload);
+      };
+      route.onSend = route.onSend ? [...[route.onSend].flat(), observe] : observe;
+    }
   });
 }
 

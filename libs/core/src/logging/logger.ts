@@ -11,7 +11,7 @@ const REDACT = [
   'headers.cookie',
 ];
 
-export function createRootLogger(config: Pick<AppConfig, 'log'>, service: string, destination?: pino.DestinationStream): PinoLogger {
+export function createRootLogger(config: { log: Pick<AppConfig['log'], 'level'> }, service: string, destination?: pino.DestinationStream): PinoLogger {
   const options: pino.LoggerOptions = {
     level: config.log.level,
     base: { service },

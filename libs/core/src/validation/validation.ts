@@ -35,12 +35,18 @@ export function createValidationPipe(): ValidationPipe {
 
 export const MAX_ID = 2_147_483_647;
 
+/** A route id (a positive INT written in plain digits), or undefined. */
+export function parseId(value: unknown): number | undefined {
+  const id = typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : NaN;
+  return Number.isInteger(id) && id >= 1 && id <= MAX_ID ? id : undefined;
+}
+
 /** Route ids are positive INTs; anything else is a 400 naming the parameter, never a query. */
 @Injectable()
 export class ParseIdPipe implements PipeTransform<string, number> {
   transform(value: string, metadata: ArgumentMetadata): number {
-    const id = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
-    if (!Number.isInteger(id) || id < 1 || id > MAX_ID) {
+    const id = parseId(value);
+    if (id === undefined) {
       const field = metadata.data ?? 'id';
       throw new ValidationFailedError([{ field, problems: [`${field} must be an integer from 1 to ${MAX_ID}`] }]);
     }

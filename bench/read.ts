@@ -1,0 +1,157 @@
+/**
+ * `npm run bench:read`: the read path against the HTTP ceiling and the default Nest cache, in one
+ * run. Every variant gets a fresh process, a full warm-up (each of the 10,000 products once, then
+ * 3 s of load) and its figure; even rounds run the variants in reverse order.
+ * - bare Fastify returning the JSON the API gives for product 42 (the ceiling);
+ * - the peer, `../shared/peers/nest-cache-manager` (`@nestjs/cache-manager` + `@keyv/redis`: one
+ *   Redis GET per request), built and seeded in `bench/.peer/` (git-ignored) on first use;
+ * - Stockroom with production defaults (NODE_ENV=production, security headers, metrics, counters,
+ *   access checks): L1 hit, Redis hit (L1 off), L1 hit with the throttler on (a limit no request
+ *   reaches), L1 hit signed in (throttler on: a session lookup and the throttler per request), and
+ *   a conditional GET answered 304 from L1.
+ * Stockroom's throttler is off in the L1 and Redis figures because one load generator on one
+ * address would be throttled; its cost has its own figure. The report gives req/s, p50, p99 and
+ * the largest RSS of the server process, with ratios to bare Fastify and to the peer of the same round.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import { BENCH_ENV, benchSession, buildAndSeed, Figure, measure, ROOT, saveReport, startApi, startBareFastify, startProcess, stop, waitForHttp } from './support';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const PRODUCTS = 10_000;
+const PEER_SOURCE = join(ROOT, '..', 'shared', 'peers', 'nest-cache-manager');
+const PEER = join(ROOT, 'bench', '.peer');
+const PEER_DB = 'peerbench';
+
+/** Production defaults, on the bench database; an admin of its own (production refuses the example password). */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'info',
+  ADMIN_EMAIL: 'bench-admin@stockroom.local',
+  ADMIN_PASSWORD: 'bench admin passphrase',
+  CACHE_L1_MAX_ITEMS: '20000',
+  THROTTLE_ENABLED: 'false',
+};
+/** The throttler on, with limits no request reaches (sign-in included: each variant signs in once). */
+const THROTTLED = { THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: '10000000', THROTTLE_AUTH_IP_LIMIT: '1000000', THROTTLE_AUTH_ACCOUNT_LIMIT: '1000000' };
+
+interface Variant {
+  name: string;
+  start(port: number): Promise<{ child: import('node:child_process').ChildProcess; url: string }>;
+  /** Headers of every request (a session), made once the server is up. */
+  session?: (url: string) => Promise<Record<string, string>>;
+  /** Conditional requests: each product's ETag, collected during the warm-up. */
+  conditional?: boolean;
+}
+
+async function preparePeer(): Promise<void> {
+  if (!existsSync(join(PEER, 'package.json'))) cpSync(PEER_SOURCE, PEER, { recursive: true, filter: (source) => !source.includes('node_modules') });
+  if (!existsSync(join(PEER, 'node_modules'))) execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: PEER, stdio: 'inherit' });
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: PEER, stdio: 'inherit' });
+  const sql = await createConnection({ host: '127.0.0.1', user: 'root' });
+  await sql.query(`CREATE DATABASE IF NOT EXISTS \`${PEER_DB}\``);
+  await sql.end();
+  execFileSync('npm', ['run', 'seed', '--silent'], { cwd: PEER, stdio: 'inherit', env: { ...process.env, DB_NAME: PEER_DB } });
+}
+
+/** The peer with an empty cache (its Redis database 1), as its own run.sh starts it. */
+async function startPeer(port: number): Promise<{ child: import('node:child_process').ChildProcess; url: string }> {
+  execFileSync('redis-cli', ['-n', '1', 'flushdb']);
+  const child = startProcess([join(PEER, 'dist', 'main.js')], { PORT: String(port), CACHE_STORES: 'redis', DB_NAME: PEER_DB });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/products/1`);
+  return { child, url };
+}
+
+/** Every product once (so every request of the figure is a hit), returning each one's ETag. */
+async function warmAll(url: string, headers: Record<string, string>): Promise<Map<string, string>> {
+  const etags = new Map<string, string>();
+  let next = 1;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (next <= PRODUCTS) {
+        const path = `/products/${next++}`;
+        const response = await fetch(`${url}${path}`, { headers });
+        await response.arrayBuffer();
+        const etag = response.headers.get('etag');
+        if (etag) etags.set(path, etag);
+      }
+    }),
+  );
+  return etags;
+}
+
+async function main(): Promise<void> {
+  buildAndSeed(PRODUCTS);
+  await preparePeer();
+  const bodyOf42 = await (async () => {
+    const api = await startApi(3301, PRODUCTION);
+    try {
+      return await (await fetch(`${api.url}/products/42`)).text();
+    } finally {
+      await stop(api.child);
+    }
+  })();
+  const stockroom = (env: Record<string, string>) => (port: number) => startApi(port, { ...PRODUCTION, ...env });
+  const all: Variant[] = [
+    { name: 'bare Fastify (same JSON)', start: (port) => startBareFastify(port, bodyOf42) },
+    { name: 'peer: @nestjs/cache-manager, Redis hit', start: startPeer },
+    { name: 'Stockroom L1 hit', start: stockroom({}) },
+    { name: 'Stockroom Redis hit (L1 off)', start: stockroom({ CACHE_L1_MAX_ITEMS: '0' }) },
+    { name: 'Stockroom L1 hit, throttler on', start: stockroom(THROTTLED) },
+    {
+      name: 'Stockroom L1 hit, signed in (throttler on)',
+      start: stockroom(THROTTLED),
+      session: (url) => benchSession(url, { email: PRODUCTION.ADMIN_EMAIL, password: PRODUCTION.ADMIN_PASSWORD }),
+    },
+    { name: 'Stockroom 304 revalidation (L1)', start: stockroom({}), conditional: true },
+  ];
+  // BENCH_VARIANTS=redis,peer runs only the variants whose names contain one of the words (bare and the peer are the ratios' bases).
+  const only = process.env.BENCH_VARIANTS?.toLowerCase().split(',').filter(Boolean);
+  const variants = only ? all.filter((variant, i) => i < 2 || only.some((word) => variant.name.toLowerCase().includes(word))) : all;
+  let id = 0;
+  const nextProduct = () => `/products/${(id++ % PRODUCTS) + 1}`;
+  const figures: Figure[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const variant of round % 2 === 1 ? variants : [...variants].reverse()) {
+      const server = await variant.start(3401);
+      try {
+        const headers = (await variant.session?.(server.url)) ?? {};
+        const etags = await warmAll(server.url, headers);
+        const headersFor = variant.conditional ? (path: string) => ({ 'if-none-match': etags.get(path) ?? '' }) : undefined;
+        await measure('warm-up', 0, server.url, nextProduct, { connections: CONNECTIONS, duration: 3, headers, headersFor });
+        const figure = await measure(variant.name, round, server.url, nextProduct, { connections: CONNECTIONS, duration: DURATION, headers, headersFor, pid: server.child.pid });
+        figures.push(figure);
+        console.log(`${variant.name} (round ${round}): ${figure.requestsPerSec} req/s, p50 ${figure.p50} ms, p99 ${figure.p99} ms, RSS ${figure.rssMb} MB`);
+      } finally {
+        await stop(server.child);
+      }
+    }
+  }
+  saveReport('read', ['@nestjs/core', 'fastify', 'ioredis', 'lru-cache', 'helmet', 'autocannon'], [
+    `load: autocannon, ${CONNECTIONS} connections, ${DURATION} s per figure, ids cycling over ${PRODUCTS} products; fresh process and full warm-up per figure; ${ROUNDS} rounds`,
+    '',
+    readTable(figures, variants[0].name, variants[1].name),
+  ]);
+}
+
+function readTable(figures: Figure[], bare: string, peer: string): string {
+  const lines = ['| target | round | req/s | p50 ms | p99 ms | RSS MB | vs bare | vs peer | non-2xx | errors |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
+  for (const figure of figures) {
+    const ratio = (name: string) => {
+      const base = figures.find((f) => f.name === name && f.round === figure.round);
+      return base ? (figure.requestsPerSec / base.requestsPerSec).toFixed(2) : '-';
+    };
+    lines.push(`| ${figure.name} | ${figure.round} | ${figure.requestsPerSec} | ${figure.p50} | ${figure.p99} | ${figure.rssMb ?? '-'} | ${ratio(bare)} | ${ratio(peer)} | ${figure.non2xx} | ${figure.errors} |`);
+  }
+  return lines.join('\n');
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,87 @@
+import { hash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppConfig } from '../config/app-config';
+
+/**
+ * A response body rendered once: its JSON text and a strong ETag of those bytes. Sent as it is
+ * by the reply serializer (`configureFastify`), so a cached object is never serialised twice.
+ */
+export class JsonRepresentation {
+  constructor(
+    readonly body: string,
+    readonly etag: string,
+  ) {}
+
+  static of(value: unknown): JsonRepresentation {
+    return JsonRepresentation.fromBody(JSON.stringify(value));
+  }
+
+  /** A JSON array of representations already rendered (their bodies are reused, not serialised again). */
+  static array(items: JsonRepresentation[]): JsonRepresentation {
+    return JsonRepresentation.fromBody(`[${items.map((item) => item.body).join(',')}]`);
+  }
+
+  private static fromBody(body: string): JsonRepresentation {
+    return new JsonRepresentation(body, `"${hash('sha1', body, 'base64url')}"`);
+  }
+}
+
+/** Fastify's reply serializer: pre-rendered bodies as they are, anything else as JSON. */
+export function serializeJson(payload: unknown): string {
+  return payload instanceof JsonRepresentation ? payload.body : JSON.stringify(payload);
+}
+
+/**
+ * Renders values of one kind (a product, a list page) once per object: a cache hit from the
+ * in-process L1 returns the same object, so its body and ETag are computed on the first hit only.
+ * A value that does not render the same way twice must not be passed here.
+ */
+export class Representations<T extends object> {
+  private readonly rendered = new WeakMap<T, JsonRepresentation>();
+
+  constructor(private readonly render: (value: T) => unknown) {}
+
+  of(value: T): JsonRepresentation {
+    let representation = this.rendered.get(value);
+    if (!representation) {
+      representation = JsonRepresentation.of(this.render(value));
+      this.rendered.set(value, representation);
+    }
+    return representation;
+  }
+}
+
+/** RFC 9110 §13.1.2: If-None-Match matches with the weak comparison; `*` matches any current representation. */
+export function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header === etag) return true;
+  const opaque = etag.startsWith('W/') ? etag.slice(2) : etag;
+  for (const candidate of header.split(',')) {
+    const tag = candidate.trim();
+    if (tag === '*' || (tag.startsWith('W/') ? tag.slice(2) : tag) === opaque) return true;
+  }
+  return false;
+}
+
+/** Cache-Control for public catalogue reads: shared caches may keep them briefly and revalidate in the background. */
+export function publicCacheControl(config: Pick<AppConfig, 'http'>): string {
+  return `public, max-age=${config.http.cacheMaxAgeSeconds}, stale-while-revalidate=${config.http.staleWhileRevalidateSeconds}`;
+}
+
+/**
+ * Answers a conditional GET: sets ETag and Cache-Control, and when the client already holds
+ * this representation answers 304 with no body (undefined is returned). Otherwise returns the
+ * representation for the handler to return (status 200).
+ */
+export function conditionalGet(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  representation: JsonRepresentation,
+  cacheControl: string,
+): JsonRepresentation | undefined {
+  void reply.header('etag', representation.etag);
+  void reply.header('cache-control', cacheControl);
+  if (!ifNoneMatchHits(request.headers['if-none-match'], representation.etag)) return representation;
+  void reply.status(304);
+  return undefined;
+}

@@ -1,0 +1,22 @@
+import { applyDecorators, Type } from '@nestjs/common';
+import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+
+const VALIDATORS = {
+  ETag: { description: 'Strong validator of this representation; send it back in If-None-Match', schema: { type: 'string', example: '"3kq0bQnTmHqWbxkV1e0RZ1mXbXo"' } },
+  'Cache-Control': {
+    description: 'Public: browsers and CDNs may keep the answer for `max-age` seconds, then serve it while revalidating (HTTP_CACHE_MAX_AGE_SECONDS, HTTP_CACHE_SWR_SECONDS)',
+    schema: { type: 'string', example: 'public, max-age=5, stale-while-revalidate=30' },
+  },
+};
+
+/**
+ * A public read that supports conditional requests: 200 with `ETag` and `Cache-Control`, or 304
+ * with no body when `If-None-Match` names the current representation.
+ */
+export function ApiConditionalGet(type: Type<unknown> | [Type<unknown>]): MethodDecorator {
+  return applyDecorators(
+    ApiHeader({ name: 'If-None-Match', required: false, description: 'An ETag this client holds: 304 Not Modified when it is still current' }),
+    ApiResponse({ status: 200, type, headers: VALIDATORS }),
+    ApiResponse({ status: 304, description: 'Not Modified: the representation named in If-None-Match is current (no body)', headers: VALIDATORS }),
+  );
+}

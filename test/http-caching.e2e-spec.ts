@@ -1,0 +1,127 @@
+import { MetricsRegistry } from '@stockroom/core';
+import { bootApi, TestApi, TestContext } from './support/test-context';
+import { signIn, SignedIn, viaInject } from './support/sign-in';
+
+describe('HTTP caching: ETag, If-None-Match -> 304, Cache-Control', () => {
+  let context: TestContext;
+  let api: TestApi;
+  let staff: SignedIn;
+  let product: { id: number; sku: string };
+
+  const get = (url: string, headers: Record<string, string> = {}) => api.app.inject({ method: 'GET', url, headers });
+  const fastReads = async () => {
+    const text = await api.app.get(MetricsRegistry).getSingleMetricAsString('stockroom_fast_reads_total');
+    return [...text.matchAll(/} (\d+)/g)].reduce((sum, [, n]) => sum + Number(n), 0);
+  };
+
+  beforeAll(async () => {
+    context = await TestContext.create();
+    api = await bootApi(context, { CACHE_L1_MAX_ITEMS: '1000' });
+    staff = await signIn(viaInject(api.app), 'staff');
+    const created = await api.app.inject({ method: 'POST', url: '/products', payload: { sku: 'ETAG-1', name: 'Tagged', price: '3.00', stock: 2 }, headers: staff.headers });
+    product = created.json();
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await context?.dispose();
+  });
+
+  it('tags a product read, answers 304 with no body when the client holds it, and 200 otherwise', async () => {
+    const first = await get(`/products/${product.id}`);
+    expect(first.statusCode).toBe(200);
+    const etag = String(first.headers.etag);
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    expect(first.headers['cache-control']).toBe('public, max-age=5, stale-while-revalidate=30');
+
+    for (const held of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const revalidated = await get(`/products/${product.id}`, { 'if-none-match': held });
+      expect({ held, status: revalidated.statusCode, body: revalidated.body }).toEqual({ held, status: 304, body: '' });
+      expect(revalidated.headers.etag).toBe(etag);
+      expect(revalidated.headers['cache-control']).toBe('public, max-age=5, stale-while-revalidate=30');
+      expect(revalidated.headers['content-length']).toBeUndefined();
+    }
+    const stale = await get(`/products/${product.id}`, { 'if-none-match': '"not-this-one"' });
+    expect(stale.statusCode).toBe(200);
+    expect(stale.json()).toEqual(first.json());
+    // The same representation by SKU carries the same tag.
+    expect((await get(`/products/by-sku/${product.sku}`)).headers.etag).toBe(etag);
+  });
+
+  it('changes the ETag the moment a PATCH answers', async () => {
+    const before = String((await get(`/products/${product.id}`)).headers.etag);
+    const patched = await api.app.inject({ method: 'PATCH', url: `/products/${product.id}`, payload: { name: 'Retagged' }, headers: staff.headers });
+    expect(patched.statusCode).toBe(200);
+    const after = await get(`/products/${product.id}`, { 'if-none-match': before });
+    expect(after.statusCode).toBe(200);
+    expect(after.json().name).toBe('Retagged');
+    expect(after.headers.etag).not.toBe(before);
+    expect((await get(`/products/${product.id}`, { 'if-none-match': String(after.headers.etag) })).statusCode).toBe(304);
+  });
+
+  it('tags list pages and the popular list, and a new product changes the page', async () => {
+    const page = await get('/products?page=1&limit=5');
+    const etag = String(page.headers.etag);
+    expect(page.headers['cache-control']).toMatch(/^public, /);
+    expect((await get('/products?page=1&limit=5', { 'if-none-match': etag })).statusCode).toBe(304);
+    await api.app.inject({ method: 'POST', url: '/products', payload: { sku: 'ETAG-2', name: 'Another', price: '1.00' }, headers: staff.headers });
+    const changed = await get('/products?page=1&limit=5', { 'if-none-match': etag });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json().total).toBe(page.json().total + 1);
+
+    // The popular list follows the live view ranking: once the views counted above have reached
+    // Redis it stops changing, and then its tag holds.
+    let popular = await get('/products/popular');
+    for (let previous = ''; popular.headers.etag !== previous; await new Promise((r) => setTimeout(r, 150))) {
+      previous = String(popular.headers.etag);
+      popular = await get('/products/popular');
+    }
+    expect(popular.statusCode).toBe(200);
+    expect((await get('/products/popular', { 'if-none-match': String(popular.headers.etag) })).statusCode).toBe(304);
+  });
+
+  it('answers from the fast path exactly as the controller does', async () => {
+    const created = await api.app.inject({ method: 'POST', url: '/products', payload: { sku: 'FAST-1', name: 'Same either way', price: '4.00' }, headers: staff.headers });
+    const id = created.json().id as number;
+    const before = await fastReads();
+    const fromController = await get(`/products/${id}`);
+    expect(await fastReads()).toBe(before);
+    const fromFastPath = await get(`/products/${id}`);
+    expect(await fastReads()).toBe(before + 1);
+    expect(fromFastPath.body).toBe(fromController.body);
+    const comparable = (headers: Record<string, unknown>) => Object.fromEntries(Object.entries(headers).filter(([name]) => !['x-request-id', 'date'].includes(name)));
+    expect(comparable(fromFastPath.headers)).toEqual(comparable(fromController.headers));
+    // Malformed parameters and signed-in callers are the controller's: same answers as before.
+    expect((await get('/products/1e3')).statusCode).toBe(400);
+    expect((await get(`/products/${id}`, staff.headers)).statusCode).toBe(200);
+    expect(await fastReads()).toBe(before + 1);
+  });
+
+  it('answers a Redis hit (no L1) from the fast path too, and leaves a miss to the controller', async () => {
+    const noL1 = await bootApi(context, { CACHE_L1_MAX_ITEMS: '0' });
+    try {
+      const served = async () => {
+        const text = await noL1.app.get(MetricsRegistry).getSingleMetricAsString('stockroom_fast_reads_total');
+        return [...text.matchAll(/} (\d+)/g)].reduce((sum, [, n]) => sum + Number(n), 0);
+      };
+      const created = await noL1.app.inject({ method: 'POST', url: '/products', payload: { sku: 'FAST-2', name: 'From Redis', price: '4.00' }, headers: staff.headers });
+      const id = created.json().id as number;
+      const miss = await noL1.app.inject({ method: 'GET', url: `/products/${id}` });
+      expect(await served()).toBe(0);
+      const hit = await noL1.app.inject({ method: 'GET', url: `/products/${id}` });
+      expect(await served()).toBe(1);
+      expect(hit.body).toBe(miss.body);
+      expect(hit.headers.etag).toBe(miss.headers.etag);
+    } finally {
+      await noL1.close();
+    }
+  });
+
+  it('keeps anything that depends on who is signed in out of shared caches', async () => {
+    for (const url of ['/auth/me', '/products/recently-viewed', '/orders']) {
+      const response = await get(url, staff.headers);
+      expect({ url, status: response.statusCode, cache: response.headers['cache-control'] }).toEqual({ url, status: 200, cache: 'private, no-store' });
+      expect(response.headers.etag).toBeUndefined();
+    }
+  });
+});
