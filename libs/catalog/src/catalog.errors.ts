@@ -17,3 +17,12 @@ export class ProductSkuTakenError extends DomainError {
     super(`SKU ${sku} is already used by another product`, { sku });
   }
 }
+
+export class ProductHasReservationsError extends DomainError {
+  readonly status = 409;
+  readonly code = 'PRODUCT_HAS_RESERVATIONS';
+
+  constructor(id: number, reserved: number) {
+    super(`Product ${id} has ${reserved} units reserved by pending orders; delete it once they are confirmed or failed`, { id, reserved });
+  }
+}

@@ -161,11 +161,19 @@ export class ProductRepository {
     return product;
   }
 
-  async delete(id: number): Promise<boolean> {
-    const result = await this.products.delete({ id });
-    if ((result.affected ?? 0) === 0) return false;
+  /**
+   * Deletes a product nobody has a reservation on: 'reserved' when pending orders hold some of its
+   * stock (deleting it would leave them unable to confirm or release). One guarded statement, so a
+   * reservation committing meanwhile is seen (its row lock orders the two).
+   */
+  async delete(id: number): Promise<'deleted' | 'missing' | { reserved: number }> {
+    const result = (await this.products.manager.query('DELETE FROM products WHERE id = ? AND reserved = 0', [id])) as { affectedRows: number };
+    if (result.affectedRows === 0) {
+      const rows = (await this.products.manager.query('SELECT reserved FROM products WHERE id = ?', [id])) as Array<{ reserved: number }>;
+      return rows.length === 0 ? 'missing' : { reserved: Number(rows[0].reserved) };
+    }
     await this.retire(id, DELETED_STAMP);
-    return true;
+    return 'deleted';
   }
 
   /** Bulk load for seeding: existing SKUs are skipped, so concurrent or repeated runs are harmless. */

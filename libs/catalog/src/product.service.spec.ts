@@ -46,7 +46,12 @@ describe('ProductService', () => {
   });
 
   it('reports a delete of a missing product as not found', async () => {
-    const service = new ProductService(repository({ delete: async () => false }), stats);
+    const service = new ProductService(repository({ delete: async () => 'missing' as const }), stats);
     await expect(service.delete(3)).rejects.toThrow(ProductNotFoundError);
+  });
+
+  it('refuses to delete a product with reservations, naming how many units are held', async () => {
+    const service = new ProductService(repository({ delete: async () => ({ reserved: 4 }) }), stats);
+    await expect(service.delete(3)).rejects.toMatchObject({ status: 409, code: 'PRODUCT_HAS_RESERVATIONS', details: { id: 3, reserved: 4 } });
   });
 });

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { StatsService } from '@stockroom/stats';
 import { Product } from './product.entity';
 import { NewProduct, ProductChanges, ProductPage, ProductRepository } from './product.repository';
-import { ProductNotFoundError } from './catalog.errors';
+import { ProductHasReservationsError, ProductNotFoundError } from './catalog.errors';
 
 @Injectable()
 export class ProductService {
@@ -70,6 +70,8 @@ export class ProductService {
   }
 
   async delete(id: number): Promise<void> {
-    if (!(await this.products.delete(id))) throw new ProductNotFoundError({ id });
+    const outcome = await this.products.delete(id);
+    if (outcome === 'missing') throw new ProductNotFoundError({ id });
+    if (outcome !== 'deleted') throw new ProductHasReservationsError(id, outcome.reserved);
   }
 }

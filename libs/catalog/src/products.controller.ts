@@ -179,10 +179,10 @@ export class ProductsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a product' })
+  @ApiOperation({ summary: 'Delete a product', description: 'Refused with 409 PRODUCT_HAS_RESERVATIONS while pending orders hold some of its stock.' })
   @ApiParam(ID_PARAM)
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'], 409: ['PRODUCT_HAS_RESERVATIONS'] })
   async delete(@Param('id', ParseIdPipe) id: number): Promise<void> {
     await this.products.delete(id);
   }

@@ -24,3 +24,9 @@ export function isCheckConstraintError(error: unknown, constraint?: string): boo
   if (driver?.errno !== 4025 && driver?.errno !== 3819) return false;
   return constraint === undefined || (driver.sqlMessage ?? '').includes(constraint);
 }
+
+/** A value past its column's range (stock + delta beyond INT): 1264 in strict mode, 1690 for arithmetic. */
+export function isOutOfRangeError(error: unknown): boolean {
+  const driver = driverError(error);
+  return driver?.errno === 1264 || driver?.errno === 1690;
+}

@@ -37,13 +37,18 @@ export function replyWith(reply: FastifyReply, result: StoredResponse & { replay
 }
 
 const TTL_MS = 24 * 60 * 60 * 1000;
+/** A claim whose request died before answering (a crash, a kill) lets go of the key this soon. */
+export const PENDING_TTL_MS = 10_000;
 const WAIT_MS = 5_000;
 
 /**
  * `Idempotency-Key`: the first response to a key is kept in Redis for 24 h and replayed to
  * retries with the same body; the same key with another body is 422. Redis only remembers
- * responses: the change itself is arbitrated by MySQL (the ledger's unique reference), so a
- * retry after Redis lost the record still changes nothing and is answered from the database.
+ * responses: the change itself is arbitrated by MySQL (the ledger's unique reference, the
+ * orders' unique key), so a retry after Redis lost the record, or after the first attempt died
+ * between its commit and saving its answer, still changes nothing and is answered from the
+ * database. A claim lives `PENDING_TTL_MS`: a retry waits for the first attempt that long at
+ * most, never for a day.
  */
 @Injectable()
 export class IdempotencyService {
@@ -73,7 +78,7 @@ export class IdempotencyService {
     const hash = createHash('sha256').update(stableStringify(fingerprint)).digest('hex');
     let claimed = await this.claim(redisKey, hash);
     if (claimed === 'taken') {
-      const replayed = await this.replay(redisKey, hash);
+      const replayed = await this.replay(redisKey, hash, recover);
       if (replayed) return replayed;
       // The first attempt failed without an answer (and let go of the key): this one runs.
       claimed = await this.claim(redisKey, hash);
@@ -107,7 +112,7 @@ export class IdempotencyService {
     const record: IdempotencyRecord = { state: 'pending', hash };
     return this.circuit.run(
       this.redis,
-      async () => ((await this.redis.set(redisKey, JSON.stringify(record), 'PX', TTL_MS, 'NX')) === 'OK' ? 'claimed' : 'taken'),
+      async () => ((await this.redis.set(redisKey, JSON.stringify(record), 'PX', PENDING_TTL_MS, 'NX')) === 'OK' ? 'claimed' : 'taken'),
       // Without Redis the ledger's unique reference still refuses a second application.
       () => 'unavailable',
     );
@@ -118,15 +123,32 @@ export class IdempotencyService {
     await this.circuit.run(this.redis, () => this.redis.set(redisKey, JSON.stringify(record), 'PX', TTL_MS), () => undefined);
   }
 
-  /** The stored answer, waiting while the first request runs; undefined when the key was let go. */
-  private async replay(redisKey: string, hash: string): Promise<(StoredResponse & { replayed: boolean }) | undefined> {
+  /**
+   * The stored answer, waiting while the first request runs; undefined when the key was let go
+   * (or Redis cannot tell: the database arbitrates). While the claim is pending, what MySQL holds
+   * answers at once: the first attempt committed and died before saving its answer.
+   */
+  private async replay(
+    redisKey: string,
+    hash: string,
+    recover: () => Promise<StoredResponse | undefined>,
+  ): Promise<(StoredResponse & { replayed: boolean }) | undefined> {
     const deadline = Date.now() + WAIT_MS;
+    let recovered = false;
     for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-      const raw = await this.redis.get(redisKey);
+      const raw = await this.circuit.run(this.redis, () => this.redis.get(redisKey), () => null);
       if (raw === null) return undefined;
       const record = JSON.parse(raw) as IdempotencyRecord;
       if (record.hash !== hash) throw new IdempotencyKeyReusedError();
       if (record.state === 'done' && record.response) return { ...record.response, replayed: true };
+      if (!recovered) {
+        recovered = true;
+        const held = await recover();
+        if (held) {
+          await this.save(redisKey, hash, held);
+          return { ...held, replayed: true };
+        }
+      }
       if (Date.now() >= deadline) throw new IdempotencyInProgressError();
       await new Promise((resolve) => setTimeout(resolve, delay));
     }

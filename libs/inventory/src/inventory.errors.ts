@@ -1,4 +1,4 @@
-import { DomainError, RetryLaterError } from '@stockroom/core';
+import { DomainError, MAX_INT as MAX_STOCK, RetryLaterError } from '@stockroom/core';
 
 export interface ShortLine {
   productId: number;
@@ -41,5 +41,14 @@ export class IdempotencyInProgressError extends RetryLaterError {
 
   constructor() {
     super('A request with this Idempotency-Key is still being processed');
+  }
+}
+
+export class StockOutOfRangeError extends DomainError {
+  readonly status = 409;
+  readonly code = 'STOCK_OUT_OF_RANGE';
+
+  constructor(productId: number, delta: number) {
+    super(`Stock of product ${productId} cannot take ${delta > 0 ? '+' : ''}${delta}: it would pass ${MAX_STOCK}`, { productId, delta, max: MAX_STOCK });
   }
 }

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { isDuplicateKeyError, onPrimary } from '@stockroom/database';
+import { isDuplicateKeyError, isOutOfRangeError, onPrimary } from '@stockroom/database';
 import { StockMovement, MovementType } from './stock-movement.entity';
 import { DuplicateRequestError } from './idempotency.service';
+import { StockOutOfRangeError } from './inventory.errors';
 
 export interface StockLevels {
   productId: number;
@@ -58,11 +59,16 @@ export class InventoryRepository {
 
   /** On hand += delta unless it would go below what is reserved, or a newer fencing token was applied. */
   async adjustStock(manager: EntityManager, productId: number, delta: number, fencingToken: number): Promise<boolean> {
-    return changesOneRow(
-      manager,
-      'UPDATE products SET stock = stock + ?, fence = ?, version = version + 1 WHERE id = ? AND fence < ? AND stock + ? >= reserved',
-      [delta, fencingToken, productId, fencingToken, delta],
-    );
+    try {
+      return await changesOneRow(
+        manager,
+        'UPDATE products SET stock = stock + ?, fence = ?, version = version + 1 WHERE id = ? AND fence < ? AND stock + ? >= reserved',
+        [delta, fencingToken, productId, fencingToken, delta],
+      );
+    } catch (error) {
+      if (isOutOfRangeError(error)) throw new StockOutOfRangeError(productId, delta);
+      throw error;
+    }
   }
 
   async fenceOf(manager: EntityManager, productId: number): Promise<number> {

@@ -10,6 +10,9 @@ const STATES = ['waiting', 'active', 'delayed', 'completed', 'failed', 'prioriti
 export class OrderMetrics {
   readonly jobs: Counter<'job' | 'outcome'>;
   readonly duration: Histogram<'job' | 'outcome'>;
+  readonly rescheduled: Counter;
+  readonly sweepFailures: Counter;
+  readonly refunds: Counter;
 
   constructor(registry: MetricsRegistry, queue: OrderQueue) {
     this.jobs = new Counter({
@@ -23,6 +26,21 @@ export class OrderMetrics {
       help: 'Time from a job starting to its outcome',
       labelNames: ['job', 'outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.rescheduled = new Counter({
+      name: 'stockroom_queue_maintenance_rescheduled_total',
+      help: 'Times this worker found the maintenance schedule missing from Redis and scheduled it again',
+      registers: [registry],
+    });
+    this.sweepFailures = new Counter({
+      name: 'stockroom_order_sweep_failures_total',
+      help: 'Orders the maintenance sweep could not expire (each is retried by the next sweep)',
+      registers: [registry],
+    });
+    this.refunds = new Counter({
+      name: 'stockroom_payment_refunds_total',
+      help: 'Payments refunded because their order had left pending (expired) while it was charged',
       registers: [registry],
     });
     new Gauge({

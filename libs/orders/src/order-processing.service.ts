@@ -6,8 +6,9 @@ import { Order } from './order.entity';
 import { OrderRepository } from './order.repository';
 import { PaymentGateway } from './payment.gateway';
 import { OrderQueue } from './order-queue';
+import { OrderMetrics } from './order-metrics';
 
-export type ProcessingOutcome = 'confirmed' | 'failed' | 'skipped';
+export type ProcessingOutcome = 'confirmed' | 'failed' | 'skipped' | 'refunded';
 
 const SWEEP_BATCH = 500;
 
@@ -30,15 +31,24 @@ export class OrderProcessing {
     private readonly stats: StatsService,
     private readonly queue: OrderQueue,
     private readonly config: AppConfig,
+    private readonly metrics: OrderMetrics,
   ) {}
 
-  /** Pays for a pending order and confirms it, or fails it on a decline. PaymentUnavailableError propagates (the job retries). */
+  /**
+   * Pays for a pending order and confirms it, or fails it on a decline. PaymentUnavailableError
+   * propagates (the job retries). Only a pending order is charged; one that left pending while it
+   * was being charged (the sweep expired it) gets its payment back.
+   */
   async process(orderId: number): Promise<ProcessingOutcome> {
     const order = await this.orders.findById(orderId);
     if (!order || order.status !== 'pending') return 'skipped';
     const decision = await this.payments.charge(order);
     if (!decision.approved) return (await this.fail(orderId, decision.reason)) ? 'failed' : 'skipped';
-    return (await this.confirm(order)) ? 'confirmed' : 'skipped';
+    if (await this.confirm(order)) return 'confirmed';
+    await this.payments.refund(order, 'the order left pending while it was being paid');
+    this.metrics.refunds.inc();
+    this.logger.warn(`order ${orderId}: left pending while it was paid (expired); its payment of ${order.total} was refunded`);
+    return 'refunded';
   }
 
   /** The reservation becomes a sale; sales are counted only after the commit. */
@@ -73,14 +83,22 @@ export class OrderProcessing {
    * The repeatable maintenance job: orders whose enqueue never happened are queued, and orders
    * pending longer than ORDER_RESERVATION_TTL_SECONDS give their stock back.
    */
-  async sweep(): Promise<{ queued: number; expired: number }> {
+  async sweep(): Promise<{ queued: number; expired: number; failed: number }> {
     const { enqueueGraceMs, reservationTtlSeconds } = this.config.orders;
     const unqueued = await this.orders.unqueued(enqueueGraceMs, SWEEP_BATCH);
     if (unqueued.length > 0 && (await this.queue.enqueue(unqueued))) this.logger.log(`queued ${unqueued.length} orders that had missed the queue`);
     let expired = 0;
+    let failed = 0;
+    // Each order on its own: one that cannot be expired must not keep the others' stock reserved.
     for (const orderId of await this.orders.expired(reservationTtlSeconds, SWEEP_BATCH)) {
-      if (await this.fail(orderId, `reservation expired after ${reservationTtlSeconds} s`)) expired++;
+      try {
+        if (await this.fail(orderId, `reservation expired after ${reservationTtlSeconds} s`)) expired++;
+      } catch (error) {
+        failed++;
+        this.metrics.sweepFailures.inc();
+        this.logger.error(`order ${orderId}: could not expire it (the next sweep tries again): ${(error as Error).message}`);
+      }
     }
-    return { queued: unqueued.length, expired };
+    return { queued: unqueued.length, expired, failed };
   }
 }

@@ -17,6 +17,7 @@ import { queuePrefix } from './queue.module';
 export class OrderWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('OrderWorker');
   private worker?: Worker;
+  private watchdog?: NodeJS.Timeout;
 
   constructor(
     private readonly config: AppConfig,
@@ -41,20 +42,41 @@ export class OrderWorker implements OnApplicationBootstrap, BeforeApplicationShu
     });
     this.worker.on('failed', (job, error) => void this.onFailed(job, error));
     this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
-    // One schedule for every worker: upserting it is idempotent. BullMQ trims a finished set by
-    // count across every job in it, so a smaller count here would evict the orders' own history:
-    // a finished sweep removes only itself, a failed one keeps the orders' bound.
+    await this.schedule();
+    // The schedule lives in Redis: a Redis that lost its data (FLUSHALL, a failover that dropped
+    // writes) would leave reservations unexpired until a worker restarts, so each worker checks it.
+    const every = Math.min(60_000, Math.max(1_000, this.config.orders.sweepIntervalMs));
+    this.watchdog = setInterval(() => void this.reschedule(), every).unref();
+    this.logger.log(`processing ${ORDERS_QUEUE} (concurrency ${concurrency})`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.watchdog);
+    // Waits for jobs in progress; a job that cannot finish keeps its lock and is retried elsewhere.
+    await this.worker?.close();
+  }
+
+  /** One schedule for every worker: upserting it is idempotent. */
+  private async schedule(): Promise<void> {
+    // BullMQ trims a finished set by count across every job in it, so a smaller count here would
+    // evict the orders' own history: a finished sweep removes only itself, a failed one keeps the orders' bound.
     await this.orderQueue.queue.upsertJobScheduler(
       MAINTENANCE,
       { every: this.config.orders.sweepIntervalMs },
       { name: MAINTENANCE, opts: { removeOnComplete: true, removeOnFail: { count: this.config.orders.keepFailed } } },
     );
-    this.logger.log(`processing ${ORDERS_QUEUE} (concurrency ${concurrency})`);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    // Waits for jobs in progress; a job that cannot finish keeps its lock and is retried elsewhere.
-    await this.worker?.close();
+  private async reschedule(): Promise<void> {
+    try {
+      if (await this.orderQueue.queue.getJobScheduler(MAINTENANCE)) return;
+      await this.schedule();
+      this.metrics.rescheduled.inc();
+      this.logger.warn('the maintenance schedule was missing from Redis (its data was lost?): scheduled again');
+    } catch (error) {
+      // Redis away: the next check tries again.
+      this.logger.debug(`maintenance schedule check: ${(error as Error).message}`);
+    }
   }
 
   private async run(job: Job): Promise<unknown> {

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { MAX_INT } from '@stockroom/core';
 
 export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const PRICE_PATTERN = /^\d{1,10}(\.\d{1,2})?$/;
-export const MAX_INT = 2_147_483_647;
 
 /** Optional means "may be omitted": an explicit null is validated like any value, and refused. */
 const WhenPresent = () => ValidateIf((_object, value) => value !== undefined);

@@ -33,7 +33,9 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-export const MAX_ID = 2_147_483_647;
+/** The largest value of a MySQL INT column (stock, ids). */
+export const MAX_INT = 2_147_483_647;
+export const MAX_ID = MAX_INT;
 
 /** A route id (a positive INT written in plain digits), or undefined. */
 export function parseId(value: unknown): number | undefined {
