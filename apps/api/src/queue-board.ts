@@ -10,10 +10,13 @@ import { AccessGuard } from '@stockroom/auth';
 import { ORDERS_QUEUE } from '@stockroom/orders';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
+const ADMIN_ONLY = ['admin'] as const;
 
 /**
- * Bull Board at /admin/queues for admin and staff. It is a Fastify plugin, outside Nest's guards,
- * so the same access check runs in an onRequest hook of its own scope.
+ * Bull Board at /admin/queues: staff may look, only admins may change anything (retry, remove,
+ * pause, empty or obliterate a queue, remove the maintenance schedule's job). It is a Fastify
+ * plugin, outside Nest's guards, so the same access check runs in an onRequest hook of its own
+ * scope, by method: every mutating route of the board's API is a PUT, POST or DELETE.
  */
 export async function mountQueueBoard(app: NestFastifyApplication): Promise<void> {
   const board = new BoardAdapter();
@@ -24,7 +27,7 @@ export async function mountQueueBoard(app: NestFastifyApplication): Promise<void
     async (scope: FastifyInstance) => {
       scope.addHook('onRequest', async (request, reply) => {
         try {
-          await access.authorize(request, STAFF_ROLES);
+          await access.authorize(request, request.method === 'GET' || request.method === 'HEAD' ? STAFF_ROLES : ADMIN_ONLY);
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;
           await reply

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiTags, OmitType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -9,6 +9,7 @@ import { CredentialThrottle } from '@stockroom/rate-limit';
 import { AuthService, SignedInSession } from './auth.service';
 import { clearedSessionCookie, sessionCookie, sessionIdOf } from './session-id';
 import { normaliseEmail } from './user.repository';
+import { SessionStore } from './session.store';
 import type { User } from './user.entity';
 
 const lowerCaseEmail = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? normaliseEmail(value) : value);
@@ -23,6 +24,14 @@ class CredentialsDto {
   @ApiProperty({ example: 'a long passphrase', minLength: 12, maxLength: 200 })
   @IsString()
   @Length(12, 200)
+  password!: string;
+}
+
+/** Sign-in checks a password, it does not judge it: a short one is a wrong one (401), not a 400 that tells it apart. */
+class SignInDto extends OmitType(CredentialsDto, ['password'] as const) {
+  @ApiProperty({ example: 'a long passphrase', maxLength: 200 })
+  @IsString()
+  @MaxLength(200)
   password!: string;
 }
 
@@ -86,6 +95,12 @@ const accountInBody = (request: FastifyRequest): string | undefined => {
   return typeof email === 'string' ? normaliseEmail(email) : undefined;
 };
 
+/** A password change tests the current password: limited per session (the guard runs before the principal is known). */
+const accountOfSession = (request: FastifyRequest): string | undefined => {
+  const sessionId = sessionIdOf(request);
+  return sessionId ? `session:${SessionStore.digest(sessionId)}` : undefined;
+};
+
 const USER_ID = { name: 'id', type: Number, example: 7 };
 
 @ApiTags('auth')
@@ -118,7 +133,7 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign in: a new session id every time (cookie `sid` and `token`)' })
   @ApiOkResponse({ type: LoginResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 401: ['INVALID_CREDENTIALS'], 503: ['SESSION_STORE_UNAVAILABLE'] })
-  async login(@Body() body: CredentialsDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponse> {
+  async login(@Body() body: SignInDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponse> {
     return this.signedIn(await this.auth.login(body.email, body.password, sessionIdOf(request)), reply);
   }
 
@@ -143,10 +158,11 @@ export class AuthController {
 
   @Post('password')
   @SignedIn()
+  @CredentialThrottle(accountOfSession)
   @HttpCode(200)
   @ApiOperation({ summary: 'Change your password: every session of yours ends, and this answer starts a new one' })
   @ApiOkResponse({ type: LoginResponse })
-  @ApiErrors({ 400: ['VALIDATION_FAILED', 'WRONG_PASSWORD'] })
+  @ApiErrors({ 400: ['VALIDATION_FAILED', 'WRONG_PASSWORD'], 503: ['SESSION_STORE_UNAVAILABLE'] })
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponse> {
     return this.signedIn(await this.auth.changePassword(principal, body.currentPassword, body.newPassword), reply);
   }

@@ -29,6 +29,9 @@ export class AuthService {
 
   /** A fresh session id at every sign-in; a session the client still presents is revoked (no fixation). */
   async login(email: string, password: string, previousSessionId?: string): Promise<SignedInSession> {
+    // Before the password is judged: with the store away, a right password would be 503 and a
+    // wrong one 401, an oracle that no limit (its counts live in the same Redis) would slow down.
+    await askSessionStore(() => this.sessions.ensureAvailable());
     const user = await this.users.findByEmail(email);
     this.decoyHash ??= this.hasher.hash('decoy password, never matches');
     const valid = await this.hasher.verify(password, user?.passwordHash ?? (await this.decoyHash));
@@ -50,6 +53,7 @@ export class AuthService {
 
   /** A new password ends every session of the user, this one included, and starts a fresh one. */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<SignedInSession> {
+    await askSessionStore(() => this.sessions.ensureAvailable());
     const user = await this.userOf(principal);
     if (!(await this.hasher.verify(currentPassword, user.passwordHash))) throw new WrongPasswordError();
     const hash = await this.hasher.hash(newPassword);

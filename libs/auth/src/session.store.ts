@@ -45,6 +45,11 @@ export class SessionStore {
     });
   }
 
+  /** Throws when the store cannot answer now (the circuit is open, or a PING misses its deadline). */
+  async ensureAvailable(): Promise<void> {
+    await this.guarded(() => this.redis.ping());
+  }
+
   static digest(sessionId: string): string {
     return createHash('sha256').update(sessionId).digest('hex');
   }

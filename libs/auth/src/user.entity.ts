@@ -8,9 +8,9 @@ export class User {
   @PrimaryGeneratedColumn({ type: 'int' })
   id!: number;
 
-  /** Stored normalised (trimmed, lowercase), so one address is one account. */
+  /** Stored normalised (`normaliseEmail`) and compared byte for byte, so one address is one account and one limit. */
   @Index('UQ_users_email', { unique: true })
-  @Column({ type: 'varchar', length: 254 })
+  @Column({ type: 'varchar', length: 254, collation: 'utf8mb4_bin' })
   email!: string;
 
   @Column({ name: 'password_hash', type: 'varchar', length: 255 })

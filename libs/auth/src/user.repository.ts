@@ -14,8 +14,14 @@ export class EmailTakenError extends DomainError {
   }
 }
 
+/**
+ * The one form of an address that the users table stores and compares (binary collation) and
+ * the per-account sign-in limit keys: NFKC (fullwidth and compatibility characters fold to their
+ * plain form), trimmed, lower case. Before, the table compared under utf8mb4_unicode_ci
+ * (`ána@` = `ana@`) while the limit keyed the typed form: one account, many budgets.
+ */
 export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.normalize('NFKC').trim().toLowerCase();
 }
 
 @Injectable()

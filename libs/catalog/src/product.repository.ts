@@ -29,6 +29,10 @@ export const PRODUCT_NAMESPACE = 'product';
 /** List pages and the popular list: retired together, in O(1), after every write. */
 export const PRODUCT_LIST_NAMESPACE = 'product-list';
 const POPULAR_TTL_SECONDS = 60;
+/** List pages cached per limit (browsing, no `q`): at most 100 limits x 20 pages of keys. */
+export const CACHED_LIST_PAGES = 20;
+/** Deepest row a list may reach (page x limit): past it OFFSET scans grow with the page. */
+export const LIST_WINDOW = 10_000;
 
 /** Escapes LIKE wildcards so a search for "50%" means the characters, not a pattern. */
 function likeContains(text: string): string {
@@ -92,9 +96,7 @@ export class ProductRepository {
 
   /** Ordered by id so pages are stable while rows are added. */
   list(query: { page: number; limit: number; q?: string }): Promise<ProductPage> {
-    // A page carries its own page and limit, so it renders the same from any cache level.
-    const key = `pages:${query.page}:${query.limit}:${query.q ?? ''}`;
-    return this.cache.getOrLoad(PRODUCT_LIST_NAMESPACE, key, async () => {
+    const load = async () => {
       const builder = this.products.createQueryBuilder('p').orderBy('p.id', 'ASC');
       if (query.q) builder.where('p.name LIKE :pattern', { pattern: likeContains(query.q) });
       const [items, total] = await builder
@@ -102,7 +104,11 @@ export class ProductRepository {
         .take(query.limit)
         .getManyAndCount();
       return { items, page: query.page, limit: query.limit, total };
-    });
+    };
+    // Only the first pages of browsing are cached: anonymous input (any `q`, any page) must not
+    // grow Redis without bound. A page carries its own page and limit, so it renders the same from any cache level.
+    if (query.q || query.page > CACHED_LIST_PAGES) return load();
+    return this.cache.getOrLoad(PRODUCT_LIST_NAMESPACE, `pages:${query.page}:${query.limit}:`, load);
   }
 
   /** Most viewed first; ties broken by id so the order is stable. */

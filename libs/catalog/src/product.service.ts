@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { ValidationFailedError } from '@stockroom/core';
 import { StatsService } from '@stockroom/stats';
 import { Product } from './product.entity';
-import { NewProduct, ProductChanges, ProductPage, ProductRepository } from './product.repository';
+import { LIST_WINDOW, NewProduct, ProductChanges, ProductPage, ProductRepository } from './product.repository';
 import { ProductHasReservationsError, ProductNotFoundError } from './catalog.errors';
 
 @Injectable()
@@ -38,6 +39,9 @@ export class ProductService {
   }
 
   list(query: { page: number; limit: number; q?: string }): Promise<ProductPage> {
+    if (query.page * query.limit > LIST_WINDOW) {
+      throw new ValidationFailedError([{ field: 'page', problems: [`page x limit may be at most ${LIST_WINDOW}; narrow the search with q instead`] }]);
+    }
     return this.products.list({ ...query, q: query.q || undefined });
   }
 

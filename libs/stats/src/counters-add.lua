@@ -1,12 +1,18 @@
 -- Adds a batch of counts in one call (one command for Node to encode, however many ids).
--- KEYS[1] a hash to HINCRBY ('' field set = none), KEYS[2] a ranking to ZINCRBY.
--- ARGV: ARGV[1] '1' when KEYS[1] is used, then member, amount, member, amount, ...
+-- KEYS[1] a hash to HINCRBY, KEYS[2] a ranking to ZINCRBY.
+-- ARGV[1] '1' when KEYS[1] is used, ARGV[2] the most members the ranking keeps ('0': no bound),
+-- then member, amount, member, amount, ...
 local withHash = ARGV[1] == '1'
-for i = 2, #ARGV, 2 do
+local keep = tonumber(ARGV[2])
+for i = 3, #ARGV, 2 do
   local member, amount = ARGV[i], ARGV[i + 1]
   if withHash then
     redis.call('HINCRBY', KEYS[1], member, amount)
   end
   redis.call('ZINCRBY', KEYS[2], amount, member)
 end
-return (#ARGV - 1) / 2
+-- A ranking of what anyone may type (search terms) keeps its top members only.
+if keep > 0 then
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -keep - 1)
+end
+return (#ARGV - 2) / 2

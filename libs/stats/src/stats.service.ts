@@ -6,6 +6,9 @@ import { CounterBuffer } from './counter-buffer';
 import { PeriodicFlush } from './periodic-flush';
 import { RankingMetric, statsKeys } from './stats.keys';
 
+/** Distinct search terms the ranking keeps (the most searched): anyone can type a new one. */
+export const SEARCH_RANKING_SIZE = 1_000;
+
 export class RankingsUnavailableError extends RetryLaterError {
   protected readonly retryAfterSeconds = 1;
   readonly status = 503;
@@ -92,28 +95,35 @@ export class StatsService extends PeriodicFlush {
 
   private async sendBuffers(): Promise<void> {
     if (this.views.size + this.sales.size + this.searches.size === 0) return;
-    const views = this.views.drain();
-    const sales = this.sales.drain();
-    const searches = this.searches.drain();
     // One script call per counter kind: Node encodes three commands, not two per product.
     const pairs = (counts: Map<string | number, number>) => [...counts].flatMap(([member, n]) => [String(member), String(n)]);
     const pipeline = this.redis.pipeline() as ReturnType<RedisClient['pipeline']> & {
-      countersAdd(hash: string, ranking: string, withHash: string, ...pairs: string[]): unknown;
+      countersAdd(hash: string, ranking: string, withHash: string, keep: string, ...pairs: string[]): unknown;
     };
-    if (views.size > 0) pipeline.countersAdd(this.keys.pendingViews, this.keys.ranking('views'), '1', ...pairs(views));
-    if (sales.size > 0) pipeline.countersAdd(this.keys.pendingViews, this.keys.ranking('sales'), '0', ...pairs(sales));
-    if (searches.size > 0) pipeline.countersAdd(this.keys.pendingViews, this.keys.ranking('searches'), '0', ...pairs(searches));
+    const sent: Array<() => void> = [];
+    const add = <K extends string | number>(buffer: CounterBuffer<K>, metric: RankingMetric, withHash: boolean, keep: number) => {
+      if (buffer.size === 0) return;
+      const counts = buffer.drain();
+      pipeline.countersAdd(this.keys.pendingViews, this.keys.ranking(metric), withHash ? '1' : '0', String(keep), ...pairs(counts));
+      sent.push(() => buffer.restore(counts));
+    };
+    add(this.views, 'views', true, 0);
+    add(this.sales, 'sales', false, 0);
+    add(this.searches, 'searches', false, SEARCH_RANKING_SIZE);
+    let results: Array<[Error | null, unknown]>;
     try {
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error);
-      if (failed) throw failed[0];
+      results = (await pipeline.exec()) ?? [];
     } catch (error) {
-      // Each script is atomic; a failed send is retried whole (a pipeline refused by a dead
-      // connection, the case handled here, applied none of them).
-      this.views.restore(views);
-      this.sales.restore(sales);
-      this.searches.restore(searches);
+      // Refused by a connection that is down: nothing was applied, all of it is sent again.
+      for (const restore of sent) restore();
       this.logger.warn(`counters kept in memory, Redis unavailable: ${(error as Error).message}`);
+      return;
+    }
+    // Each script is atomic: only the ones that failed are sent again (the others are counted).
+    const failed = results.flatMap(([error], i) => (error ? [[error, sent[i]] as const] : []));
+    if (failed.length > 0) {
+      for (const [, restore] of failed) restore();
+      this.logger.warn(`counters kept in memory, Redis unavailable: ${failed[0][0].message}`);
     }
   }
 }
