@@ -58,6 +58,7 @@ export class AuthService {
     if (!(await this.hasher.verify(currentPassword, user.passwordHash))) throw new WrongPasswordError();
     const hash = await this.hasher.hash(newPassword);
     await this.whileSignedOut(user.id, () => this.users.setPasswordHash(user.id, hash));
+    user.passwordHash = hash;
     return this.startSession(user);
   }
 
@@ -92,8 +93,20 @@ export class AuthService {
     return this.users.page(page, limit, role);
   }
 
-  private async startSession(user: User): Promise<SignedInSession> {
+  /**
+   * Opens a session with the role read from MySQL after the session exists: a role or password
+   * change that committed before that read is seen here (the session is dropped and opened again
+   * with what is current); one that commits after it revokes this session with its second revoke.
+   * Without the check, a sign-in that read the user before a change and stored its session after
+   * the change's last revoke kept the old role.
+   */
+  private async startSession(user: User, attempt = 1): Promise<SignedInSession> {
     const { sessionId, session } = await askSessionStore(() => this.sessions.create(user.id, user.role));
-    return { sessionId, session, user };
+    const current = await this.users.findById(user.id);
+    if (current?.role === user.role && current.passwordHash === user.passwordHash) return { sessionId, session, user };
+    await askSessionStore(() => this.sessions.revoke(sessionId));
+    // A new password (or a deleted account) means the one just checked is no longer right.
+    if (!current || current.passwordHash !== user.passwordHash || attempt > 1) throw new InvalidCredentialsError();
+    return this.startSession(current, attempt + 1);
   }
 }

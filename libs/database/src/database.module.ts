@@ -1,25 +1,52 @@
-import { Inject, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@stockroom/core';
+import { InjectRedis } from '@stockroom/redis';
+import type { RedisClient } from '@stockroom/redis';
+import { claimRedisForDatabase, recordDatabaseHigh } from './redis-ownership';
 import { buildDataSourceOptions } from './data-source-options';
 import { detectServerFlavour } from './database-preflight';
 import { runMigrationsExclusively } from './migration-runner';
 import { PoolMetrics } from './pool-metrics';
 
+const OWNERSHIP_CHECK_MS = 3_000;
+const HIGH_MARK_EVERY_MS = 60_000;
+
+/** Pending migrations, then Redis's ownership check (see claimRedisForDatabase), before anything reads Redis. */
 @Injectable()
-class MigrationsOnBoot implements OnModuleInit {
+class DatabaseOnBoot implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('Database');
+  private marking?: NodeJS.Timeout;
 
   constructor(
     private readonly config: AppConfig,
     @Inject(getDataSourceToken()) private readonly dataSource: DataSource,
+    @InjectRedis() private readonly redis: RedisClient,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (!this.config.db.migrationsRun) return;
-    const applied = await runMigrationsExclusively(this.dataSource);
-    if (applied.length > 0) this.logger.log(`applied migrations: ${applied.join(', ')}`);
+    if (this.config.db.migrationsRun) {
+      const applied = await runMigrationsExclusively(this.dataSource);
+      if (applied.length > 0) this.logger.log(`applied migrations: ${applied.join(', ')}`);
+    }
+    const prefix = this.config.redis.keyPrefix;
+    const checked = claimRedisForDatabase(this.dataSource, this.redis, prefix);
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), OWNERSHIP_CHECK_MS).unref());
+    const outcome = await Promise.race([checked, timeout]).catch((error: Error) => error);
+    if (outcome === 'timeout' || outcome instanceof Error) {
+      // Redis away at boot: the cache's outage handling takes over; the check runs at the next boot.
+      this.logger.warn(`Redis ownership not checked (${outcome === 'timeout' ? 'no answer' : outcome.message}); reads go to MySQL while Redis is away`);
+      checked.catch(() => undefined);
+    }
+    this.marking = setInterval(() => void recordDatabaseHigh(this.dataSource, this.redis, prefix).catch(() => undefined), HIGH_MARK_EVERY_MS).unref();
+  }
+
+  /** The ledger's last mark, while Redis is still connected (a restore to before it is seen at the next boot). */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.marking);
+    const marked = recordDatabaseHigh(this.dataSource, this.redis, this.config.redis.keyPrefix).catch(() => undefined);
+    await Promise.race([marked, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
   }
 }
 
@@ -36,6 +63,6 @@ class MigrationsOnBoot implements OnModuleInit {
       }),
     }),
   ],
-  providers: [MigrationsOnBoot, PoolMetrics],
+  providers: [DatabaseOnBoot, PoolMetrics],
 })
 export class DatabaseModule {}
