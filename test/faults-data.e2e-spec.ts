@@ -218,6 +218,16 @@ describe('Faults: Redis data loss, crashed idempotent requests, reservations, pa
       expect(((await inject(staff, 'GET', `/inventory/${product.id}`)).json() as { stock: number; reserved: number })).toMatchObject({ stock: 5, reserved: 0 });
     });
 
+    it('does not refund when a second run of the same job confirmed the order (a stalled job taken over)', async () => {
+      const product = await create('FLT-PAY-3', 5, '3.00');
+      const orderId = await placeOrder([{ productId: product.id, quantity: 1 }]);
+      const processing = api.app.get(OrderProcessing);
+      const outcomes = await Promise.all([processing.process(orderId), processing.process(orderId)]);
+      expect(outcomes.sort()).toEqual(['confirmed', 'skipped']);
+      expect(await statusOf(orderId)).toBe('confirmed');
+      expect(await api.app.get(PaymentGateway).book(orderId)).toEqual([{ kind: 'charge', amount: '3.00', reason: null }]);
+    });
+
     it('does not charge an order that already left pending', async () => {
       const product = await create('FLT-PAY-2', 5);
       const orderId = await placeOrder([{ productId: product.id, quantity: 1 }]);

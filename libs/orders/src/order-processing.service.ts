@@ -45,6 +45,8 @@ export class OrderProcessing {
     const decision = await this.payments.charge(order);
     if (!decision.approved) return (await this.fail(orderId, decision.reason)) ? 'failed' : 'skipped';
     if (await this.confirm(order)) return 'confirmed';
+    // A second run of the same job (a stalled job taken over) may have confirmed it: that payment stands.
+    if ((await this.orders.findById(orderId))?.status === 'confirmed') return 'skipped';
     await this.payments.refund(order, 'the order left pending while it was being paid');
     this.metrics.refunds.inc();
     this.logger.warn(`order ${orderId}: left pending while it was paid (expired); its payment of ${order.total} was refunded`);
