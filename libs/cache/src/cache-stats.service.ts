@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { withDeadline } from '@stockroom/core';
 import { InjectRedis } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { CacheStats } from './cache-stats';
@@ -66,10 +67,7 @@ export class CacheStatsService {
 
   private async redisMemory(): Promise<RedisMemoryView> {
     try {
-      const info = await Promise.race([
-        this.redis.info(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 500).unref()),
-      ]);
+      const info = await withDeadline(this.redis.info(), 500);
       return {
         available: true,
         usedMemoryHuman: infoField(info, 'used_memory_human'),

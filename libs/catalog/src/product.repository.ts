@@ -168,7 +168,7 @@ export class ProductRepository {
   }
 
   /**
-   * Deletes a product nobody has a reservation on: 'reserved' when pending orders hold some of its
+   * Deletes a product nobody has a reservation on: `{ reserved }` when pending orders hold some of its
    * stock (deleting it would leave them unable to confirm or release). One guarded statement, so a
    * reservation committing meanwhile is seen (its row lock orders the two).
    */

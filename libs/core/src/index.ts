@@ -20,3 +20,4 @@ export * from './http/route-memo';
 export * from './openapi/api-conditional-get.decorator';
 export * from './metrics/hot-metrics';
 export * from './http/fast-reads';
+export * from './deadline';

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '@stockroom/core';
+import { AppConfig, withDeadline } from '@stockroom/core';
 import { InjectRedis } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { claimRedisForDatabase, recordDatabaseHigh } from './redis-ownership';
@@ -32,21 +32,18 @@ class DatabaseOnBoot implements OnModuleInit, BeforeApplicationShutdown {
     }
     const prefix = this.config.redis.keyPrefix;
     const checked = claimRedisForDatabase(this.dataSource, this.redis, prefix);
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), OWNERSHIP_CHECK_MS).unref());
-    const outcome = await Promise.race([checked, timeout]).catch((error: Error) => error);
-    if (outcome === 'timeout' || outcome instanceof Error) {
+    await withDeadline(checked, OWNERSHIP_CHECK_MS).catch((error: Error) => {
       // Redis away at boot: the cache's outage handling takes over; the check runs at the next boot.
-      this.logger.warn(`Redis ownership not checked (${outcome === 'timeout' ? 'no answer' : outcome.message}); reads go to MySQL while Redis is away`);
+      this.logger.warn(`Redis ownership not checked (${error.message}); reads go to MySQL while Redis is away`);
       checked.catch(() => undefined);
-    }
+    });
     this.marking = setInterval(() => void recordDatabaseHigh(this.dataSource, this.redis, prefix).catch(() => undefined), HIGH_MARK_EVERY_MS).unref();
   }
 
   /** The ledger's last mark, while Redis is still connected (a restore to before it is seen at the next boot). */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.marking);
-    const marked = recordDatabaseHigh(this.dataSource, this.redis, this.config.redis.keyPrefix).catch(() => undefined);
-    await Promise.race([marked, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+    await withDeadline(recordDatabaseHigh(this.dataSource, this.redis, this.config.redis.keyPrefix), 1_000).catch(() => undefined);
   }
 }
 

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { AppConfig } from '@stockroom/core';
+import { AppConfig, withDeadline } from '@stockroom/core';
 import { OrderRepository } from './order.repository';
 
 export const ORDERS_QUEUE = 'orders';
@@ -50,18 +50,12 @@ export class OrderQueue implements BeforeApplicationShutdown {
         removeOnFail: { count: keepFailed },
       },
     }));
-    let timer: NodeJS.Timeout | undefined;
     try {
       // The queue's connection waits for Redis rather than failing; an order request must not.
-      await Promise.race([
-        this.queue.addBulk(jobs),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS))),
-      ]);
+      await withDeadline(this.queue.addBulk(jobs), ENQUEUE_TIMEOUT_MS, `no answer in ${ENQUEUE_TIMEOUT_MS} ms`);
     } catch (error) {
       this.logger.warn(`orders ${orderIds.join(', ')} not queued yet (the sweeper will): ${(error as Error).message}`);
       return false;
-    } finally {
-      clearTimeout(timer);
     }
     for (const id of orderIds) this.toMark.add(id);
     this.markTimer ??= setTimeout(() => void this.markQueued(), MARK_EVERY_MS);

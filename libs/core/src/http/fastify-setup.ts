@@ -35,6 +35,11 @@ export interface FastifySetup {
 
 const METHODS_OF = (method: string | string[]): string[] => (Array.isArray(method) ? method : [method]);
 
+/** A route's hook list with `hook` last (Fastify takes one hook or an array). */
+function appendHook<H>(existing: H | H[] | undefined, hook: H): H | H[] {
+  return existing ? [...[existing].flat(), hook] as H[] : hook;
+}
+
 /**
  * JSON only: bodies of any other type get 415, and a JSON body that does not parse becomes a
  * MALFORMED_JSON error (Fastify's own parse error would reach the filter as an anonymous 400).
@@ -82,17 +87,17 @@ export function configureFastify(fastify: FastifyInstance, setup: FastifySetup):
         void reply.headers(documentHeaders);
         done();
       };
-      route.onRequest = route.onRequest ? [...[route.onRequest].flat(), asDocument] : asDocument;
+      route.onRequest = appendHook(route.onRequest, asDocument);
     }
     const fastRead = route.method === 'GET' ? setup.fastReads?.hookFor('GET', url) : undefined;
-    if (fastRead) route.onRequest = route.onRequest ? [...[route.onRequest].flat(), fastRead] : fastRead;
+    if (fastRead) route.onRequest = appendHook(route.onRequest, fastRead);
     if (metrics) {
       const record = metrics.recorder(METHODS_OF(route.method).join(','), url);
       const observe = (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
         record(reply);
         done(null, payload);
       };
-      route.onSend = route.onSend ? [...[route.onSend].flat(), observe] : observe;
+      route.onSend = appendHook(route.onSend, observe);
     }
   });
 }
