@@ -51,4 +51,34 @@ describe('L1Cache', () => {
     expect(l1.enabled).toBe(false);
     expect(l1.size).toBe(0);
   });
+
+  it('refuses a value read before its key was evicted, keeps one read after', () => {
+    const l1 = new L1Cache(10);
+    l1.learnGeneration('n', 0);
+    const before = l1.mark();
+    l1.delete('k');
+    l1.set('k', 'old', '0', 10_000, before);
+    expect(l1.get('k', ['n'])).toBeUndefined();
+    l1.set('other', 'v', '0', 10_000, before);
+    expect(l1.get('other', ['n'])).toEqual({ value: 'v' });
+    const after = l1.mark();
+    l1.set('k', 'new', '0', 10_000, after);
+    expect(l1.get('k', ['n'])).toEqual({ value: 'new' });
+  });
+
+  it('refuses every value read before a reset, and before evictions it no longer remembers', () => {
+    const l1 = new L1Cache(10);
+    l1.learnGeneration('n', 0);
+    const before = l1.mark();
+    l1.reset();
+    l1.learnGeneration('n', 0);
+    l1.set('k', 'v', '0', 10_000, before);
+    expect(l1.get('k', ['n'])).toBeUndefined();
+
+    const mark = l1.mark();
+    // More evictions than it remembers per key (at least 1,000): the oldest are forgotten.
+    for (let i = 0; i < 1_500; i++) l1.delete(`gone-${i}`);
+    l1.set('k', 'v', '0', 10_000, mark);
+    expect(l1.get('k', ['n'])).toBeUndefined();
+  });
 });

@@ -13,13 +13,28 @@ interface L1Entry {
  * The in-process level: bounded LRU, entries valid only while their generations are still the
  * ones this process knows. Generations and evictions arrive through Redis pub/sub; when that
  * channel breaks nothing can be trusted, so `reset()` drops everything.
+ *
+ * A read from Redis and the eviction of what it read travel on different connections, so the
+ * eviction can be applied first. Each eviction is numbered; a value read after `mark()` is only
+ * kept if its key was not evicted since (`set(…, since)`).
  */
 export class L1Cache {
   private readonly entries: LRUCache<string, L1Entry> | undefined;
   private readonly generations = new Map<string, number>();
+  private sequence = 0;
+  /** Key -> number of its last eviction, for the most recent keys evicted. */
+  private readonly evictedAt: LRUCache<string, number>;
+  /** Evictions numbered up to here are no longer remembered per key: treat every key as evicted then. */
+  private forgottenUpTo = 0;
 
   constructor(maxItems: number) {
     this.entries = maxItems > 0 ? new LRUCache<string, L1Entry>({ max: maxItems, ttlAutopurge: false }) : undefined;
+    this.evictedAt = new LRUCache<string, number>({
+      max: Math.max(1_000, Math.min(maxItems, 100_000)),
+      dispose: (sequence, _key, reason) => {
+        if (reason === 'evict') this.forgottenUpTo = Math.max(this.forgottenUpTo, sequence);
+      },
+    });
   }
 
   get enabled(): boolean {
@@ -61,16 +76,30 @@ export class L1Cache {
     return { value: entry.value };
   }
 
-  set(key: string, value: unknown, generations: string, ttlMs: number): void {
-    this.entries?.set(key, { value, generations }, { ttl: Math.max(1, Math.floor(ttlMs)) });
+  /** The point in the eviction history a read starts from; pass it to `set`. */
+  mark(): number {
+    return this.sequence;
   }
 
+  /** Keeps the value unless its key was evicted after `since` (the read that found it may predate the write). */
+  set(key: string, value: unknown, generations: string, ttlMs: number, since = Number.MAX_SAFE_INTEGER): void {
+    if (!this.entries) return;
+    if ((this.evictedAt.peek(key) ?? this.forgottenUpTo) > since) return;
+    this.entries.set(key, { value, generations }, { ttl: Math.max(1, Math.floor(ttlMs)) });
+  }
+
+  /** The key's value changed elsewhere: drop it, and refuse values read before now. */
   delete(key: string): void {
-    this.entries?.delete(key);
+    if (!this.entries) return;
+    this.entries.delete(key);
+    this.evictedAt.set(key, ++this.sequence);
   }
 
   reset(): void {
     this.entries?.clear();
     this.generations.clear();
+    // Evictions may have been missed: nothing read before now may be kept.
+    this.evictedAt.clear();
+    this.forgottenUpTo = ++this.sequence;
   }
 }

@@ -163,12 +163,13 @@ export class RedisCacheService implements OnApplicationBootstrap {
     const target = this.targets.target(namespace, key);
     const local = this.l1Get(target);
     if (local) return local.value as T;
+    const since = this.l1.mark();
     const found = await this.read(target);
     const cached = found?.entry.payload ? this.decode(target, found.entry.payload) : undefined;
     const now = Date.now();
     if (!found || !cached || now >= found.entry.expiresAt || refreshEarly(found.entry, target.beta, now)) return undefined;
     this.stats.lookup(namespace, 'hit');
-    this.l1Set(target, cached.value, Math.min(this.config.cache.l1TtlMs, found.entry.expiresAt - now));
+    this.l1Set(target, cached.value, Math.min(this.config.cache.l1TtlMs, found.entry.expiresAt - now), found.generations, since);
     return cached.value as T;
   }
 
@@ -263,13 +264,14 @@ export class RedisCacheService implements OnApplicationBootstrap {
     const local = this.l1Get(target);
     if (local) return local.value as T;
 
+    const since = this.l1.mark();
     const found = await this.read(target);
     if (!found) {
       // Redis is unavailable: still one load per process, and only briefly in L1.
       const { promise, joined } = this.flights.run(target.entryKey, () => this.timedLoad(loader));
       this.stats.lookup(namespace, joined ? 'coalesced' : 'bypass');
       const { value } = await promise;
-      this.l1Set(target, value, this.config.cache.l1OutageTtlMs, OUTAGE_GENERATIONS);
+      this.l1Set(target, value, this.config.cache.l1OutageTtlMs, OUTAGE_GENERATIONS, since);
       return value;
     }
     const { entry, generations } = found;
@@ -278,7 +280,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
       const now = Date.now();
       if (now < entry.expiresAt && !refreshEarly(entry, target.beta, now)) {
         this.stats.lookup(namespace, 'hit');
-        this.l1Set(target, cached.value, Math.min(this.config.cache.l1TtlMs, entry.expiresAt - now));
+        this.l1Set(target, cached.value, Math.min(this.config.cache.l1TtlMs, entry.expiresAt - now), generations, since);
         return cached.value as T;
       }
       if (now < entry.expiresAt) this.stats.event('early_refresh');
@@ -386,6 +388,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   ): Promise<boolean> {
     const payload = this.codec.encode(value);
     const expiresAt = Date.now() + target.ttlMs;
+    const since = this.l1.mark();
     const stored = await this.guarded(
       async () =>
         (await this.redis.cacheSet(
@@ -412,7 +415,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
       this.l1.delete(target.entryKey);
       return false;
     }
-    this.l1Set(target, value, Math.min(this.config.cache.l1TtlMs, target.ttlMs), generations);
+    this.l1Set(target, value, Math.min(this.config.cache.l1TtlMs, target.ttlMs), generations, since);
     return true;
   }
 
@@ -497,12 +500,14 @@ export class RedisCacheService implements OnApplicationBootstrap {
     return hit;
   }
 
-  private l1Set(target: Target, value: unknown, ttlMs: number, generations?: string): void {
+  /**
+   * `generations` are the ones the value was read or stored under (not the ones known now: a bump
+   * may have arrived meanwhile); `since` is the L1 mark taken before that read or store.
+   */
+  private l1Set(target: Target, value: unknown, ttlMs: number, generations: string, since?: number): void {
     if (!target.l1 || !this.l1.enabled || ttlMs <= 0) return;
-    const signature = generations ?? this.l1.signature(target.generationNames);
-    if (signature === undefined) return;
     // While Redis is down no eviction can arrive: keep entries only briefly.
     const bound = this.circuit.isDown || !this.circuit.usable(this.redis) ? Math.min(ttlMs, this.config.cache.l1OutageTtlMs) : ttlMs;
-    this.l1.set(target.entryKey, value, signature, bound);
+    this.l1.set(target.entryKey, value, generations, bound, since);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
-import { isDuplicateKeyError } from '@stockroom/database';
+import { EntityManager, Repository } from 'typeorm';
+import { isDuplicateKeyError, onPrimary } from '@stockroom/database';
 import { DELETED_STAMP, RedisCacheService } from '@stockroom/cache';
 import { Product } from './product.entity';
 import { ProductSkuTakenError } from './catalog.errors';
@@ -57,7 +57,7 @@ export class ProductRepository {
   }
 
   findById(id: number): Promise<Product | null> {
-    return this.cache.getOrLoad(PRODUCT_NAMESPACE, `id:${id}`, () => this.products.findOneBy({ id }), {
+    return this.cache.getOrLoad(PRODUCT_NAMESPACE, `id:${id}`, () => this.fill((manager) => manager.findOneBy(Product, { id })), {
       stamp: (product) => product?.version,
     });
   }
@@ -84,20 +84,20 @@ export class ProductRepository {
    * carry this SKU, so a pointer left behind by a rename or delete can never answer wrongly.
    */
   async findBySku(sku: string): Promise<Product | null> {
-    const id = await this.cache.getOrLoad(PRODUCT_NAMESPACE, `sku:${sku}`, async () => (await this.products.findOneBy({ sku }))?.id ?? null);
+    const id = await this.cache.getOrLoad(PRODUCT_NAMESPACE, `sku:${sku}`, async () => (await this.fill((manager) => manager.findOneBy(Product, { sku })))?.id ?? null);
     if (id !== null) {
       const product = await this.findById(id);
       if (product?.sku === sku) return product;
     }
-    const product = await this.products.findOneBy({ sku });
+    const product = await this.fill((manager) => manager.findOneBy(Product, { sku }));
     if (product) await this.cache.set(PRODUCT_NAMESPACE, `sku:${sku}`, product.id);
     return product;
   }
 
   /** Ordered by id so pages are stable while rows are added. */
   list(query: { page: number; limit: number; q?: string }): Promise<ProductPage> {
-    const load = async () => {
-      const builder = this.products.createQueryBuilder('p').orderBy('p.id', 'ASC');
+    const load = async (manager: EntityManager) => {
+      const builder = manager.createQueryBuilder(Product, 'p').orderBy('p.id', 'ASC');
       if (query.q) builder.where('p.name LIKE :pattern', { pattern: likeContains(query.q) });
       const [items, total] = await builder
         .skip((query.page - 1) * query.limit)
@@ -107,8 +107,8 @@ export class ProductRepository {
     };
     // Only the first pages of browsing are cached: anonymous input (any `q`, any page) must not
     // grow Redis without bound. A page carries its own page and limit, so it renders the same from any cache level.
-    if (query.q || query.page > CACHED_LIST_PAGES) return load();
-    return this.cache.getOrLoad(PRODUCT_LIST_NAMESPACE, `pages:${query.page}:${query.limit}:`, load);
+    if (query.q || query.page > CACHED_LIST_PAGES) return load(this.products.manager);
+    return this.cache.getOrLoad(PRODUCT_LIST_NAMESPACE, `pages:${query.page}:${query.limit}:`, () => this.fill(load));
   }
 
   /** Most viewed first; ties broken by id so the order is stable. */
@@ -116,9 +116,19 @@ export class ProductRepository {
     return this.cache.getOrLoad(
       PRODUCT_LIST_NAMESPACE,
       `popular:${limit}`,
-      () => this.products.find({ order: { views: 'DESC', id: 'ASC' }, take: limit }),
+      () => this.fill((manager) => manager.find(Product, { order: { views: 'DESC', id: 'ASC' }, take: limit })),
       { ttl: POPULAR_TTL_SECONDS },
     );
+  }
+
+  /**
+   * What the cache will store is read on the primary: an entry is shared and lives until the next
+   * write, and a replica that has not caught up with that write would have the cache keep (a list
+   * page) or keep serving (a row its tombstone refuses) the old data. Replicas take the reads that
+   * are not cached: searches, deep pages, and everything when the cache is off.
+   */
+  private fill<T>(load: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.cache.enabled ? onPrimary(this.products.manager.connection, load) : load(this.products.manager);
   }
 
   /** Cheaper than COUNT(*) on a large InnoDB table. */
