@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { IdempotencyService, InventoryRepository, PENDING_TTL_MS } from '@stockroom/inventory';
-import { MAINTENANCE, OrderProcessing, OrderQueue, PaymentGateway } from '@stockroom/orders';
+import { MAINTENANCE, OrderProcessing, OrderQueue, orderJobId, PaymentGateway } from '@stockroom/orders';
 import { MetricsRegistry } from '@stockroom/core';
 import { RedisKeys } from '@stockroom/redis';
 import { bootApi, TestApi, TestContext } from './support/test-context';
@@ -110,6 +111,41 @@ describe('Faults: Redis data loss, crashed idempotent requests, reservations, pa
         await worker.close();
       }
       await signInAgain();
+    });
+
+    it('gives an order its job back when Redis lost it, or when it failed while MySQL could not record the outcome', async () => {
+      const product = await create('FLT-REVIVE', 10);
+      const queue = api.app.get(OrderQueue).queue;
+      // Failed: out of attempts while MySQL could not record the outcome, so the order is still pending.
+      const failed = await placeOrder([{ productId: product.id, quantity: 1 }]);
+      const taker = new Worker(queue.name, null, { connection: queue.opts.connection, prefix: queue.opts.prefix });
+      try {
+        const job = (await taker.getNextJob('test-token')) as Job;
+        expect(job.id).toBe(orderJobId(failed));
+        await job.moveToFailed(new UnrecoverableError('MySQL away'), 'test-token');
+      } finally {
+        await taker.close();
+      }
+      // Lost: its job is gone with Redis's data.
+      const [lost, fresh] = [await placeOrder([{ productId: product.id, quantity: 1 }]), await placeOrder([{ productId: product.id, quantity: 1 }])];
+      await until(async () => ((await sql().query('SELECT COUNT(*) AS n FROM orders WHERE id IN (?) AND queued_at IS NOT NULL', [[lost, failed, fresh]])) as Array<{ n: string }>)[0].n === '3');
+      await queue.remove(orderJobId(lost));
+      await sql().query('UPDATE orders SET queued_at = queued_at - INTERVAL 1 DAY WHERE id IN (?)', [[lost, failed]]);
+      const before = await metric('stockroom_order_jobs_revived_total');
+
+      const result = await api.app.get(OrderProcessing).sweep();
+      expect(result.revived).toBe(2);
+      expect(await metric('stockroom_order_jobs_revived_total')).toBe(before + 2);
+      expect(await (await queue.getJob(orderJobId(lost)))?.getState()).toBe('waiting');
+      expect(await (await queue.getJob(orderJobId(failed)))?.getState()).toBe('waiting');
+      // A second sweep finds live jobs and adds nothing.
+      expect((await api.app.get(OrderProcessing).sweep()).revived).toBe(0);
+      // Settled the way the sweep settles orders, so later checks find stock and ledger in step.
+      await queue.remove(orderJobId(lost));
+      await queue.remove(orderJobId(failed));
+      await queue.remove(orderJobId(fresh));
+      await sql().query('UPDATE orders SET created_at = created_at - INTERVAL 1 DAY WHERE id IN (?)', [[lost, failed, fresh]]);
+      expect((await api.app.get(OrderProcessing).sweep()).expired).toBe(3);
     });
   });
 

@@ -13,6 +13,7 @@ export class OrderMetrics {
   readonly rescheduled: Counter;
   readonly sweepFailures: Counter;
   readonly refunds: Counter;
+  readonly revived: Counter;
 
   constructor(registry: MetricsRegistry, queue: OrderQueue) {
     this.jobs = new Counter({
@@ -41,6 +42,11 @@ export class OrderMetrics {
     this.refunds = new Counter({
       name: 'stockroom_payment_refunds_total',
       help: 'Payments refunded because their order had left pending (expired) while it was charged',
+      registers: [registry],
+    });
+    this.revived = new Counter({
+      name: 'stockroom_order_jobs_revived_total',
+      help: 'Pending orders the maintenance sweep gave a job again (their job was lost from Redis, or had failed)',
       registers: [registry],
     });
     new Gauge({

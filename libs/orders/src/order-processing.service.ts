@@ -82,13 +82,19 @@ export class OrderProcessing {
   }
 
   /**
-   * The repeatable maintenance job: orders whose enqueue never happened are queued, and orders
+   * The repeatable maintenance job: orders whose enqueue never happened are queued, orders queued
+   * long ago and still pending get their job back (lost with Redis's data, or failed), and orders
    * pending longer than ORDER_RESERVATION_TTL_SECONDS give their stock back.
    */
-  async sweep(): Promise<{ queued: number; expired: number; failed: number }> {
-    const { enqueueGraceMs, reservationTtlSeconds } = this.config.orders;
+  async sweep(): Promise<{ queued: number; revived: number; expired: number; failed: number }> {
+    const { enqueueGraceMs, reviveAfterMs, reservationTtlSeconds } = this.config.orders;
     const unqueued = await this.orders.unqueued(enqueueGraceMs, SWEEP_BATCH);
     if (unqueued.length > 0 && (await this.queue.enqueue(unqueued))) this.logger.log(`queued ${unqueued.length} orders that had missed the queue`);
+    const revived = await this.queue.revive(await this.orders.stillPending(reviveAfterMs, SWEEP_BATCH));
+    if (revived > 0) {
+      this.metrics.revived.inc(revived);
+      this.logger.warn(`gave ${revived} pending orders their job back (lost from Redis, or failed)`);
+    }
     let expired = 0;
     let failed = 0;
     // Each order on its own: one that cannot be expired must not keep the others' stock reserved.
@@ -101,6 +107,6 @@ export class OrderProcessing {
         this.logger.error(`order ${orderId}: could not expire it (the next sweep tries again): ${(error as Error).message}`);
       }
     }
-    return { queued: unqueued.length, expired, failed };
+    return { queued: unqueued.length, revived, expired, failed };
   }
 }

@@ -62,6 +62,25 @@ export class OrderQueue implements BeforeApplicationShutdown {
     return true;
   }
 
+  /**
+   * Makes sure each order has a live job: one Redis lost (a flush, a restart without persistence,
+   * a failover) is added again, one that used up its attempts (MySQL away for longer than the
+   * backoff) is retried. The number of orders given a job again.
+   */
+  async revive(orderIds: number[]): Promise<number> {
+    let revived = 0;
+    for (const orderId of orderIds) {
+      const job = await this.queue.getJob(orderJobId(orderId));
+      if (!job) {
+        if (await this.enqueue([orderId])) revived++;
+      } else if (await job.isFailed()) {
+        await job.retry('failed');
+        revived++;
+      }
+    }
+    return revived;
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.markTimer);
     await this.markQueued();

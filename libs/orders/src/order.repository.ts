@@ -95,6 +95,15 @@ export class OrderRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Pending orders queued longer ago than `olderThanMs`: their job may have been lost with Redis's data, or have failed. */
+  async stillPending(olderThanMs: number, limit: number): Promise<number[]> {
+    const rows = (await this.dataSource.query(
+      "SELECT id FROM orders WHERE status = 'pending' AND queued_at < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND ORDER BY queued_at LIMIT ?",
+      [olderThanMs * 1000, limit],
+    )) as Array<{ id: number }>;
+    return rows.map((row) => row.id);
+  }
+
   /** Pending orders whose reservation has outlived its time. */
   async expired(olderThanSeconds: number, limit: number): Promise<number[]> {
     const rows = (await this.dataSource.query(

@@ -99,6 +99,8 @@ export abstract class AppConfig {
     readonly sweepIntervalMs: number;
     /** An order not queued this long after it was placed is enqueued by the sweeper. */
     readonly enqueueGraceMs: number;
+    /** An order still pending this long after it was queued has its job checked: re-added if Redis lost it, retried if it failed. */
+    readonly reviveAfterMs: number;
     readonly jobAttempts: number;
     /** First retry delay; doubled at each attempt. */
     readonly jobBackoffMs: number;
@@ -230,6 +232,7 @@ export function loadConfig(env: Env): AppConfig {
       reservationTtlSeconds: read.int('ORDER_RESERVATION_TTL_SECONDS', 900, 1, 30 * 86_400),
       sweepIntervalMs: read.int('ORDER_SWEEP_INTERVAL_MS', 10_000, 100, 3_600_000),
       enqueueGraceMs: read.int('ORDER_ENQUEUE_GRACE_MS', 5_000, 0, 3_600_000),
+      reviveAfterMs: read.int('ORDER_REVIVE_AFTER_MS', 60_000, 1_000, 86_400_000),
       jobAttempts: read.int('ORDER_JOB_ATTEMPTS', 5, 1, 100),
       jobBackoffMs: read.int('ORDER_JOB_BACKOFF_MS', 1_000, 1, 3_600_000),
       keepCompleted: read.int('QUEUE_KEEP_COMPLETED', 1_000, 0, 1_000_000),
