@@ -3,6 +3,7 @@ export * from './config/env-parsers';
 export * from './config/config.module';
 export * from './config/load-env';
 export * from './errors/domain-error';
+export * from './errors/connection-failure';
 export * from './errors/error-response';
 export * from './errors/http-error.filter';
 export * from './logging/logger';

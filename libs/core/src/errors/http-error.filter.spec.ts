@@ -72,6 +72,16 @@ describe('HttpErrorFilter logging', () => {
     expect(logged).toEqual({ warn: ['STORE_AWAY: try again shortly'], error: [] });
   });
 
+  it('answers 503 DEPENDENCY_UNAVAILABLE for a server that cannot be reached, logged as one warning', () => {
+    // What TypeORM throws when mysql2 finds the database gone: the socket error rides on driverError.
+    const lost = Object.assign(new Error('Connection lost: The server closed the connection.'), { driverError: { code: 'PROTOCOL_CONNECTION_LOST' } });
+    expect(toErrorResponse(lost)).toMatchObject({ statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE' });
+    expect(toErrorResponse(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })).statusCode).toBe(503);
+    expect(toErrorResponse(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ETIMEDOUT' }) })).statusCode).toBe(503);
+    expect(toErrorResponse(Object.assign(new Error('dup'), { driverError: { code: 'ER_DUP_ENTRY' } })).statusCode).toBe(500);
+    expect(catchWith(lost)).toEqual({ warn: ['DEPENDENCY_UNAVAILABLE: Connection lost: The server closed the connection.'], error: [] });
+  });
+
   it('logs an unexpected error with its stack', () => {
     const logged = catchWith(new Error('boom'));
     expect(logged.warn).toEqual([]);

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { DomainError } from './domain-error';
+import { ServiceUnreachableError, isConnectionFailure } from './connection-failure';
 import { ErrorResponse } from './error-response';
 
 const CODE_BY_STATUS: Record<number, string> = {
@@ -32,7 +33,8 @@ function isClientError(error: unknown): error is ClientErrorLike {
 }
 
 /** Maps anything thrown to the one error body; unknown errors become a 500 without internals. */
-export function toErrorResponse(exception: unknown): ErrorResponse {
+export function toErrorResponse(caught: unknown): ErrorResponse {
+  const exception = asOutage(caught);
   if (exception instanceof DomainError) {
     return body(exception.status, exception.code, exception.message, exception.details);
   }
@@ -51,6 +53,11 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     return body(exception.statusCode, codeFor(exception.statusCode), exception.message);
   }
   return body(500, 'INTERNAL_ERROR', 'Internal server error');
+}
+
+/** A database (or other server) that cannot be reached is an outage, not a bug: a 503 error. */
+function asOutage(caught: unknown): unknown {
+  return isConnectionFailure(caught) ? new ServiceUnreachableError() : caught;
 }
 
 /** Keeps a structured exception body (a failed health check) as `details`. */
@@ -74,11 +81,12 @@ type ErrorLogger = Pick<Logger, 'warn' | 'error'>;
 const defaultLogger = new Logger('HttpErrorFilter');
 
 /** Answers `reply` with the one error body (and the error's headers); logs what is not the client's fault. */
-export function sendError(reply: FastifyReply, exception: unknown, logger: ErrorLogger = defaultLogger): void {
+export function sendError(reply: FastifyReply, caught: unknown, logger: ErrorLogger = defaultLogger): void {
+  const exception = asOutage(caught);
   const response = toErrorResponse(exception);
   if (exception instanceof DomainError && response.statusCode >= 500) {
     // Expected (a dependency away): one line per request, no stack.
-    logger.warn(`${exception.code}: ${exception.message}`);
+    logger.warn(`${exception.code}: ${exception === caught ? exception.message : String((caught as Error).message ?? caught)}`);
   } else if (response.statusCode >= 500) {
     logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
   }
