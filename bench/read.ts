@@ -6,7 +6,7 @@
  * - the peer, `../shared/peers/nest-cache-manager` (`@nestjs/cache-manager` + `@keyv/redis`: one
  *   Redis GET per request), built and seeded in `bench/.peer/` (git-ignored) on first use;
  * - Stockroom with production defaults (NODE_ENV=production, security headers, metrics, counters,
- *   access checks): L1 hit, Redis hit (L1 off), L1 hit with the throttler on (a limit no request
+ *   access checks): L1 hit, Redis hit (L1 off; and L1 on with a catalogue larger than it), L1 hit with the throttler on (a limit no request
  *   reaches), L1 hit signed in (throttler on: a session lookup and the throttler per request), and
  *   a conditional GET answered 304 from L1.
  * Stockroom's throttler is off in the L1 and Redis figures because one load generator on one
@@ -102,6 +102,8 @@ async function main(): Promise<void> {
     { name: 'peer: @nestjs/cache-manager, Redis hit', start: startPeer },
     { name: 'Stockroom L1 hit', start: stockroom({}) },
     { name: 'Stockroom Redis hit (L1 off)', start: stockroom({ CACHE_L1_MAX_ITEMS: '0' }) },
+    // A catalogue larger than L1: every request misses L1 and is one Redis command away.
+    { name: 'Stockroom Redis hit (L1 on, key not in it)', start: stockroom({ CACHE_L1_MAX_ITEMS: '100' }) },
     { name: 'Stockroom L1 hit, throttler on', start: stockroom(THROTTLED) },
     {
       name: 'Stockroom L1 hit, signed in (throttler on)',

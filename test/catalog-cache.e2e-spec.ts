@@ -87,14 +87,19 @@ describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () =
   it('never serves an older version once an update has answered (stale-set torture)', async () => {
     const product = await create('TORTURE');
     // Readers that are slow between reading the row and storing it: the stale-set window.
+    let slowLoads = 0;
     for (const api of [a, b]) {
-      const repository = api.app.get<Repository<Product>>(getRepositoryToken(Product));
-      const original = repository.findOneBy.bind(repository);
-      jest.spyOn(repository, 'findOneBy').mockImplementation(async (where) => {
-        const row = await original(where);
-        await new Promise((r) => setTimeout(r, Math.random() * 15));
+      // Cache fills read through the data source's manager (on the primary when there are replicas).
+      const manager = api.app.get<Repository<Product>>(getRepositoryToken(Product)).manager;
+      const original = manager.findOneBy.bind(manager) as (entity: unknown, where: unknown) => Promise<unknown>;
+      jest.spyOn(manager, 'findOneBy').mockImplementation((async (entity: unknown, where: unknown) => {
+        const row = await original(entity, where);
+        if (entity === Product) {
+          slowLoads++;
+          await new Promise((r) => setTimeout(r, Math.random() * 15));
+        }
         return row;
-      });
+      }) as never);
     }
     const caches = [a, b].map((api) => api.app.get(RedisCacheService));
     let committed = product.version;
@@ -127,6 +132,8 @@ describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () =
     jest.restoreAllMocks();
 
     expect(violations).toEqual([]);
+    // The loads were slowed (the race was really run).
+    expect(slowLoads).toBeGreaterThan(0);
     expect(committed).toBe(product.version + 150);
     for (const api of [a, b]) expect((await get(api, `/products/${product.id}`)).json().version).toBe(committed);
   });

@@ -14,6 +14,7 @@ import {
   HttpMetrics,
   HotCounter,
   InFlightRequests,
+  lazyChildLoggerFactory,
   MetricsRegistry,
   PinoNestLogger,
   requestIdFor,
@@ -36,6 +37,7 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: !config.log.requests }),
     genReqId: requestIdFor,
+    childLoggerFactory: lazyChildLoggerFactory as never,
     frameworkErrors: frameworkErrorHandler,
     bodyLimit: config.http.bodyLimitBytes,
     // Long enough for real clients, short enough that a stuck one cannot hold shutdown forever.

@@ -12,22 +12,34 @@ interface Envelope {
 }
 
 /**
- * Carries L1 evictions and generation bumps to every instance over Redis pub/sub. A subscriber
- * that (re)connects may have missed messages, so it tells its owner to drop all of L1.
+ * Carries L1 evictions and generation bumps to every instance over Redis pub/sub. While it
+ * listens, what it has delivered is as current as the channel (its owner may trust generations it
+ * learned); a subscriber that loses its connection may miss messages, so it tells its owner to
+ * forget everything, and again once it listens anew.
  */
 export class CacheEventBus {
   private readonly logger = new Logger('CacheEventBus');
   /** Milliseconds from publish to receipt of the last foreign message (same-host clocks). */
   lastDelayMs: number | undefined;
+  private started = false;
+  private subscribed = false;
 
   constructor(
     private readonly publisher: RedisClient,
     private readonly subscriber: RedisClient,
     private readonly channel: string,
     private readonly origin: string,
-    handlers: { onEvents: (events: CacheEvent[]) => void; onResubscribed: () => void },
+    private readonly handlers: { onEvents: (events: CacheEvent[]) => void; onResubscribed: () => void },
   ) {
-    subscriber.on('ready', () => handlers.onResubscribed());
+    subscriber.on('close', () => {
+      if (!this.subscribed) return;
+      this.subscribed = false;
+      handlers.onResubscribed();
+    });
+    // After a reconnect: subscribe again, then forget what may have been missed meanwhile.
+    subscriber.on('ready', () => {
+      if (this.started) void this.listen().catch(() => undefined);
+    });
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
       try {
@@ -41,8 +53,20 @@ export class CacheEventBus {
     });
   }
 
+  /** True while subscribed: every event published since has been (or is being) delivered. */
+  get listening(): boolean {
+    return this.subscribed;
+  }
+
   async start(): Promise<void> {
+    this.started = true;
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
     await this.subscriber.subscribe(this.channel);
+    this.subscribed = true;
+    this.handlers.onResubscribed();
   }
 
   async publish(events: CacheEvent[]): Promise<void> {

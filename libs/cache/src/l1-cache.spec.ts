@@ -81,4 +81,15 @@ describe('L1Cache', () => {
     l1.set('k', 'v', '0', 10_000, mark);
     expect(l1.get('k', ['n'])).toBeUndefined();
   });
+
+  it('with a maximum age, forgets a generation not confirmed since (a lost bump message is found by then)', async () => {
+    const l1 = new L1Cache(10);
+    l1.learnGeneration('n', 3);
+    expect(l1.signature(['n'], 1_000)).toBe('3');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(l1.signature(['n'], 10)).toBeUndefined();
+    expect(l1.signature(['n'])).toBe('3');
+    l1.learnGeneration('n', 3);
+    expect(l1.signature(['n'], 10)).toBe('3');
+  });
 });

@@ -20,7 +20,7 @@ interface L1Entry {
  */
 export class L1Cache {
   private readonly entries: LRUCache<string, L1Entry> | undefined;
-  private readonly generations = new Map<string, number>();
+  private readonly generations = new Map<string, { value: number; confirmedAt: number }>();
   private sequence = 0;
   /** Key -> number of its last eviction, for the most recent keys evicted. */
   private readonly evictedAt: LRUCache<string, number>;
@@ -45,24 +45,33 @@ export class L1Cache {
     return this.entries?.size ?? 0;
   }
 
-  /** The signature of the generations of `names`, or undefined when one is not known here. */
-  signature(names: string[]): string | undefined {
+  /**
+   * The signature of the generations of `names`, or undefined when one is not known here (or,
+   * with `maxAgeMs`, was last confirmed longer ago: a bump whose message was lost is found by then).
+   */
+  signature(names: string[], maxAgeMs?: number): string | undefined {
+    const oldest = maxAgeMs === undefined ? -Infinity : Date.now() - maxAgeMs;
     if (names.length === 1) {
-      const value = this.generations.get(names[0]);
-      return value === undefined ? undefined : String(value);
+      const known = this.generations.get(names[0]);
+      return known === undefined || known.confirmedAt < oldest ? undefined : String(known.value);
     }
     const values: number[] = [];
     for (const name of names) {
-      const value = this.generations.get(name);
-      if (value === undefined) return undefined;
-      values.push(value);
+      const known = this.generations.get(name);
+      if (known === undefined || known.confirmedAt < oldest) return undefined;
+      values.push(known.value);
     }
     return values.join(',');
   }
 
-  /** Generations only move forward; an older one arriving late is ignored. */
+  /** Generations only move forward; an older one arriving late is ignored, the current one confirmed again. */
   learnGeneration(name: string, value: number): void {
-    if ((this.generations.get(name) ?? -1) < value) this.generations.set(name, value);
+    const known = this.generations.get(name);
+    if (known === undefined) this.generations.set(name, { value, confirmedAt: Date.now() });
+    else if (known.value <= value) {
+      known.value = value;
+      known.confirmedAt = Date.now();
+    }
   }
 
   get(key: string, generationNames: string[]): { value: unknown } | undefined {

@@ -419,10 +419,22 @@ export class RedisCacheService implements OnApplicationBootstrap {
     return true;
   }
 
-  /** The entry and the current generations, in one round trip; undefined when Redis is unavailable. */
+  /**
+   * The entry and the current generations, in one round trip; undefined when Redis is unavailable.
+   * With L1 on, the process has accepted that another instance's write reaches it over pub/sub:
+   * while the channel listens, generations it learned (from Redis within CACHE_L1_TTL_MS, or
+   * from the channel) are as current as its L1, so the lookup is the entry alone (one command,
+   * not one per generation plus one). With L1 off every lookup reads the generations: a write
+   * on any instance is seen by the next read on every other.
+   */
   private async read(target: Target): Promise<{ entry: Entry; generations: string } | undefined> {
     return this.guarded(async () => {
       await this.replayPending();
+      const known = this.events.listening ? this.l1.signature(target.generationNames, this.config.cache.l1TtlMs) : undefined;
+      if (known !== undefined) {
+        const fields = await this.redis.hmgetBuffer(target.entryKey, 'p', 's', 'g', 'e', 'd', 't');
+        return { entry: parseEntry(fields, known), generations: known };
+      }
       const [generations, fields] = await Promise.all([
         this.readGenerations(target),
         this.redis.hmgetBuffer(target.entryKey, 'p', 's', 'g', 'e', 'd', 't'),
@@ -482,7 +494,6 @@ export class RedisCacheService implements OnApplicationBootstrap {
   }
 
   private async publish(events: CacheEvent[]): Promise<void> {
-    if (!this.l1.enabled) return;
     await this.guarded(() => this.events.publish(events), () => undefined);
   }
 

@@ -60,3 +60,76 @@ export class PinoNestLogger implements LoggerService {
     }
   }
 }
+
+type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * A request's logger whose pino child (with the request id bound) is only made when the request
+ * logs something: Fastify makes one per request, and on a cached read that makes nothing else
+ * costs more than the answer. Every line it writes still carries the request id.
+ */
+export class LazyChildLogger {
+  private made: PinoLogger | undefined;
+
+  constructor(
+    private readonly parent: PinoLogger,
+    private readonly childBindings: pino.Bindings,
+    private readonly options: pino.ChildLoggerOptions,
+  ) {}
+
+  private get logger(): PinoLogger {
+    return (this.made ??= this.parent.child(this.childBindings, this.options));
+  }
+
+  get level(): string {
+    return this.made?.level ?? this.options.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.logger.level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return this.made ? this.made.isLevelEnabled(level) : this.options.level === undefined ? this.parent.isLevelEnabled(level) : this.logger.isLevelEnabled(level);
+  }
+
+  child(bindings: pino.Bindings, options?: pino.ChildLoggerOptions): PinoLogger {
+    return this.logger.child(bindings, options);
+  }
+
+  bindings(): pino.Bindings {
+    return this.logger.bindings();
+  }
+
+  fatal(...args: unknown[]): void {
+    this.write('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.write('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.write('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.write('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.write('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.write('trace', args);
+  }
+
+  silent(): void {}
+
+  private write(level: LogMethod, args: unknown[]): void {
+    // A level that is off costs nothing, not even the child.
+    if (!this.isLevelEnabled(level)) return;
+    (this.logger[level] as (...a: unknown[]) => void)(...args);
+  }
+}
+
+/** Fastify's `childLoggerFactory`: a LazyChildLogger per request. */
+export function lazyChildLoggerFactory(logger: PinoLogger, bindings: pino.Bindings, options: pino.ChildLoggerOptions): PinoLogger {
+  return new LazyChildLogger(logger, bindings, options) as unknown as PinoLogger;
+}
