@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
+import Redis from 'ioredis';
 import { BENCH_ENV, benchSession, buildAndSeed, Figure, measure, ROOT, saveReport, startApi, startBareFastify, startProcess, stop, waitForHttp } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -87,6 +88,7 @@ async function warmAll(url: string, headers: Record<string, string>): Promise<Ma
 
 async function main(): Promise<void> {
   buildAndSeed(PRODUCTS);
+  await forgetCache();
   await preparePeer();
   const bodyOf42 = await (async () => {
     const api = await startApi(3301, PRODUCTION);
@@ -139,6 +141,21 @@ async function main(): Promise<void> {
     '',
     readTable(figures, variants[0].name, variants[1].name),
   ]);
+}
+
+/** Starts from an empty cache: entries a previous run (or an older build) left would be measured instead. */
+async function forgetCache(): Promise<void> {
+  const redis = new Redis();
+  try {
+    for (let cursor = '0'; ; ) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${BENCH_ENV.REDIS_KEY_PREFIX}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+      if (cursor === '0') break;
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 function readTable(figures: Figure[], bare: string, peer: string): string {

@@ -2,7 +2,7 @@ import { getRepositoryToken } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { Product } from '@stockroom/catalog';
 import { RedisCacheService } from '@stockroom/cache';
-import { bootApi, TestApi, TestContext } from './support/test-context';
+import { bootApi, TestApi, TestContext, testRedis } from './support/test-context';
 import { QueryCounter } from './support/query-counter';
 
 const SELECT_PRODUCT = /^SELECT .* FROM `products`/;
@@ -76,6 +76,29 @@ describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () =
 
     const reused = await create('W-2', 'New owner of the SKU');
     expect((await get(b, '/products/by-sku/W-2')).json().id).toBe(reused.id);
+  });
+
+  it('answers a Redis hit from the JSON stored beside the product, unless it was stored for another shape', async () => {
+    const product = await create('RENDERED');
+    const first = await get(b, `/products/${product.id}`);
+    expect(first.json()).toMatchObject({ id: product.id, sku: 'RENDERED' });
+    const redis = testRedis();
+    try {
+      const key = `${context.keyPrefix}:cache:product:{id%3A${product.id}}`;
+      const stored = (await redis.hget(key, 'r')) as string;
+      const [shape, etag, body] = stored.split('\n');
+      expect({ etag, body: JSON.parse(body) }).toEqual({ etag: first.headers.etag, body: first.json() });
+      // The answer is the stored rendering itself: change it, and the next hit sends the change.
+      await redis.hset(key, 'r', `${shape}\n"marked"\n${JSON.stringify({ ...first.json(), name: 'from the rendering' })}`);
+      const marked = await get(a, `/products/${product.id}`);
+      expect([marked.headers.etag, marked.json().name]).toEqual(['"marked"', 'from the rendering']);
+      // Made by another shape of ProductResponse (an older deploy): ignored, the product is rendered again.
+      await redis.hset(key, 'r', `oldshape00\n"old"\n{"id":${product.id}}`);
+      const again = await get(a, `/products/${product.id}`);
+      expect([again.headers.etag, again.json()]).toEqual([first.headers.etag, first.json()]);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('a new product shows in cached list pages at once', async () => {

@@ -2,7 +2,7 @@
 -- KEYS[1] entry hash, KEYS[2] the entry's load lease (same hash tag, so the same slot)
 -- ARGV[1] payload, ARGV[2] stamp ('' = unversioned), ARGV[3] ttl ms, ARGV[4] generations,
 -- ARGV[5] logical expiry (epoch ms), ARGV[6] load time ms, ARGV[7] '1' for a tombstone,
--- ARGV[8] the loader's lease token ('' for a writer)
+-- ARGV[8] the loader's lease token ('' for a writer), ARGV[9] a rendering of the value ('' = none)
 -- Returns 1 when written, 0 when refused.
 local token = ARGV[8]
 if token ~= '' then
@@ -25,6 +25,9 @@ if ARGV[7] == '1' then
   redis.call('HSET', KEYS[1], 't', '1', 'g', ARGV[4])
 else
   redis.call('HSET', KEYS[1], 'p', ARGV[1], 'g', ARGV[4], 'e', ARGV[5], 'd', ARGV[6])
+  if ARGV[9] ~= '' then
+    redis.call('HSET', KEYS[1], 'r', ARGV[9])
+  end
 end
 if incoming ~= '' then
   redis.call('HSET', KEYS[1], 's', incoming)

@@ -24,6 +24,19 @@ export interface GetOrLoadOptions<T> extends Omit<CacheWriteOptions, 'stamp'> {
   stamp?: (value: T) => number | undefined;
   /** Cache a null/undefined result too (default: no, every miss asks the loader). */
   cacheNull?: boolean;
+  /** A rendering of a loaded value stored beside it (see `Rendering`). */
+  render?: Rendering<T>;
+}
+
+/**
+ * A text made from a cached value (e.g. its HTTP body), stored beside it so `getCachedRendering`
+ * can answer without decoding the value; it lives and dies with the entry. `version` names how
+ * it is made: a rendering of another version (an older deploy) is not used, the value is
+ * decoded and rendered again instead.
+ */
+export interface Rendering<T> {
+  readonly version: string;
+  render(value: T): string;
 }
 
 export interface Entry {

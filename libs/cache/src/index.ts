@@ -5,5 +5,5 @@ export * from './cache.decorators';
 export * from './cache.module';
 export * from './redis-cache.service';
 export { DELETED_STAMP, InvalidCacheNameError } from './cache-target';
-export type { CacheWriteOptions, GetOrLoadOptions, NamespaceOptions } from './cache-target';
+export type { CacheWriteOptions, GetOrLoadOptions, NamespaceOptions, Rendering } from './cache-target';
 export { CacheStatsService, CacheStatsView } from './cache-stats.service';

@@ -17,6 +17,7 @@ import {
   NamespaceOptions,
   parseEntry,
   refreshEarly,
+  Rendering,
   Target,
 } from './cache-target';
 
@@ -32,10 +33,15 @@ type CacheCommands = RedisClient & {
     loadMs: number,
     tombstone: string,
     leaseToken: string,
+    rendering: string,
   ): Promise<number>;
   leaseRelease(key: string, token: string): Promise<number>;
 };
 
+
+/** The hash fields a lookup reads: payload, stamp, generations, logical expiry, load time, tombstone mark (and the rendering). */
+const ENTRY_FIELDS = ['p', 's', 'g', 'e', 'd', 't'] as const;
+const ENTRY_FIELDS_AND_RENDERING = [...ENTRY_FIELDS, 'r'] as const;
 
 /**
  * Cache-aside over Redis with an optional in-process L1.
@@ -173,6 +179,34 @@ export class RedisCacheService implements OnApplicationBootstrap {
     return cached.value as T;
   }
 
+  /**
+   * As `getCached`, as the value's rendering: the one stored beside it (`render` in getOrLoad)
+   * when it is of this version, without decoding the value unless L1 is on (it is then kept in
+   * L1 too); else the value decoded and rendered now. L1 itself is not consulted: use `peek`.
+   */
+  async getCachedRendering<T>(namespace: string, key: string, rendering: Rendering<T>): Promise<string | undefined> {
+    if (!this.enabled) return undefined;
+    const target = this.targets.target(namespace, key);
+    const since = this.l1.mark();
+    const found = await this.read(target, true);
+    const payload = found?.entry.payload;
+    if (!found || !payload) return undefined;
+    const { entry } = found;
+    const now = Date.now();
+    if (now >= entry.expiresAt || refreshEarly(entry, target.beta, now)) return undefined;
+    const stored = found.rendering?.toString('utf8');
+    const prefix = `${rendering.version}\n`;
+    let value: { value: unknown } | undefined;
+    if (target.l1 && this.l1.enabled) {
+      value = this.decode(target, payload);
+      if (value) this.l1Set(target, value.value, Math.min(this.config.cache.l1TtlMs, entry.expiresAt - now), found.generations, since);
+    }
+    this.stats.lookup(namespace, 'hit');
+    if (stored?.startsWith(prefix)) return stored.slice(prefix.length);
+    value ??= this.decode(target, payload);
+    return value && rendering.render(value.value as T);
+  }
+
   async get<T>(namespace: string, key: string, tags: string[] = []): Promise<T | undefined> {
     if (!this.enabled) return undefined;
     const target = this.targets.target(namespace, key, { tags });
@@ -212,7 +246,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     const target = this.targets.target(namespace, key);
     this.l1.delete(target.entryKey);
     const written = await this.guarded(async () => {
-      await this.redis.cacheSet(target.entryKey, target.leaseKey, '', String(stamp), target.ttlMs + this.targets.graceMs(target), '', 0, 0, '1', '');
+      await this.redis.cacheSet(target.entryKey, target.leaseKey, '', String(stamp), target.ttlMs + this.targets.graceMs(target), '', 0, 0, '1', '', '');
       return true;
     }, () => false);
     if (!written) this.markPending(target);
@@ -338,7 +372,8 @@ export class RedisCacheService implements OnApplicationBootstrap {
       const { value, loadMs } = await this.timedLoad(loader);
       // Only the lease holder stores: a load without the lease is served but not cached.
       if (lease === 'won' && (value !== null && value !== undefined ? true : options.cacheNull)) {
-        stored = await this.store(target, value, generations, loadMs, options.stamp?.(value), token);
+        const rendering = options.render && value !== null && value !== undefined ? `${options.render.version}\n${options.render.render(value)}` : '';
+        stored = await this.store(target, value, generations, loadMs, options.stamp?.(value), token, rendering);
       }
       return { value, from: 'miss' };
     } finally {
@@ -385,6 +420,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     loadMs: number,
     stamp: number | undefined,
     leaseToken = '',
+    rendering = '',
   ): Promise<boolean> {
     const payload = this.codec.encode(value);
     const expiresAt = Date.now() + target.ttlMs;
@@ -402,6 +438,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
           loadMs,
           '0',
           leaseToken,
+          rendering,
         )) === 1,
       () => undefined,
     );
@@ -427,20 +464,16 @@ export class RedisCacheService implements OnApplicationBootstrap {
    * not one per generation plus one). With L1 off every lookup reads the generations: a write
    * on any instance is seen by the next read on every other.
    */
-  private async read(target: Target): Promise<{ entry: Entry; generations: string } | undefined> {
+  private async read(target: Target, withRendering = false): Promise<{ entry: Entry; generations: string; rendering?: Buffer } | undefined> {
+    const fields = withRendering ? ENTRY_FIELDS_AND_RENDERING : ENTRY_FIELDS;
     return this.guarded(async () => {
       await this.replayPending();
       const known = this.events.listening ? this.l1.signature(target.generationNames, this.config.cache.l1TtlMs) : undefined;
-      if (known !== undefined) {
-        const fields = await this.redis.hmgetBuffer(target.entryKey, 'p', 's', 'g', 'e', 'd', 't');
-        return { entry: parseEntry(fields, known), generations: known };
-      }
-      const [generations, fields] = await Promise.all([
-        this.readGenerations(target),
-        this.redis.hmgetBuffer(target.entryKey, 'p', 's', 'g', 'e', 'd', 't'),
-      ]);
-      const entry = parseEntry(fields, generations);
-      return { entry, generations };
+      const [generations, values] =
+        known !== undefined
+          ? [known, await this.redis.hmgetBuffer(target.entryKey, ...fields)]
+          : await Promise.all([this.readGenerations(target), this.redis.hmgetBuffer(target.entryKey, ...fields)]);
+      return { entry: parseEntry(values, generations), generations, rendering: values[6] ?? undefined };
     }, () => undefined);
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ValidationFailedError } from '@stockroom/core';
+import { JsonRepresentation, ValidationFailedError } from '@stockroom/core';
 import { StatsService } from '@stockroom/stats';
 import { Product } from './product.entity';
 import { LIST_WINDOW, NewProduct, ProductChanges, ProductPage, ProductRepository } from './product.repository';
@@ -23,9 +23,9 @@ export class ProductService {
     return this.products.peekById(id);
   }
 
-  /** The product when it is cached and current (L1, else one Redis read); never a database read. */
-  findCachedById(id: number): Promise<Product | undefined> {
-    return this.products.findCachedById(id);
+  /** The product's public JSON when it is cached and current in Redis (one read); never a database read. */
+  findCachedJsonById(id: number): Promise<JsonRepresentation | undefined> {
+    return this.products.findCachedJsonById(id);
   }
 
   peekBySku(sku: string): Product | undefined {

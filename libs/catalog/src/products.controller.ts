@@ -30,11 +30,11 @@ import { CreateProductDto, SKU_PATTERN } from './dto/create-product.dto';
 import { UpdateProductDto } from './dto/update-product.dto';
 import { ListProductsQuery, PopularProductsQuery } from './dto/list-products.query';
 import { ProductPageResponse, ProductResponse } from './dto/product.response';
+import { productJson } from './product-json';
 
 const ID_PARAM = { name: 'id', type: Number, example: 42, description: 'Product id (1..2147483647)' };
 
-/** Each cached product and page is rendered (JSON and ETag) once, on its first hit. */
-const productJson = new Representations<Product>(ProductResponse.from);
+/** Each cached page is rendered (JSON and ETag) once, on its first hit (products: see product-json). */
 const pageJson = new Representations<ProductPage>((page) => ({ items: page.items.map(ProductResponse.from), page: page.page, limit: page.limit, total: page.total }));
 
 @ApiTags('products')
@@ -67,8 +67,12 @@ export class ProductsController {
       peek: (request) => {
         const id = parseId(params(request).id);
         if (id === undefined || !anonymous(request)) return undefined;
-        // L1 without a promise; else one Redis read (a miss is left to the handler, which loads).
-        return answer(this.products.peekById(id)) ?? this.products.findCachedById(id).then(answer);
+        // L1 without a promise; else one Redis read of the stored rendering (a miss is left to
+        // the handler, which loads).
+        return (
+          answer(this.products.peekById(id)) ??
+          this.products.findCachedJsonById(id).then((representation) => representation && { representation, served: () => this.stats.recordView(id) })
+        );
       },
     });
     fastReads?.register({
