@@ -7,7 +7,8 @@ import { bootCache, CacheApp } from './support/cache-app';
  * and commands use different connections). B must not keep the old value in L1.
  */
 describe('L1 races: a read that predates an eviction does not refill L1', () => {
-  const overrides = { CACHE_L1_MAX_ITEMS: '1000', CACHE_L1_TTL_MS: '60000' };
+  // A generous command deadline: on a loaded machine a timed-out publish would skip the very event under test.
+  const overrides = { CACHE_L1_MAX_ITEMS: '1000', CACHE_L1_TTL_MS: '60000', CACHE_REDIS_TIMEOUT_MS: '10000' };
   let context: TestContext;
   let a: CacheApp;
   let b: CacheApp;
@@ -54,7 +55,7 @@ describe('L1 races: a read that predates an eviction does not refill L1', () => 
       await readAnswered;
       const appliedBefore = applied;
       await write();
-      for (let i = 0; i < 500 && applied === appliedBefore; i++) await new Promise((r) => setTimeout(r, 10));
+      for (const started = Date.now(); applied === appliedBefore && Date.now() - started < 60_000; ) await new Promise((r) => setTimeout(r, 10));
       expect(applied).toBeGreaterThan(appliedBefore);
       proceed();
       return await pending;

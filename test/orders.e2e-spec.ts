@@ -199,6 +199,8 @@ describe('Orders: accepted at once, processed by the worker (in-process here)', 
     await settled(customer, id);
     const job = await queue.getJob(orderJobId(id));
     expect(job?.data).toEqual({ orderId: id });
+    // The order settles in MySQL before the worker hands the job back as completed.
+    for (const started = Date.now(); (await job?.getState()) === 'active' && Date.now() - started < 60_000; ) await new Promise((r) => setTimeout(r, 20));
     expect(await job?.getState()).toBe('completed');
     const before = await queue.getJobCounts('waiting', 'active', 'completed');
     await queue.add('process-order', { orderId: id }, { jobId: orderJobId(id) });

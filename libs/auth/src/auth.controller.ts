@@ -119,7 +119,7 @@ export class AuthController {
   @Post('register')
   @Public()
   @CredentialThrottle(accountInBody)
-  @ApiOperation({ summary: 'Create a customer account' })
+  @ApiOperation({ operationId: 'registerAccount', summary: 'Create a customer account' })
   @ApiCreatedResponse({ type: UserResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 409: ['EMAIL_TAKEN'] })
   async register(@Body() body: CredentialsDto): Promise<UserResponse> {
@@ -130,7 +130,7 @@ export class AuthController {
   @Public()
   @CredentialThrottle(accountInBody)
   @HttpCode(200)
-  @ApiOperation({ summary: 'Sign in: a new session id every time (cookie `sid` and `token`)' })
+  @ApiOperation({ operationId: 'signIn', summary: 'Sign in: a new session id every time (cookie `sid` and `token`)' })
   @ApiOkResponse({ type: LoginResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 401: ['INVALID_CREDENTIALS'], 503: ['SESSION_STORE_UNAVAILABLE'] })
   async login(@Body() body: SignInDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponse> {
@@ -140,7 +140,7 @@ export class AuthController {
   @Post('logout')
   @Public()
   @HttpCode(204)
-  @ApiOperation({ summary: 'End this session' })
+  @ApiOperation({ operationId: 'signOut', summary: 'End this session' })
   @ApiNoContentResponse({ description: 'Signed out (also when there was no session)' })
   @ApiErrors({ 503: ['SESSION_STORE_UNAVAILABLE'] })
   async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
@@ -150,7 +150,7 @@ export class AuthController {
 
   @Get('me')
   @SignedIn()
-  @ApiOperation({ summary: 'The signed-in user' })
+  @ApiOperation({ operationId: 'getCurrentUser', summary: 'The signed-in user' })
   @ApiOkResponse({ type: UserResponse })
   async me(@CurrentPrincipal() principal: Principal): Promise<UserResponse> {
     return userView(await this.auth.userOf(principal));
@@ -160,7 +160,7 @@ export class AuthController {
   @SignedIn()
   @CredentialThrottle(accountOfSession)
   @HttpCode(200)
-  @ApiOperation({ summary: 'Change your password: every session of yours ends, and this answer starts a new one' })
+  @ApiOperation({ operationId: 'changePassword', summary: 'Change your password: every session of yours ends, and this answer starts a new one' })
   @ApiOkResponse({ type: LoginResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED', 'WRONG_PASSWORD'], 503: ['SESSION_STORE_UNAVAILABLE'] })
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponse> {
@@ -169,7 +169,7 @@ export class AuthController {
 
   @Get('users')
   @Roles('admin')
-  @ApiOperation({ summary: 'Accounts, by id' })
+  @ApiOperation({ operationId: 'listUsers', summary: 'Accounts, by id' })
   @ApiOkResponse({ type: UserPageResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
   async users(@Query() query: UsersQuery): Promise<UserPageResponse> {
@@ -179,7 +179,7 @@ export class AuthController {
 
   @Patch('users/:id')
   @Roles('admin')
-  @ApiOperation({ summary: "Change a user's role; their sessions end (they carry the old role)" })
+  @ApiOperation({ operationId: 'setUserRole', summary: "Change a user's role; their sessions end (they carry the old role)" })
   @ApiParam(USER_ID)
   @ApiOkResponse({ type: UserResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['USER_NOT_FOUND'], 409: ['OWN_ROLE'] })
@@ -189,7 +189,7 @@ export class AuthController {
 
   @Delete('users/:id/sessions')
   @Roles('admin')
-  @ApiOperation({ summary: 'Sign a user out everywhere' })
+  @ApiOperation({ operationId: 'revokeUserSessions', summary: 'Sign a user out everywhere' })
   @ApiParam(USER_ID)
   @ApiOkResponse({ type: RevokedResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['USER_NOT_FOUND'] })

@@ -24,14 +24,14 @@ export class CacheAdminController {
   ) {}
 
   @Get('stats/cache')
-  @ApiOperation({ summary: 'Cache hit rate, L1 and coalescing counters, Redis memory and uptime' })
+  @ApiOperation({ operationId: 'getCacheStats', summary: 'Cache hit rate, L1 and coalescing counters, Redis memory and uptime' })
   @ApiOkResponse({ type: CacheStatsView })
   statsView(): Promise<CacheStatsView> {
     return this.stats.view();
   }
 
   @Get('cache/namespaces')
-  @ApiOperation({ summary: 'The cache namespaces that can be invalidated' })
+  @ApiOperation({ operationId: 'listCacheNamespaces', summary: 'The cache namespaces that can be invalidated' })
   @ApiOkResponse({ type: NamespacesResponse })
   namespaces(): NamespacesResponse {
     return { namespaces: this.cache.definedNamespaces() };
@@ -39,7 +39,7 @@ export class CacheAdminController {
 
   @Delete('cache/namespaces/:namespace')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Invalidate a whole namespace in O(1) (a generation bump; nothing is scanned)' })
+  @ApiOperation({ operationId: 'invalidateCacheNamespace', summary: 'Invalidate a whole namespace in O(1) (a generation bump; nothing is scanned)' })
   @ApiParam({ name: 'namespace', example: 'product-list' })
   @ApiNoContentResponse({ description: 'Invalidated on every instance' })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['CACHE_NAMESPACE_NOT_FOUND'] })

@@ -98,7 +98,7 @@ export class ProductsController {
 
   @Get()
   @Public()
-  @ApiOperation({ summary: 'List products, ordered by id, optionally searching names' })
+  @ApiOperation({ operationId: 'listProducts', summary: 'List products, ordered by id, optionally searching names' })
   @ApiConditionalGet(ProductPageResponse)
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
   async list(@Query() query: ListProductsQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
@@ -109,7 +109,7 @@ export class ProductsController {
 
   @Get('popular')
   @Public()
-  @ApiOperation({ summary: 'Most viewed products, from the live view ranking (MySQL when Redis has none)' })
+  @ApiOperation({ operationId: 'listPopularProducts', summary: 'Most viewed products, from the live view ranking (MySQL when Redis has none)' })
   @ApiConditionalGet([ProductResponse])
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
   async popular(@Query() query: PopularProductsQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
@@ -119,7 +119,7 @@ export class ProductsController {
 
   @Get('recently-viewed')
   @SignedIn()
-  @ApiOperation({ summary: `The products you viewed last, newest first (at most ${RecentlyViewed.KEEP}; deleted ones left out)` })
+  @ApiOperation({ operationId: 'listRecentlyViewedProducts', summary: `The products you viewed last, newest first (at most ${RecentlyViewed.KEEP}; deleted ones left out)` })
   @ApiOkResponse({ type: [ProductResponse] })
   async recentlyViewed(@CurrentPrincipal() principal: Principal): Promise<ProductResponse[]> {
     const ids = await this.recent.list(principal.userId);
@@ -128,7 +128,7 @@ export class ProductsController {
 
   @Get('by-sku/:sku')
   @Public()
-  @ApiOperation({ summary: 'One product by SKU' })
+  @ApiOperation({ operationId: 'getProductBySku', summary: 'One product by SKU' })
   @ApiParam({ name: 'sku', example: 'SR-000042' })
   @ApiConditionalGet(ProductResponse)
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
@@ -143,7 +143,7 @@ export class ProductsController {
 
   @Get(':id')
   @Public()
-  @ApiOperation({ summary: 'One product by id' })
+  @ApiOperation({ operationId: 'getProduct', summary: 'One product by id' })
   @ApiParam(ID_PARAM)
   @ApiConditionalGet(ProductResponse)
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
@@ -154,7 +154,7 @@ export class ProductsController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Create a product' })
+  @ApiOperation({ operationId: 'createProduct', summary: 'Create a product' })
   @ApiCreatedResponse({ type: ProductResponse })
   @ApiErrors({
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
@@ -167,7 +167,7 @@ export class ProductsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change some fields of a product (stock changes go through inventory)' })
+  @ApiOperation({ operationId: 'updateProduct', summary: 'Change some fields of a product (stock changes go through inventory)' })
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: ProductResponse })
   @ApiErrors({
@@ -183,7 +183,7 @@ export class ProductsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a product', description: 'Refused with 409 PRODUCT_HAS_RESERVATIONS while pending orders hold some of its stock.' })
+  @ApiOperation({ operationId: 'deleteProduct', summary: 'Delete a product', description: 'Refused with 409 PRODUCT_HAS_RESERVATIONS while pending orders hold some of its stock.' })
   @ApiParam(ID_PARAM)
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'], 409: ['PRODUCT_HAS_RESERVATIONS'] })

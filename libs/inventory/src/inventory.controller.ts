@@ -37,7 +37,7 @@ export class InventoryController {
   ) {}
 
   @Get(':productId')
-  @ApiOperation({ summary: 'Stock on hand, reserved and available (from MySQL, never the cache)' })
+  @ApiOperation({ operationId: 'getStockLevels', summary: 'Stock on hand, reserved and available (from MySQL, never the cache)' })
   @ApiParam(PRODUCT_PARAM)
   @ApiOkResponse({ type: StockLevelsResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
@@ -47,7 +47,7 @@ export class InventoryController {
 
   @Post(':productId/adjustments')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Add or remove stock under the product lock; recorded in the ledger' })
+  @ApiOperation({ operationId: 'adjustStock', summary: 'Add or remove stock under the product lock; recorded in the ledger' })
   @ApiParam(PRODUCT_PARAM)
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiCreatedResponse({ type: AdjustmentResponse })
@@ -82,7 +82,7 @@ export class InventoryController {
   }
 
   @Get(':productId/movements')
-  @ApiOperation({ summary: 'The stock ledger of a product, newest first' })
+  @ApiOperation({ operationId: 'listStockMovements', summary: 'The stock ledger of a product, newest first' })
   @ApiParam(PRODUCT_PARAM)
   @ApiOkResponse({ type: MovementPageResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
@@ -94,7 +94,7 @@ export class InventoryController {
 
   @Post('reservations')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Reserve stock for several products at once: all lines or none (the purchase hot path)' })
+  @ApiOperation({ operationId: 'reserveStock', summary: 'Reserve stock for several products at once: all lines or none (the purchase hot path)' })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiCreatedResponse({ type: ReservationResponse })
   @ApiErrors({

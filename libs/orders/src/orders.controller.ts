@@ -14,7 +14,7 @@ export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Place an order: stock is reserved now, payment and confirmation happen in the worker' })
+  @ApiOperation({ operationId: 'placeOrder', summary: 'Place an order: stock is reserved now, payment and confirmation happen in the worker' })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiAcceptedResponse({ type: PlacedOrderResponse, description: 'Accepted; `Location` is the order, poll it for `confirmed` or `failed`' })
   @ApiErrors({
@@ -35,7 +35,7 @@ export class OrdersController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Orders, newest first: your own, or (staff) everyone\'s' })
+  @ApiOperation({ operationId: 'listOrders', summary: 'Orders, newest first: your own, or (staff) everyone\'s' })
   @ApiOkResponse({ type: OrderPageResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
   async list(@CurrentPrincipal() principal: Principal, @Query() query: ListOrdersQuery): Promise<OrderPageResponse> {
@@ -44,7 +44,7 @@ export class OrdersController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One order (its owner, or staff)' })
+  @ApiOperation({ operationId: 'getOrder', summary: 'One order (its owner, or staff)' })
   @ApiParam({ name: 'id', type: Number, example: 1201 })
   @ApiOkResponse({ type: OrderResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['ORDER_NOT_FOUND'] })

@@ -32,7 +32,7 @@ export class StatsController {
   constructor(private readonly stats: StatsService) {}
 
   @Get('top')
-  @ApiOperation({ summary: 'Rankings by views, sales or search term, from the Redis sorted sets' })
+  @ApiOperation({ operationId: 'getRanking', summary: 'Rankings by views, sales or search term, from the Redis sorted sets' })
   @ApiOkResponse({ type: TopResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 503: ['RANKINGS_UNAVAILABLE'] })
   async top(@Query() query: TopQuery): Promise<TopResponse> {

@@ -17,7 +17,7 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @ApiOperation({ summary: 'Liveness: the process answers (no dependency is checked)' })
+  @ApiOperation({ operationId: 'checkLiveness', summary: 'Liveness: the process answers (no dependency is checked)' })
   @ApiOkResponse({ schema: { example: { status: 'ok', info: {}, error: {}, details: {} } } })
   @HealthCheck()
   live(): Promise<HealthCheckResult> {
@@ -25,7 +25,7 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: MySQL and Redis answer' })
+  @ApiOperation({ operationId: 'checkReadiness', summary: 'Readiness: MySQL and Redis answer' })
   @ApiOkResponse({
     schema: { example: { status: 'ok', info: { mysql: { status: 'up' }, redis: { status: 'up', latencyMs: 1 } } } },
   })
