@@ -91,6 +91,27 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(document.components.schemas.ErrorResponse.required).toEqual(expect.arrayContaining(['statusCode', 'error', 'code', 'message']));
   });
 
+  it('types ids, pages, quantities and counts as integers, timestamps as date-time, and names its enums', async () => {
+    const document = (await api.app.inject({ method: 'GET', url: '/docs-json' })).json();
+    const numbers: string[] = [];
+    const dates: Record<string, string | undefined> = {};
+    for (const [name, schema] of Object.entries<{ properties?: Record<string, { type?: string; format?: string }> }>(document.components.schemas)) {
+      for (const [property, value] of Object.entries(schema.properties ?? {})) {
+        if (value.type === 'number') numbers.push(`${name}.${property}`);
+        if (property.endsWith('At')) dates[`${name}.${property}`] = value.format;
+      }
+    }
+    expect(numbers.sort()).toEqual(['CacheStatsView.hitRate', 'CacheStatsView.lastInvalidationDelayMs']);
+    expect(Object.values(dates).length).toBeGreaterThanOrEqual(7);
+    expect(new Set(Object.values(dates))).toEqual(new Set(['date-time']));
+    expect(document.components.schemas.ProductResponse.properties.id.type).toBe('integer');
+    expect(document.paths['/products/{id}'].get.parameters[0].schema.type).toBe('integer');
+    for (const [name, values] of Object.entries({ Role: ['admin', 'staff', 'customer'], OrderStatus: ['pending', 'confirmed', 'failed'], MovementType: ['adjustment', 'reservation', 'release', 'sale', 'return'], RankingMetric: ['views', 'sales', 'searches'] })) {
+      expect(document.components.schemas[name]).toEqual({ type: 'string', enum: values });
+    }
+    expect(JSON.stringify(document.components.schemas.OrderResponse.properties.status)).toContain('#/components/schemas/OrderStatus');
+  });
+
   it('gives every operation its pinned, verb-first operation id', async () => {
     const document = (await api.app.inject({ method: 'GET', url: '/docs-json' })).json();
     const found: Record<string, string> = {};

@@ -38,7 +38,32 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(app, config);
   documentAccess(document);
   documentThrottling(document);
+  documentNumbersAndDates(document);
   return document;
+}
+
+/** The only fractional numbers in the API; every other number is a count, an id or a version. */
+const FRACTIONAL = new Set(['CacheStatsView.hitRate', 'CacheStatsView.lastInvalidationDelayMs']);
+
+type Schema = { type?: string; format?: string; properties?: Record<string, Schema> };
+
+/**
+ * Nest writes `type: number` for every TypeScript number and a plain string for dates: clients
+ * would type ids, pages and quantities as floats and timestamps as text. Numbers become
+ * `integer` (but the fractional ones above) and `*At` strings `format: date-time`.
+ */
+function documentNumbersAndDates(document: OpenAPIObject): void {
+  for (const [name, schema] of Object.entries(document.components?.schemas ?? {}) as Array<[string, Schema]>) {
+    for (const [property, value] of Object.entries(schema.properties ?? {})) {
+      if (value.type === 'number' && !FRACTIONAL.has(`${name}.${property}`)) value.type = 'integer';
+      if (value.type === 'string' && property.endsWith('At')) value.format = 'date-time';
+    }
+  }
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as Array<{ parameters?: Array<{ schema?: Schema }> }>) {
+      for (const parameter of operation?.parameters ?? []) if (parameter.schema?.type === 'number') parameter.schema.type = 'integer';
+    }
+  }
 }
 
 type Operation = { [ACCESS_EXTENSION]?: Access; security?: unknown[]; description?: string; responses?: Record<string, unknown> };

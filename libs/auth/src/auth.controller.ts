@@ -48,13 +48,13 @@ class ChangePasswordDto {
 }
 
 class SetRoleDto {
-  @ApiProperty({ enum: ROLES })
+  @ApiProperty({ enum: ROLES, enumName: 'Role' })
   @IsIn(ROLES)
   role!: Role;
 }
 
 class UsersQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ROLES })
+  @ApiPropertyOptional({ enum: ROLES, enumName: 'Role' })
   @IsOptional()
   @IsIn(ROLES)
   role?: Role;
@@ -63,7 +63,7 @@ class UsersQuery extends PageQuery {
 class UserResponse {
   @ApiProperty({ example: 7 }) id!: number;
   @ApiProperty({ example: 'ana@example.com' }) email!: string;
-  @ApiProperty({ enum: ROLES }) role!: Role;
+  @ApiProperty({ enum: ROLES, enumName: 'Role' }) role!: Role;
   @ApiProperty({ example: '2026-11-27T08:00:00.000Z' }) createdAt!: string;
 }
 

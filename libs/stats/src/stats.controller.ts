@@ -6,7 +6,7 @@ import { StatsService } from './stats.service';
 import type { RankingMetric } from './stats.keys';
 
 class TopQuery extends LimitQuery {
-  @ApiPropertyOptional({ enum: ['views', 'sales', 'searches'], default: 'views' })
+  @ApiPropertyOptional({ enum: ['views', 'sales', 'searches'], enumName: 'RankingMetric', default: 'views' })
   @IsIn(['views', 'sales', 'searches'])
   metric: RankingMetric = 'views';
 }
@@ -19,7 +19,7 @@ class RankingEntryResponse {
 }
 
 class TopResponse {
-  @ApiProperty({ enum: ['views', 'sales', 'searches'] })
+  @ApiProperty({ enum: ['views', 'sales', 'searches'], enumName: 'RankingMetric' })
   metric!: RankingMetric;
   @ApiProperty({ type: [RankingEntryResponse] })
   items!: RankingEntryResponse[];

@@ -64,7 +64,7 @@ export class StockLevelsResponse {
 export class MovementResponse {
   @ApiProperty({ example: 981 }) id!: number;
   @ApiProperty({ example: 42 }) productId!: number;
-  @ApiProperty({ enum: ['adjustment', 'reservation', 'release', 'sale', 'return'] }) type!: string;
+  @ApiProperty({ enum: ['adjustment', 'reservation', 'release', 'sale', 'return'], enumName: 'MovementType' }) type!: string;
   @ApiProperty({ example: -3 }) stockDelta!: number;
   @ApiProperty({ example: 0 }) reservedDelta!: number;
   @ApiProperty({ example: 'damaged in transit' }) reason!: string;

@@ -9,7 +9,7 @@ import type { OrderStatus } from '../order.entity';
 export class PlaceOrderDto extends StockLinesDto {}
 
 export class ListOrdersQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ORDER_STATUSES })
+  @ApiPropertyOptional({ enum: ORDER_STATUSES, enumName: 'OrderStatus' })
   @IsOptional()
   @IsIn(ORDER_STATUSES)
   status?: OrderStatus;
@@ -37,7 +37,7 @@ export class OrderLineResponse {
 export class OrderResponse {
   @ApiProperty({ example: 1201 }) id!: number;
   @ApiProperty({ example: 7 }) userId!: number;
-  @ApiProperty({ enum: ORDER_STATUSES }) status!: OrderStatus;
+  @ApiProperty({ enum: ORDER_STATUSES, enumName: 'OrderStatus' }) status!: OrderStatus;
   @ApiProperty({ example: '39.98', description: 'Exact decimal' }) total!: string;
   @ApiProperty({ type: [OrderLineResponse] }) lines!: OrderLineResponse[];
   @ApiPropertyOptional({ example: 'payment declined', nullable: true, type: String }) failureReason!: string | null;
