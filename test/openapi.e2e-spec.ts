@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootApi, TestApi, TestContext } from './support/test-context';
 import { ROOT } from './support/processes';
@@ -110,6 +110,36 @@ describe('OpenAPI document and Swagger UI', () => {
       expect(document.components.schemas[name]).toEqual({ type: 'string', enum: values });
     }
     expect(JSON.stringify(document.components.schemas.OrderResponse.properties.status)).toContain('#/components/schemas/OrderStatus');
+  });
+
+  it('lists, per operation and status, the error codes it can answer with, with an example; every code of the source is in ErrorCode', async () => {
+    const document = (await api.app.inject({ method: 'GET', url: '/docs-json' })).json();
+    type Answer = { content?: { 'application/json'?: { schema?: { allOf?: Array<{ properties?: { code?: { enum?: string[] } } }> }; example?: { code?: string } } } };
+    const codesOf = (answer: Answer) => answer.content?.['application/json']?.schema?.allOf?.[1]?.properties?.code?.enum;
+    for (const [path, item] of Object.entries<Record<string, { requestBody?: unknown; responses: Record<string, Answer> }>>(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        for (const [status, answer] of Object.entries(operation.responses)) {
+          if (Number(status) < 400 || path.startsWith('/health')) continue;
+          const codes = codesOf(answer);
+          expect({ route: `${method} ${path} ${status}`, codes: Boolean(codes?.length) }).toEqual({ route: `${method} ${path} ${status}`, codes: true });
+          expect(codes).toContain(answer.content?.['application/json']?.example?.code);
+        }
+        if (operation.requestBody) expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['400', '413', '415']));
+      }
+    }
+    expect(codesOf(document.paths['/orders'].post.responses['409'])).toEqual(expect.arrayContaining(['INSUFFICIENT_STOCK', 'IDEMPOTENCY_IN_PROGRESS']));
+    expect(codesOf(document.paths['/products/{id}'].get.responses['503'])).toEqual(['DEPENDENCY_UNAVAILABLE']);
+
+    // Every DomainError code in the source reaches the ErrorCode enum (through some operation).
+    const sourceCodes = new Set<string>();
+    for (const lib of ['libs', 'apps']) {
+      for (const file of readdirSync(join(ROOT, lib), { recursive: true }) as string[]) {
+        if (!file.endsWith('.ts') || file.endsWith('.spec.ts')) continue;
+        for (const match of readFileSync(join(ROOT, lib, file), 'utf8').matchAll(/readonly code = '([A-Z_]+)'/g)) sourceCodes.add(match[1]);
+      }
+    }
+    expect(sourceCodes.size).toBeGreaterThan(20);
+    expect(document.components.schemas.ErrorCode.enum).toEqual(expect.arrayContaining([...sourceCodes]));
   });
 
   it('gives every operation its pinned, verb-first operation id', async () => {

@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { ACCESS_EXTENSION, ROLES } from '@stockroom/core';
+import { STATUS_CODES } from 'node:http';
+import { ACCESS_EXTENSION, errorExample, errorSchema, ROLES } from '@stockroom/core';
 import type { Access, AppConfig } from '@stockroom/core';
 import { ApiModule } from './api.module';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -37,8 +38,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .build();
   const document = SwaggerModule.createDocument(app, config);
   documentAccess(document);
-  documentThrottling(document);
+  documentSharedErrors(document);
+  documentErrorCodes(document);
   documentNumbersAndDates(document);
+  plainEnumReferences(document);
   return document;
 }
 
@@ -66,10 +69,31 @@ function documentNumbersAndDates(document: OpenAPIObject): void {
   }
 }
 
-type Operation = { [ACCESS_EXTENSION]?: Access; security?: unknown[]; description?: string; responses?: Record<string, unknown> };
+type ErrorAnswer = { description: string; content: { 'application/json': { schema: { allOf: [unknown, { properties: { code: { enum: string[] } } }] }; example?: unknown } } };
+type Operation = {
+  [ACCESS_EXTENSION]?: Access;
+  security?: unknown[];
+  description?: string;
+  requestBody?: unknown;
+  responses?: Record<string, unknown>;
+};
 
-function errorResponse(description: string) {
-  return { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } };
+/**
+ * Adds `codes` to the error answer of `status` (made if the route declared none): its `code` enum
+ * grows, its description names them, and its example shows the first.
+ */
+function addErrorCodes(operation: Operation, status: number, codes: string[], note = ''): void {
+  const responses = (operation.responses ??= {});
+  const existing = responses[status] as ErrorAnswer | undefined;
+  const enumOf = (answer: ErrorAnswer) => answer.content['application/json'].schema.allOf[1].properties.code.enum;
+  if (!existing) {
+    const answer = { description: '', content: { 'application/json': { schema: errorSchema(codes), example: errorExample(status, codes[0]) } } } as unknown as ErrorAnswer;
+    responses[status] = answer;
+  } else {
+    for (const code of codes) if (!enumOf(existing).includes(code)) enumOf(existing).push(code);
+  }
+  const answer = responses[status] as ErrorAnswer;
+  answer.description = `${STATUS_CODES[status]}: ${enumOf(answer).join(', ')}${note ? ` (${note})` : ''}`;
 }
 
 /** Each operation's `x-access` (from `@Public`/`@Roles`) becomes its `security`, a line of its description and its 401/403. */
@@ -86,20 +110,59 @@ function documentAccess(document: OpenAPIObject): void {
       operation.security = SECURITY;
       const who = access.roles.length === ROLES.length ? 'any signed-in user' : `role ${access.roles.join(' or ')}`;
       operation.description = [operation.description, `Requires ${who}.`].filter(Boolean).join('\n\n');
-      operation.responses['401'] = errorResponse('Unauthorized: NOT_SIGNED_IN (no live session)');
-      if (access.roles.length < ROLES.length) operation.responses['403'] = errorResponse(`Forbidden: FORBIDDEN (needs ${who})`);
-      operation.responses['503'] ??= errorResponse('Service Unavailable: SESSION_STORE_UNAVAILABLE');
+      addErrorCodes(operation, 401, ['NOT_SIGNED_IN'], 'no live session');
+      if (access.roles.length < ROLES.length) addErrorCodes(operation, 403, ['FORBIDDEN'], `needs ${who}`);
+      addErrorCodes(operation, 503, ['SESSION_STORE_UNAVAILABLE']);
     }
   }
 }
 
-/** Every route but the health probes is throttled: say so once, for all of them. */
-function documentThrottling(document: OpenAPIObject): void {
+/**
+ * What every route shares, said once: the rate limit (all but the health probes), a database that
+ * cannot be reached (all but the probes and /metrics), and for a JSON body a malformed, oversized
+ * or non-JSON one.
+ */
+function documentSharedErrors(document: OpenAPIObject): void {
   for (const [path, item] of Object.entries(document.paths)) {
     if (path.startsWith('/health')) continue;
-    for (const operation of Object.values(item) as Array<{ responses?: Record<string, unknown> }>) {
+    for (const operation of Object.values(item) as Operation[]) {
       if (!operation?.responses) continue;
-      operation.responses['429'] = errorResponse('Too Many Requests: TOO_MANY_REQUESTS (Retry-After, RateLimit and X-RateLimit-* headers say when)');
+      addErrorCodes(operation, 429, ['TOO_MANY_REQUESTS'], 'Retry-After, RateLimit and X-RateLimit-* say when');
+      if (path !== '/metrics') addErrorCodes(operation, 503, ['DEPENDENCY_UNAVAILABLE']);
+      if (operation.requestBody) {
+        addErrorCodes(operation, 400, ['MALFORMED_JSON']);
+        addErrorCodes(operation, 413, ['PAYLOAD_TOO_LARGE'], 'body over BODY_LIMIT_BYTES');
+        addErrorCodes(operation, 415, ['UNSUPPORTED_MEDIA_TYPE'], 'bodies are application/json');
+      }
+    }
+  }
+}
+
+/** Every code any operation answers with, as one named enum that the error body's `code` refers to. */
+function documentErrorCodes(document: OpenAPIObject): void {
+  const codes = new Set<string>();
+  for (const item of Object.values(document.paths)) {
+    for (const operation of Object.values(item) as Operation[]) {
+      for (const answer of Object.values(operation?.responses ?? {}) as Array<Partial<ErrorAnswer>>) {
+        const schema = answer.content?.['application/json']?.schema;
+        schema?.allOf?.[1]?.properties?.code?.enum?.forEach((code) => codes.add(code));
+      }
+    }
+  }
+  const schemas = (document.components ??= {}).schemas ?? {};
+  schemas.ErrorCode = { type: 'string', enum: [...codes].sort(), description: 'Every error code this API answers with; each operation lists its own' };
+  const errorBody = schemas.ErrorResponse as { properties: Record<string, unknown> };
+  errorBody.properties.code = { $ref: '#/components/schemas/ErrorCode' };
+}
+
+/**
+ * Nest wraps a property that names an enum in a one-item `allOf` (to hang a description beside
+ * the reference); generators read a plain reference better, and the enum's name says enough.
+ */
+function plainEnumReferences(document: OpenAPIObject): void {
+  for (const schema of Object.values(document.components?.schemas ?? {}) as Schema[]) {
+    for (const [property, value] of Object.entries(schema.properties ?? {}) as Array<[string, Schema & { allOf?: unknown[] }]>) {
+      if (value.allOf?.length === 1) schema.properties![property] = value.allOf[0] as Schema;
     }
   }
 }
