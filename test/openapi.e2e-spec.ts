@@ -142,6 +142,28 @@ describe('OpenAPI document and Swagger UI', () => {
     expect(document.components.schemas.ErrorCode.enum).toEqual(expect.arrayContaining([...sourceCodes]));
   });
 
+  it('names the headers of each response, and a real answer carries every header its document names', async () => {
+    const document = (await api.app.inject({ method: 'GET', url: '/docs-json' })).json();
+    const headersOf = (path: string, method: string, status: string) => Object.keys(document.paths[path][method].responses[status].headers ?? {});
+    expect(headersOf('/orders', 'post', '202')).toEqual(expect.arrayContaining(['Location', 'Idempotent-Replayed', 'X-Request-Id', 'RateLimit', 'RateLimit-Policy']));
+    expect(headersOf('/orders', 'post', '429')).toEqual(expect.arrayContaining(['Retry-After']));
+    expect(headersOf('/auth/login', 'post', '200')).toContain('Set-Cookie');
+    expect(headersOf('/products/{id}', 'get', '304')).toEqual(expect.arrayContaining(['ETag', 'Cache-Control', 'X-Request-Id']));
+    expect(headersOf('/health/live', 'get', '200')).not.toContain('RateLimit');
+    for (const name of Object.keys(document.components.headers)) expect(document.components.headers[name].description).toBeTruthy();
+
+    // With the throttler on (as in production), the answer has what the document names.
+    const throttled = await bootApi(context, { THROTTLE_ENABLED: 'true' });
+    try {
+      const created = await throttled.app.inject({ method: 'POST', url: '/products', payload: { sku: 'DOC-HDR', name: 'Headers', price: '1.00' }, headers: await throttled.admin() });
+      const answer = await throttled.app.inject({ method: 'GET', url: `/products/${created.json().id}` });
+      expect(answer.statusCode).toBe(200);
+      for (const name of headersOf('/products/{id}', 'get', '200')) expect({ name, present: name.toLowerCase() in answer.headers }).toEqual({ name, present: true });
+    } finally {
+      await throttled.close();
+    }
+  });
+
   it('gives every operation its pinned, verb-first operation id', async () => {
     const document = (await api.app.inject({ method: 'GET', url: '/docs-json' })).json();
     const found: Record<string, string> = {};
@@ -149,5 +171,17 @@ describe('OpenAPI document and Swagger UI', () => {
       for (const [method, operation] of Object.entries(item)) found[operation.operationId] = `${method} ${path}`;
     }
     expect(found).toEqual(OPERATION_IDS);
+  });
+
+  it('says in each operation what it does (not only who may call it), and bounds Idempotency-Key', async () => {
+    const document = (await api.app.inject({ method: 'GET', url: '/docs-json' })).json();
+    for (const item of Object.values<Record<string, { operationId: string; description?: string }>>(document.paths)) {
+      for (const operation of Object.values(item)) {
+        const behaviour = (operation.description ?? '').split('\n\n')[0];
+        expect({ operation: operation.operationId, describes: behaviour.length > 20 && !behaviour.startsWith('Requires') }).toEqual({ operation: operation.operationId, describes: true });
+      }
+    }
+    const key = document.paths['/orders'].post.parameters.find((parameter: { name: string }) => parameter.name === 'Idempotency-Key');
+    expect(key.schema).toMatchObject({ type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]{1,100}$' });
   });
 });

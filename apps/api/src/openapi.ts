@@ -42,6 +42,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   documentErrorCodes(document);
   documentNumbersAndDates(document);
   plainEnumReferences(document);
+  documentHeaders(document);
   return document;
 }
 
@@ -163,6 +164,49 @@ function plainEnumReferences(document: OpenAPIObject): void {
   for (const schema of Object.values(document.components?.schemas ?? {}) as Schema[]) {
     for (const [property, value] of Object.entries(schema.properties ?? {}) as Array<[string, Schema & { allOf?: unknown[] }]>) {
       if (value.allOf?.length === 1) schema.properties![property] = value.allOf[0] as Schema;
+    }
+  }
+}
+
+const integer = { type: 'integer' };
+/** The response headers, once, in `components.headers`; responses refer to them. */
+const HEADERS: Record<string, { description: string; schema: Record<string, unknown> }> = {
+  'X-Request-Id': {
+    description: "This request's id, in every server log line about it; a client's own X-Request-Id (1–128 of A-Z a-z 0-9 . _ : -) is kept",
+    schema: { type: 'string', example: '0f6b1c9e-3a52-4d8e-9a0b-2f3c4d5e6f70' },
+  },
+  'Cache-Control': { description: 'private, no-store unless the operation says otherwise (public catalogue reads)', schema: { type: 'string', example: 'private, no-store' } },
+  RateLimit: { description: 'draft-ietf-httpapi-ratelimit-headers: per throttler, remaining requests (r) and seconds to reset (t)', schema: { type: 'string', example: '"default";r=99;t=60' } },
+  'RateLimit-Policy': { description: 'Per throttler: its limit (q) per window of w seconds', schema: { type: 'string', example: '"default";q=100;w=60' } },
+  'X-RateLimit-Limit': { description: 'The limit of the default throttler (other throttlers add -<name>)', schema: integer },
+  'X-RateLimit-Remaining': { description: 'Requests left in the window', schema: integer },
+  'X-RateLimit-Reset': { description: 'Seconds until the window (or a block) ends', schema: integer },
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: integer },
+  Location: { description: 'The order just accepted: poll it (GET) for confirmed or failed', schema: { type: 'string', example: '/orders/1201' } },
+  'Idempotent-Replayed': { description: '"true" when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } },
+  'Set-Cookie': { description: 'The session cookie `sid` (HttpOnly, SameSite=Lax, Secure unless NODE_ENV=development); cleared on sign-out', schema: { type: 'string' } },
+};
+const SESSION_SETTERS = new Set(['signIn', 'changePassword', 'signOut']);
+
+/** Names, on every response, the headers it carries (what a front end reads: ids, limits, retries, sessions). */
+function documentHeaders(document: OpenAPIObject): void {
+  const components = (document.components ??= {});
+  components.headers = { ...HEADERS };
+  const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const operation of Object.values(item) as Array<Operation & { operationId?: string; parameters?: Array<{ name?: string }> }>) {
+      const idempotent = operation?.parameters?.some((parameter) => parameter.name === 'Idempotency-Key');
+      for (const [status, response] of Object.entries(operation?.responses ?? {}) as Array<[string, { headers?: Record<string, unknown> }]>) {
+        const code = Number(status);
+        const headers = (response.headers ??= {});
+        headers['X-Request-Id'] = ref('X-Request-Id');
+        headers['Cache-Control'] ??= ref('Cache-Control');
+        if (!path.startsWith('/health')) for (const name of ['RateLimit', 'RateLimit-Policy', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']) headers[name] = ref(name);
+        if (code === 429 || code === 503 || code === 423) headers['Retry-After'] = ref('Retry-After');
+        if (operation.operationId === 'placeOrder' && code === 202) headers.Location = ref('Location');
+        if (idempotent && code < 300) headers['Idempotent-Replayed'] = ref('Idempotent-Replayed');
+        if (SESSION_SETTERS.has(operation.operationId ?? '') && code < 300) headers['Set-Cookie'] = ref('Set-Cookie');
+      }
     }
   }
 }

@@ -119,7 +119,12 @@ export class AuthController {
   @Post('register')
   @Public()
   @CredentialThrottle(accountInBody)
-  @ApiOperation({ operationId: 'registerAccount', summary: 'Create a customer account' })
+  @ApiOperation({
+    operationId: 'registerAccount',
+    summary: 'Create a customer account',
+    description:
+      'Creates a customer account; the e-mail is compared in its canonical form (NFKC, trimmed, lower case). Password 12–200 characters. 409 EMAIL_TAKEN.',
+  })
   @ApiCreatedResponse({ type: UserResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 409: ['EMAIL_TAKEN'] })
   async register(@Body() body: CredentialsDto): Promise<UserResponse> {
@@ -130,7 +135,12 @@ export class AuthController {
   @Public()
   @CredentialThrottle(accountInBody)
   @HttpCode(200)
-  @ApiOperation({ operationId: 'signIn', summary: 'Sign in: a new session id every time (cookie `sid` and `token`)' })
+  @ApiOperation({
+    operationId: 'signIn',
+    summary: 'Sign in: a new session id every time (cookie `sid` and `token`)',
+    description:
+      'Answers `{user, token, expiresAt}` and sets the HttpOnly `sid` cookie; a new session id every time. Browsers keep the cookie; other clients send `Authorization: Bearer <token>`. 401 INVALID_CREDENTIALS for any wrong e-mail or password; 503 SESSION_STORE_UNAVAILABLE is checked before the password, so every attempt gets the same answer. Limited per address and per account.',
+  })
   @ApiOkResponse({ type: LoginResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 401: ['INVALID_CREDENTIALS'], 503: ['SESSION_STORE_UNAVAILABLE'] })
   async login(@Body() body: SignInDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponse> {
@@ -140,7 +150,7 @@ export class AuthController {
   @Post('logout')
   @Public()
   @HttpCode(204)
-  @ApiOperation({ operationId: 'signOut', summary: 'End this session' })
+  @ApiOperation({ operationId: 'signOut', summary: 'End this session', description: 'Ends this session and clears the cookie.' })
   @ApiNoContentResponse({ description: 'Signed out (also when there was no session)' })
   @ApiErrors({ 503: ['SESSION_STORE_UNAVAILABLE'] })
   async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
@@ -150,7 +160,7 @@ export class AuthController {
 
   @Get('me')
   @SignedIn()
-  @ApiOperation({ operationId: 'getCurrentUser', summary: 'The signed-in user' })
+  @ApiOperation({ operationId: 'getCurrentUser', summary: 'The signed-in user', description: 'The user of this session.' })
   @ApiOkResponse({ type: UserResponse })
   async me(@CurrentPrincipal() principal: Principal): Promise<UserResponse> {
     return userView(await this.auth.userOf(principal));
@@ -160,7 +170,12 @@ export class AuthController {
   @SignedIn()
   @CredentialThrottle(accountOfSession)
   @HttpCode(200)
-  @ApiOperation({ operationId: 'changePassword', summary: 'Change your password: every session of yours ends, and this answer starts a new one' })
+  @ApiOperation({
+    operationId: 'changePassword',
+    summary: 'Change your password: every session of yours ends, and this answer starts a new one',
+    description:
+      'Checks the current password (400 WRONG_PASSWORD), ends every session of the user and starts a new one, answered like sign-in. Under the sign-in limits.',
+  })
   @ApiOkResponse({ type: LoginResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED', 'WRONG_PASSWORD'], 503: ['SESSION_STORE_UNAVAILABLE'] })
   async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponse> {
@@ -169,7 +184,7 @@ export class AuthController {
 
   @Get('users')
   @Roles('admin')
-  @ApiOperation({ operationId: 'listUsers', summary: 'Accounts, by id' })
+  @ApiOperation({ operationId: 'listUsers', summary: 'Accounts, by id', description: 'Accounts by id, optionally of one role; never their password hashes.' })
   @ApiOkResponse({ type: UserPageResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
   async users(@Query() query: UsersQuery): Promise<UserPageResponse> {
@@ -179,7 +194,12 @@ export class AuthController {
 
   @Patch('users/:id')
   @Roles('admin')
-  @ApiOperation({ operationId: 'setUserRole', summary: "Change a user's role; their sessions end (they carry the old role)" })
+  @ApiOperation({
+    operationId: 'setUserRole',
+    summary: "Change a user's role; their sessions end (they carry the old role)",
+    description:
+      'Sets a user\'s role; their sessions end (they carried the old role). 409 OWN_ROLE for one\'s own account.',
+  })
   @ApiParam(USER_ID)
   @ApiOkResponse({ type: UserResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['USER_NOT_FOUND'], 409: ['OWN_ROLE'] })
@@ -189,7 +209,12 @@ export class AuthController {
 
   @Delete('users/:id/sessions')
   @Roles('admin')
-  @ApiOperation({ operationId: 'revokeUserSessions', summary: 'Sign a user out everywhere' })
+  @ApiOperation({
+    operationId: 'revokeUserSessions',
+    summary: 'Sign a user out everywhere',
+    description:
+      'Signs a user out everywhere; answers how many sessions ended.',
+  })
   @ApiParam(USER_ID)
   @ApiOkResponse({ type: RevokedResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['USER_NOT_FOUND'] })

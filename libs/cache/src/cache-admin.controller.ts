@@ -24,14 +24,24 @@ export class CacheAdminController {
   ) {}
 
   @Get('stats/cache')
-  @ApiOperation({ operationId: 'getCacheStats', summary: 'Cache hit rate, L1 and coalescing counters, Redis memory and uptime' })
+  @ApiOperation({
+    operationId: 'getCacheStats',
+    summary: 'Cache hit rate, L1 and coalescing counters, Redis memory and uptime',
+    description:
+      'Hits, L1 hits, misses, hit rate, stale answers, coalesced loads, loads, refused stale sets, Redis fallbacks and outages, L1 size, and Redis memory.',
+  })
   @ApiOkResponse({ type: CacheStatsView })
   statsView(): Promise<CacheStatsView> {
     return this.stats.view();
   }
 
   @Get('cache/namespaces')
-  @ApiOperation({ operationId: 'listCacheNamespaces', summary: 'The cache namespaces that can be invalidated' })
+  @ApiOperation({
+    operationId: 'listCacheNamespaces',
+    summary: 'The cache namespaces that can be invalidated',
+    description:
+      'The cache namespaces that can be invalidated by name.',
+  })
   @ApiOkResponse({ type: NamespacesResponse })
   namespaces(): NamespacesResponse {
     return { namespaces: this.cache.definedNamespaces() };
@@ -39,7 +49,12 @@ export class CacheAdminController {
 
   @Delete('cache/namespaces/:namespace')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'invalidateCacheNamespace', summary: 'Invalidate a whole namespace in O(1) (a generation bump; nothing is scanned)' })
+  @ApiOperation({
+    operationId: 'invalidateCacheNamespace',
+    summary: 'Invalidate a whole namespace in O(1) (a generation bump; nothing is scanned)',
+    description:
+      'Retires every entry of a namespace at once by bumping its generation; nothing is scanned.',
+  })
   @ApiParam({ name: 'namespace', example: 'product-list' })
   @ApiNoContentResponse({ description: 'Invalidated on every instance' })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['CACHE_NAMESPACE_NOT_FOUND'] })

@@ -98,7 +98,12 @@ export class ProductsController {
 
   @Get()
   @Public()
-  @ApiOperation({ operationId: 'listProducts', summary: 'List products, ordered by id, optionally searching names' })
+  @ApiOperation({
+    operationId: 'listProducts',
+    summary: 'List products, ordered by id, optionally searching names',
+    description:
+      'Ordered by id. `limit` 1..100 (default 20); `page × limit` at most 10,000 (deeper is 400: narrow with `q`). `q` searches names case-insensitively (`%` and `_` are literal) and is counted in the search ranking. Browse pages 1–20 are cached; searches and deeper pages are read from the database. Anonymous answers are publicly cacheable for a few seconds; send the ETag back as If-None-Match for a 304.',
+  })
   @ApiConditionalGet(ProductPageResponse)
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
   async list(@Query() query: ListProductsQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
@@ -109,7 +114,12 @@ export class ProductsController {
 
   @Get('popular')
   @Public()
-  @ApiOperation({ operationId: 'listPopularProducts', summary: 'Most viewed products, from the live view ranking (MySQL when Redis has none)' })
+  @ApiOperation({
+    operationId: 'listPopularProducts',
+    summary: 'Most viewed products, from the live view ranking (MySQL when Redis has none)',
+    description:
+      'Most viewed first, from the live view ranking (the database\'s view counts, ties by id, while the ranking is empty). `limit` 1..100 (default 10). Conditional like every catalogue read (ETag, 304).',
+  })
   @ApiConditionalGet([ProductResponse])
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
   async popular(@Query() query: PopularProductsQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
@@ -119,7 +129,12 @@ export class ProductsController {
 
   @Get('recently-viewed')
   @SignedIn()
-  @ApiOperation({ operationId: 'listRecentlyViewedProducts', summary: `The products you viewed last, newest first (at most ${RecentlyViewed.KEEP}; deleted ones left out)` })
+  @ApiOperation({
+    operationId: 'listRecentlyViewedProducts',
+    summary: `The products you viewed last, newest first (at most ${RecentlyViewed.KEEP}; deleted ones left out)`,
+    description:
+      'The products the signed-in user viewed last, newest first; deleted products are left out. Never cached by shared caches.',
+  })
   @ApiOkResponse({ type: [ProductResponse] })
   async recentlyViewed(@CurrentPrincipal() principal: Principal): Promise<ProductResponse[]> {
     const ids = await this.recent.list(principal.userId);
@@ -128,7 +143,12 @@ export class ProductsController {
 
   @Get('by-sku/:sku')
   @Public()
-  @ApiOperation({ operationId: 'getProductBySku', summary: 'One product by SKU' })
+  @ApiOperation({
+    operationId: 'getProductBySku',
+    summary: 'One product by SKU',
+    description:
+      'One product by its SKU; counts a view. Conditional (ETag, If-None-Match → 304) and publicly cacheable for a few seconds when anonymous.',
+  })
   @ApiParam({ name: 'sku', example: 'SR-000042' })
   @ApiConditionalGet(ProductResponse)
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
@@ -143,7 +163,12 @@ export class ProductsController {
 
   @Get(':id')
   @Public()
-  @ApiOperation({ operationId: 'getProduct', summary: 'One product by id' })
+  @ApiOperation({
+    operationId: 'getProduct',
+    summary: 'One product by id',
+    description:
+      'One product; counts a view (and, signed in, adds it to your recently viewed list). Conditional (ETag, If-None-Match → 304); a PATCH changes the ETag at once. Publicly cacheable for a few seconds when anonymous.',
+  })
   @ApiParam(ID_PARAM)
   @ApiConditionalGet(ProductResponse)
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
@@ -154,7 +179,12 @@ export class ProductsController {
   }
 
   @Post()
-  @ApiOperation({ operationId: 'createProduct', summary: 'Create a product' })
+  @ApiOperation({
+    operationId: 'createProduct',
+    summary: 'Create a product',
+    description:
+      'Creates a product; an initial `stock` is recorded in the ledger. 409 PRODUCT_SKU_TAKEN when the SKU exists.',
+  })
   @ApiCreatedResponse({ type: ProductResponse })
   @ApiErrors({
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
@@ -167,7 +197,12 @@ export class ProductsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ operationId: 'updateProduct', summary: 'Change some fields of a product (stock changes go through inventory)' })
+  @ApiOperation({
+    operationId: 'updateProduct',
+    summary: 'Change some fields of a product (stock changes go through inventory)',
+    description:
+      'Changes any of sku, name, description and price, and bumps `version` (an empty patch changes nothing). Stock changes go through the inventory routes.',
+  })
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: ProductResponse })
   @ApiErrors({
@@ -183,7 +218,12 @@ export class ProductsController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'deleteProduct', summary: 'Delete a product', description: 'Refused with 409 PRODUCT_HAS_RESERVATIONS while pending orders hold some of its stock.' })
+  @ApiOperation({
+    operationId: 'deleteProduct',
+    summary: 'Delete a product',
+    description:
+      'Refused with 409 PRODUCT_HAS_RESERVATIONS while pending orders hold some of its stock.',
+  })
   @ApiParam(ID_PARAM)
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'], 409: ['PRODUCT_HAS_RESERVATIONS'] })

@@ -26,7 +26,8 @@ interface IdempotencyRecord {
 export const IDEMPOTENCY_HEADER = {
   name: 'Idempotency-Key',
   required: false,
-  description: 'Retries with the same key and body get the first answer and change nothing; another body is 422',
+  description: 'Retries with the same key and body get the first answer and change nothing; another body is 422. 1–100 letters, digits, "_", ".", ":" or "-" (a UUID fits)',
+  schema: { type: 'string', pattern: REFERENCE_PATTERN.source, minLength: 1, maxLength: 100, example: '5f0c2a7e-8d1b-4c3e-9a55-0b7f6e2d9c41' },
 };
 
 /** Answers with the stored status and body, marking replays. */

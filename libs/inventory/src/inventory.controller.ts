@@ -37,7 +37,12 @@ export class InventoryController {
   ) {}
 
   @Get(':productId')
-  @ApiOperation({ operationId: 'getStockLevels', summary: 'Stock on hand, reserved and available (from MySQL, never the cache)' })
+  @ApiOperation({
+    operationId: 'getStockLevels',
+    summary: 'Stock on hand, reserved and available (from MySQL, never the cache)',
+    description:
+      'Stock on hand, reserved (promised to pending orders) and available (stock − reserved), read from the database, never the cache.',
+  })
   @ApiParam(PRODUCT_PARAM)
   @ApiOkResponse({ type: StockLevelsResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
@@ -47,7 +52,12 @@ export class InventoryController {
 
   @Post(':productId/adjustments')
   @HttpCode(201)
-  @ApiOperation({ operationId: 'adjustStock', summary: 'Add or remove stock under the product lock; recorded in the ledger' })
+  @ApiOperation({
+    operationId: 'adjustStock',
+    summary: 'Add or remove stock under the product lock; recorded in the ledger',
+    description:
+      'Adds or removes stock under the product lock (fencing token recorded in the ledger). 409 INSUFFICIENT_STOCK below zero, 409 STOCK_OUT_OF_RANGE past 2,147,483,647, 423 LOCK_TIMEOUT with Retry-After when the lock is busy. Idempotency-Key honoured.',
+  })
   @ApiParam(PRODUCT_PARAM)
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiCreatedResponse({ type: AdjustmentResponse })
@@ -82,7 +92,12 @@ export class InventoryController {
   }
 
   @Get(':productId/movements')
-  @ApiOperation({ operationId: 'listStockMovements', summary: 'The stock ledger of a product, newest first' })
+  @ApiOperation({
+    operationId: 'listStockMovements',
+    summary: 'The stock ledger of a product, newest first',
+    description:
+      'The ledger of one product, newest first: every adjustment, reservation, release, sale and return with its deltas.',
+  })
   @ApiParam(PRODUCT_PARAM)
   @ApiOkResponse({ type: MovementPageResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
@@ -94,7 +109,12 @@ export class InventoryController {
 
   @Post('reservations')
   @HttpCode(201)
-  @ApiOperation({ operationId: 'reserveStock', summary: 'Reserve stock for several products at once: all lines or none (the purchase hot path)' })
+  @ApiOperation({
+    operationId: 'reserveStock',
+    summary: 'Reserve stock for several products at once: all lines or none (the purchase hot path)',
+    description:
+      'Reserves stock on several products at once: every line or none; 409 INSUFFICIENT_STOCK names the short lines. Idempotency-Key honoured.',
+  })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiCreatedResponse({ type: ReservationResponse })
   @ApiErrors({

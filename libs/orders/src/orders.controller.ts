@@ -14,7 +14,12 @@ export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Post()
-  @ApiOperation({ operationId: 'placeOrder', summary: 'Place an order: stock is reserved now, payment and confirmation happen in the worker' })
+  @ApiOperation({
+    operationId: 'placeOrder',
+    summary: 'Place an order: stock is reserved now, payment and confirmation happen in the worker',
+    description:
+      'Reserves the stock of every line at once (all or nothing; 409 INSUFFICIENT_STOCK names the short lines) and answers 202 with Location; the worker then takes payment and confirms or fails the order. 1–50 lines, 1–1000 each; lines of one product are added. Idempotency-Key (per user) makes retries safe: the same key and body get the first answer.',
+  })
   @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiAcceptedResponse({ type: PlacedOrderResponse, description: 'Accepted; `Location` is the order, poll it for `confirmed` or `failed`' })
   @ApiErrors({
@@ -35,7 +40,12 @@ export class OrdersController {
   }
 
   @Get()
-  @ApiOperation({ operationId: 'listOrders', summary: 'Orders, newest first: your own, or (staff) everyone\'s' })
+  @ApiOperation({
+    operationId: 'listOrders',
+    summary: 'Orders, newest first: your own, or (staff) everyone\'s',
+    description:
+      'Newest first: customers get their own, staff everyone\'s (`userId` filters).',
+  })
   @ApiOkResponse({ type: OrderPageResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
   async list(@CurrentPrincipal() principal: Principal, @Query() query: ListOrdersQuery): Promise<OrderPageResponse> {
@@ -44,7 +54,12 @@ export class OrdersController {
   }
 
   @Get(':id')
-  @ApiOperation({ operationId: 'getOrder', summary: 'One order (its owner, or staff)' })
+  @ApiOperation({
+    operationId: 'getOrder',
+    summary: 'One order (its owner, or staff)',
+    description:
+      'One order with its lines and, once failed, why. Someone else\'s order is 404 ORDER_NOT_FOUND (its existence is not revealed).',
+  })
   @ApiParam({ name: 'id', type: Number, example: 1201 })
   @ApiOkResponse({ type: OrderResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['ORDER_NOT_FOUND'] })

@@ -32,7 +32,12 @@ export class StatsController {
   constructor(private readonly stats: StatsService) {}
 
   @Get('top')
-  @ApiOperation({ operationId: 'getRanking', summary: 'Rankings by views, sales or search term, from the Redis sorted sets' })
+  @ApiOperation({
+    operationId: 'getRanking',
+    summary: 'Rankings by views, sales or search term, from the Redis sorted sets',
+    description:
+      'A ranking from the Redis sorted sets: products by views or sales, or search terms. 503 RANKINGS_UNAVAILABLE when Redis does not answer.',
+  })
   @ApiOkResponse({ type: TopResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 503: ['RANKINGS_UNAVAILABLE'] })
   async top(@Query() query: TopQuery): Promise<TopResponse> {

@@ -17,7 +17,12 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @ApiOperation({ operationId: 'checkLiveness', summary: 'Liveness: the process answers (no dependency is checked)' })
+  @ApiOperation({
+    operationId: 'checkLiveness',
+    summary: 'Liveness: the process answers (no dependency is checked)',
+    description:
+      'The process answers; no dependency is checked (use it for restarts).',
+  })
   @ApiOkResponse({ schema: { example: { status: 'ok', info: {}, error: {}, details: {} } } })
   @HealthCheck()
   live(): Promise<HealthCheckResult> {
@@ -25,7 +30,12 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ operationId: 'checkReadiness', summary: 'Readiness: MySQL and Redis answer' })
+  @ApiOperation({
+    operationId: 'checkReadiness',
+    summary: 'Readiness: MySQL and Redis answer',
+    description:
+      'MySQL and Redis answer within their deadlines; 503 names the one that does not (use it for routing).',
+  })
   @ApiOkResponse({
     schema: { example: { status: 'ok', info: { mysql: { status: 'up' }, redis: { status: 'up', latencyMs: 1 } } } },
   })

@@ -13,7 +13,12 @@ export class MetricsController {
 
   @Get()
   @Header('cache-control', 'no-store')
-  @ApiOperation({ operationId: 'getMetrics', summary: 'Prometheus metrics of this process (keep it on the internal network)' })
+  @ApiOperation({
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics of this process (keep it on the internal network)',
+    description:
+      'Prometheus text format; keep it on the internal network.',
+  })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text exposition format', schema: { type: 'string' } })
   async metrics(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
