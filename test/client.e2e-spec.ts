@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStockroomClient, ErrorCode, StockroomClient } from '../client/src';
@@ -46,11 +47,12 @@ describe('The generated TypeScript client, as a front end uses it', () => {
     await context?.dispose();
   });
 
-  it('is generated from the committed openapi.json (run `npm run openapi` after changing routes)', () => {
+  it('is generated from the committed openapi.json (run `npm run openapi` after changing routes)', async () => {
     // The same command as `npm run client:generate`, printing instead of writing.
     const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['client:generate'];
     const args = script.replace(/^openapi-typescript /, '').replace('-o client/src/schema.d.ts', '').split(' ').filter(Boolean);
-    const fresh = execFileSync(process.execPath, [join(ROOT, 'node_modules', 'openapi-typescript', 'bin', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+    // Asynchronously: the API of this file runs in this process and must keep answering meanwhile.
+    const { stdout: fresh } = await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'openapi-typescript', 'bin', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
     expect(fresh).toBe(readFileSync(join(ROOT, 'client', 'src', 'schema.d.ts'), 'utf8'));
   });
 
