@@ -87,29 +87,23 @@ export class OrderRepository {
   }
 
   /** Pending orders never handed to the queue (the enqueue after their commit failed or never ran). */
-  async unqueued(olderThanMs: number, limit: number): Promise<number[]> {
-    const rows = (await this.dataSource.query(
-      "SELECT id FROM orders WHERE status = 'pending' AND queued_at IS NULL AND created_at < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND ORDER BY id LIMIT ?",
-      [olderThanMs * 1000, limit],
-    )) as Array<{ id: number }>;
-    return rows.map((row) => row.id);
+  unqueued(olderThanMs: number, limit: number): Promise<number[]> {
+    return this.pendingIds('queued_at IS NULL AND created_at < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND', 'id', [olderThanMs * 1000, limit]);
   }
 
   /** Pending orders queued longer ago than `olderThanMs`: their job may have been lost with Redis's data, or have failed. */
-  async stillPending(olderThanMs: number, limit: number): Promise<number[]> {
-    const rows = (await this.dataSource.query(
-      "SELECT id FROM orders WHERE status = 'pending' AND queued_at < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND ORDER BY queued_at LIMIT ?",
-      [olderThanMs * 1000, limit],
-    )) as Array<{ id: number }>;
-    return rows.map((row) => row.id);
+  stillPending(olderThanMs: number, limit: number): Promise<number[]> {
+    return this.pendingIds('queued_at < CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND', 'queued_at', [olderThanMs * 1000, limit]);
   }
 
   /** Pending orders whose reservation has outlived its time. */
-  async expired(olderThanSeconds: number, limit: number): Promise<number[]> {
-    const rows = (await this.dataSource.query(
-      "SELECT id FROM orders WHERE status = 'pending' AND created_at < CURRENT_TIMESTAMP(3) - INTERVAL ? SECOND ORDER BY created_at LIMIT ?",
-      [olderThanSeconds, limit],
-    )) as Array<{ id: number }>;
+  expired(olderThanSeconds: number, limit: number): Promise<number[]> {
+    return this.pendingIds('created_at < CURRENT_TIMESTAMP(3) - INTERVAL ? SECOND', 'created_at', [olderThanSeconds, limit]);
+  }
+
+  /** Ids of pending orders matching `condition` (its parameters, then the limit), oldest by `order` first. */
+  private async pendingIds(condition: string, order: string, params: number[]): Promise<number[]> {
+    const rows = (await this.dataSource.query(`SELECT id FROM orders WHERE status = 'pending' AND ${condition} ORDER BY ${order} LIMIT ?`, params)) as Array<{ id: number }>;
     return rows.map((row) => row.id);
   }
 }
