@@ -58,9 +58,19 @@ export class CacheEventBus {
     return this.subscribed;
   }
 
+  /** Subscribes; a failure is retried every second until it succeeds (L1 is not used meanwhile). */
   async start(): Promise<void> {
     this.started = true;
-    await this.listen();
+    try {
+      await this.listen();
+    } catch (error) {
+      const retry = setInterval(() => {
+        if (this.subscribed) return clearInterval(retry);
+        this.listen().then(() => clearInterval(retry), () => undefined);
+      }, 1_000);
+      retry.unref();
+      throw error;
+    }
   }
 
   private async listen(): Promise<void> {

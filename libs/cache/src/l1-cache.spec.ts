@@ -92,4 +92,14 @@ describe('L1Cache', () => {
     l1.learnGeneration('n', 3);
     expect(l1.signature(['n'], 10)).toBe('3');
   });
+
+  it('serves only outage entries when asked to (the eviction channel is down)', () => {
+    const l1 = new L1Cache(10);
+    l1.learnGeneration('n', 0);
+    l1.set('kept', 'v', '0', 10_000);
+    l1.set('outage', 'o', OUTAGE_GENERATIONS, 10_000);
+    expect(l1.get('kept', ['n'], true)).toBeUndefined();
+    expect(l1.get('outage', ['n'], true)).toEqual({ value: 'o' });
+    expect(l1.get('kept', ['n'])).toEqual({ value: 'v' });
+  });
 });

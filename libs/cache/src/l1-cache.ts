@@ -74,10 +74,12 @@ export class L1Cache {
     }
   }
 
-  get(key: string, generationNames: string[]): { value: unknown } | undefined {
+  /** `outageOnly`: serve only entries cached during an outage (the eviction channel is down). */
+  get(key: string, generationNames: string[], outageOnly = false): { value: unknown } | undefined {
     if (!this.entries) return undefined;
     const entry = this.entries.get(key);
     if (!entry) return undefined;
+    if (outageOnly && entry.generations !== OUTAGE_GENERATIONS) return undefined;
     if (entry.generations !== OUTAGE_GENERATIONS && entry.generations !== this.signature(generationNames)) {
       this.entries.delete(key);
       return undefined;

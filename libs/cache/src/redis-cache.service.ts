@@ -539,7 +539,9 @@ export class RedisCacheService implements OnApplicationBootstrap {
 
   private l1Get(target: Target): { value: unknown } | undefined {
     if (!target.l1 || !this.l1.enabled) return undefined;
-    const hit = this.l1.get(target.entryKey, target.generationNames);
+    // Without the event channel another instance's write could not evict what L1 holds: only the
+    // short-lived entries of an outage are served then.
+    const hit = this.l1.get(target.entryKey, target.generationNames, !this.events.listening);
     if (hit) this.stats.lookup(target.namespace, 'l1_hit');
     return hit;
   }
@@ -550,6 +552,8 @@ export class RedisCacheService implements OnApplicationBootstrap {
    */
   private l1Set(target: Target, value: unknown, ttlMs: number, generations: string, since?: number): void {
     if (!target.l1 || !this.l1.enabled || ttlMs <= 0) return;
+    // Outage entries are kept briefly whatever the channel; others only while it delivers evictions.
+    if (generations !== OUTAGE_GENERATIONS && !this.events.listening) return;
     // While Redis is down no eviction can arrive: keep entries only briefly.
     const bound = this.circuit.isDown || !this.circuit.usable(this.redis) ? Math.min(ttlMs, this.config.cache.l1OutageTtlMs) : ttlMs;
     this.l1.set(target.entryKey, value, generations, bound, since);
