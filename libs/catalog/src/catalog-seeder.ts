@@ -25,9 +25,20 @@ export class CatalogSeeder implements OnApplicationBootstrap {
   async seed(count: number, onProgress?: (done: number) => void): Promise<number> {
     let inserted = 0;
     for (let from = 1; from <= count; from += BATCH) {
-      inserted += await this.products.insertIgnoringExisting(sampleProducts(from, Math.min(BATCH, count - from + 1)));
+      inserted += await this.insertBatch(sampleProducts(from, Math.min(BATCH, count - from + 1)));
       onProgress?.(Math.min(from + BATCH - 1, count));
     }
     return inserted;
+  }
+
+  /** Instances seeding at once can deadlock on the same rows (InnoDB picks a victim): the victim retries its batch. */
+  private async insertBatch(rows: ReturnType<typeof sampleProducts>): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.products.insertIgnoringExisting(rows);
+      } catch (error) {
+        if (attempt >= 5 || (error as { driverError?: { errno?: number } }).driverError?.errno !== 1213) throw error;
+      }
+    }
   }
 }
