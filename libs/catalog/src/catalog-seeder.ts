@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '@stockroom/core';
+import { isDeadlockError } from '@stockroom/database';
 import { ProductRepository } from './product.repository';
 import { sampleProducts } from './sample-catalog';
 
@@ -37,7 +38,7 @@ export class CatalogSeeder implements OnApplicationBootstrap {
       try {
         return await this.products.insertIgnoringExisting(rows);
       } catch (error) {
-        if (attempt >= 5 || (error as { driverError?: { errno?: number } }).driverError?.errno !== 1213) throw error;
+        if (attempt >= 5 || !isDeadlockError(error)) throw error;
       }
     }
   }

@@ -30,3 +30,8 @@ export function isOutOfRangeError(error: unknown): boolean {
   const driver = driverError(error);
   return driver?.errno === 1264 || driver?.errno === 1690;
 }
+
+/** InnoDB chose this transaction as a deadlock victim (1213): it rolled back and may be retried. */
+export function isDeadlockError(error: unknown): boolean {
+  return driverError(error)?.errno === 1213;
+}
