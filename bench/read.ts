@@ -20,8 +20,8 @@ import { createConnection } from 'mysql2/promise';
 import Redis from 'ioredis';
 import { BENCH_ENV, benchSession, buildAndSeed, Figure, measure, ROOT, saveReport, startApi, startBareFastify, startProcess, stop, waitForHttp } from './support';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PRODUCTS = 10_000;
 const PEER_SOURCE = join(ROOT, '..', 'shared', 'peers', 'nest-cache-manager');
@@ -139,6 +139,8 @@ async function main(): Promise<void> {
   saveReport('read', ['@nestjs/core', 'fastify', 'ioredis', 'lru-cache', 'helmet', 'autocannon'], [
     `load: autocannon, ${CONNECTIONS} connections, ${DURATION} s per figure, ids cycling over ${PRODUCTS} products; fresh process and full warm-up per figure; ${ROUNDS} rounds`,
     '',
+    summaryTable(figures, variants[0].name, variants[1].name),
+    '',
     readTable(figures, variants[0].name, variants[1].name),
   ]);
 }
@@ -156,6 +158,38 @@ async function forgetCache(): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * One line per target over all rounds: the median req/s, p50 and p99 and the largest RSS, with
+ * the ratios of medians. A shared machine's speed drifts by 2x within minutes, so a single
+ * round's ratio can mislead; the median of several rounds that alternate their order does less.
+ */
+function summaryTable(figures: Figure[], bare: string, peer: string): string {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((x, y) => x - y);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  };
+  const names = [...new Set(figures.map((figure) => figure.name))];
+  const of = (name: string) => figures.filter((figure) => figure.name === name);
+  const medianRate = (name: string) => median(of(name).map((figure) => figure.requestsPerSec));
+  const lines = [
+    '| target | rounds | median req/s | median p50 ms | median p99 ms | largest RSS MB | vs bare | vs peer | vs peer, per round |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const name of names) {
+    const own = of(name);
+    const perRound = own.map((figure) => {
+      const base = figures.find((f) => f.name === peer && f.round === figure.round);
+      return base ? (figure.requestsPerSec / base.requestsPerSec).toFixed(2) : '-';
+    });
+    const rss = Math.max(...own.map((figure) => figure.rssMb ?? 0));
+    lines.push(
+      `| ${name} | ${own.length} | ${Math.round(medianRate(name))} | ${median(own.map((f) => f.p50))} | ${median(own.map((f) => f.p99))} | ${rss || '-'} | ${(medianRate(name) / medianRate(bare)).toFixed(2)} | ${(medianRate(name) / medianRate(peer)).toFixed(2)} | ${perRound.join(' / ')} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function readTable(figures: Figure[], bare: string, peer: string): string {

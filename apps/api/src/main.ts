@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { bootOrExit, loadConfigFromProcess } from '@stockroom/core';
+import { bootOrExit, loadConfigFromProcess, tuneRuntime } from '@stockroom/core';
 import { prepareDatabase } from '@stockroom/database';
 import { assertRedisReachable } from '@stockroom/redis';
 import { createApiApp } from './app.factory';
@@ -7,6 +7,7 @@ import { createApiApp } from './app.factory';
 async function main(): Promise<void> {
   const app = await bootOrExit('stockroom-api', async () => {
     const config = loadConfigFromProcess();
+    tuneRuntime(config);
     await prepareDatabase(config);
     await assertRedisReachable(config);
     const app = await createApiApp(config);

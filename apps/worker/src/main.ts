@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { bootOrExit, loadConfigFromProcess } from '@stockroom/core';
+import { bootOrExit, loadConfigFromProcess, tuneRuntime } from '@stockroom/core';
 import { prepareDatabase } from '@stockroom/database';
 import { assertRedisReachable } from '@stockroom/redis';
 import { createWorkerApp } from './worker.factory';
@@ -8,6 +8,7 @@ import { createWorkerApp } from './worker.factory';
 async function main(): Promise<void> {
   await bootOrExit('stockroom-worker', async () => {
     const config = loadConfigFromProcess();
+    tuneRuntime(config);
     await prepareDatabase(config);
     await assertRedisReachable(config);
     const app = await createWorkerApp(config);

@@ -8,6 +8,7 @@ export * from './errors/error-response';
 export * from './errors/http-error.filter';
 export * from './logging/logger';
 export * from './boot';
+export * from './runtime-tuning';
 export * from './validation/validation';
 export * from './openapi/api-errors.decorator';
 export * from './http/fastify-setup';

@@ -105,7 +105,8 @@ export function pendingCommands(client: RedisClient): number {
       provide: REQUEST_REDIS_CLIENT,
       inject: [RedisConnections, AppConfig, RedisCircuit],
       useFactory: (connections: RedisConnections, config: AppConfig, circuit: RedisCircuit): RedisClient => {
-        const client = connections.create({ name: 'requests', commandTimeoutMs: config.redis.timeoutMs });
+        // Concurrent requests' throttle counts and session reads share writes (and Redis's reads) instead of one each.
+        const client = connections.create({ name: 'requests', commandTimeoutMs: config.redis.timeoutMs, autoPipelining: true });
         circuit.watch(client);
         return client;
       },

@@ -141,6 +141,10 @@ export abstract class AppConfig {
     /** Fastify's two access lines per request (at info); off: the proxy's access log and the metrics cover traffic. */
     readonly requests: boolean;
   };
+  abstract readonly runtime: {
+    /** V8's old-generation growth after each full GC, in percent (0: V8's own, up to 4x what survived). */
+    readonly heapGrowingPercent: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -260,6 +264,9 @@ export function loadConfig(env: Env): AppConfig {
     log: {
       level: read.oneOf<LogLevel>('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
       requests: read.bool('LOG_REQUESTS', false),
+    },
+    runtime: {
+      heapGrowingPercent: read.int('NODE_HEAP_GROWING_PERCENT', 50, 0, 400),
     },
   };
   if (config.nodeEnv === 'production' && config.auth.adminPassword === EXAMPLE_ADMIN_PASSWORD) {

@@ -1,0 +1,23 @@
+import { setFlagsFromString } from 'node:v8';
+import { loadConfig } from './config/app-config';
+import { tuneRuntime } from './runtime-tuning';
+
+jest.mock('node:v8', () => ({ setFlagsFromString: jest.fn() }));
+
+describe('tuneRuntime', () => {
+  const base = { ADMIN_PASSWORD: 'a long enough passphrase' };
+  beforeEach(() => jest.mocked(setFlagsFromString).mockClear());
+
+  it('fixes V8\'s old-generation growth at 50 % unless told otherwise', () => {
+    tuneRuntime(loadConfig(base));
+    expect(setFlagsFromString).toHaveBeenCalledWith('--heap-growing-percent=50');
+    tuneRuntime(loadConfig({ ...base, NODE_HEAP_GROWING_PERCENT: '120' }));
+    expect(setFlagsFromString).toHaveBeenLastCalledWith('--heap-growing-percent=120');
+  });
+
+  it('leaves V8 alone at 0 and refuses nonsense', () => {
+    tuneRuntime(loadConfig({ ...base, NODE_HEAP_GROWING_PERCENT: '0' }));
+    expect(setFlagsFromString).not.toHaveBeenCalled();
+    expect(() => loadConfig({ ...base, NODE_HEAP_GROWING_PERCENT: '-5' })).toThrow(/NODE_HEAP_GROWING_PERCENT/);
+  });
+});
