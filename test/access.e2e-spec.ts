@@ -35,6 +35,7 @@ const MATRIX: Record<string, Requirement> = {
   'POST /orders': 'signed-in',
   'GET /orders': 'signed-in',
   'GET /orders/{id}': 'signed-in',
+  'GET /orders/{id}/events': 'signed-in',
   'GET /health/live': 'public',
   'GET /health/ready': 'public',
   'GET /metrics': 'public',

@@ -26,6 +26,7 @@ const OPERATION_IDS: Record<string, string> = {
   checkReadiness: 'get /health/ready',
   createProduct: 'post /products',
   deleteProduct: 'delete /products/{id}',
+  followOrder: 'get /orders/{id}/events',
   getCacheStats: 'get /stats/cache',
   getCurrentUser: 'get /auth/me',
   getMetrics: 'get /metrics',

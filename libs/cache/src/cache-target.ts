@@ -62,7 +62,7 @@ export interface Target {
 const NAMESPACE = /^[a-z][a-z0-9-]{0,39}$/;
 const TAG = /^[A-Za-z0-9][A-Za-z0-9:_.-]{0,99}$/;
 /** How long past its logical expiry an entry may still be served while one caller reloads it. */
-const MAX_GRACE_MS = 60_000;
+export const MAX_GRACE_MS = 60_000;
 /** A tombstone stamp above any row version: nothing older may be cached over a deletion. */
 export const DELETED_STAMP = Number.MAX_SAFE_INTEGER;
 

@@ -6,11 +6,21 @@ import { ProductRepository } from './product.repository';
 import { ProductService } from './product.service';
 import { ProductsController } from './products.controller';
 import { CatalogSeeder } from './catalog-seeder';
+import { AvailabilityBoard } from './availability-board';
 
+/** The catalogue without HTTP: storage, the cache-aside reads, the sample seeder (the worker and the CLI need no more). */
 @Module({
   imports: [TypeOrmModule.forFeature([Product]), StatsModule],
-  controllers: [ProductsController],
   providers: [ProductRepository, ProductService, CatalogSeeder],
   exports: [ProductService, ProductRepository, CatalogSeeder],
+})
+export class CatalogCoreModule {}
+
+/** The `/products` routes, and the availability board their answers carry. */
+@Module({
+  imports: [CatalogCoreModule, StatsModule],
+  controllers: [ProductsController],
+  providers: [AvailabilityBoard],
+  exports: [CatalogCoreModule],
 })
 export class CatalogModule {}

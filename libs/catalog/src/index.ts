@@ -7,3 +7,4 @@ export * from './catalog-seeder';
 export * from './sample-catalog';
 export * from './dto/product.response';
 export * from './initial-stock.port';
+export * from './availability-board';

@@ -46,6 +46,8 @@ export class Product {
   @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
   createdAt!: Date;
 
+  /** Moved by every stock change too (not by view counts): the availability board's cursor. */
+  @Index('IDX_products_updated_at')
   @UpdateDateColumn({
     name: 'updated_at',
     type: 'datetime',

@@ -128,6 +128,18 @@ export class ProductRepository {
   }
 
   /**
+   * Sellable units (stock - reserved) of the products whose row changed in the last `ms`
+   * milliseconds (stock changes move updated_at, view counts keep it), on the primary: the board
+   * that shows them must not trail a replica's lag.
+   */
+  async availabilityChangedWithin(ms: number): Promise<Array<{ id: number; available: number }>> {
+    const rows = (await onPrimary(this.products.manager.connection, (manager) =>
+      manager.query('SELECT id, stock - reserved AS available FROM products WHERE updated_at >= CURRENT_TIMESTAMP(3) - INTERVAL ? MICROSECOND', [Math.ceil(ms) * 1000]),
+    )) as Array<{ id: number | string; available: number | string }>;
+    return rows.map((row) => ({ id: Number(row.id), available: Number(row.available) }));
+  }
+
+  /**
    * What the cache will store is read on the primary: an entry is shared and lives until the next
    * write, and a replica that has not caught up with that write would have the cache keep (a list
    * page) or keep serving (a row its tombstone refuses) the old data. Replicas take the reads that

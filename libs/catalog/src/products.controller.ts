@@ -4,6 +4,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import {
   ApiConditionalGet,
   ApiErrors,
+  DEFAULT_CACHE_CONTROL,
   AppConfig,
   conditionalGet,
   CurrentPrincipal,
@@ -31,20 +32,21 @@ import { UpdateProductDto } from './dto/update-product.dto';
 import { ListProductsQuery, PopularProductsQuery } from './dto/list-products.query';
 import { ProductPageResponse, ProductResponse } from './dto/product.response';
 import { productJson } from './product-json';
+import { AvailabilityBoard } from './availability-board';
 
 const ID_PARAM = { name: 'id', type: Number, example: 42, description: 'Product id (1..2147483647)' };
-
-/** Each cached page is rendered (JSON and ETag) once, on its first hit (products: see product-json). */
-const pageJson = new Representations<ProductPage>((page) => ({ items: page.items.map(ProductResponse.from), page: page.page, limit: page.limit, total: page.total }));
 
 @ApiTags('products')
 @Roles(...STAFF_ROLES)
 @Controller('products')
 export class ProductsController {
   private readonly cacheControl: string;
+  /** Each cached page is rendered (JSON and ETag) once per availability change, on its first hit (products: see product-json). */
+  private readonly pageJson: Representations<ProductPage>;
 
   constructor(
     private readonly products: ProductService,
+    private readonly availability: AvailabilityBoard,
     private readonly stats: StatsService,
     private readonly recent: RecentlyViewed,
     config: AppConfig,
@@ -53,12 +55,15 @@ export class ProductsController {
     @Optional() fastReads?: FastReads,
   ) {
     this.cacheControl = publicCacheControl(config);
+    this.pageJson = new Representations<ProductPage>(
+      (page) => ({ items: page.items.map((product) => this.response(product)), page: page.page, limit: page.limit, total: page.total }),
+      () => availability.version,
+    );
     // The hot product reads, when the product is cached: answered before Nest's pipeline with what
-    // these handlers would send. Signed-in callers go through the handlers (their recently viewed
-    // list needs the session), and so does anything the cache cannot answer alone.
-    const answer = (found: Product | undefined): FastAnswer | undefined =>
-      found && { representation: productJson.of(found), served: () => this.stats.recordView(found.id) };
-    const anonymous = (request: FastifyRequest) => !this.principals?.mayBeSignedIn(request);
+    // these handlers would send (a signed-in viewer's list is updated from the session the guards
+    // already looked up); anything the cache cannot answer alone goes through the handlers.
+    const answer = (found: Product | undefined, request: FastifyRequest): FastAnswer | undefined =>
+      found && { representation: this.json(found), served: () => this.viewed(found.id, request), cacheControl: this.cacheControlFor(request) };
     const params = (request: FastifyRequest) => request.params as Record<string, string>;
     fastReads?.register({
       controller: ProductsController,
@@ -66,12 +71,17 @@ export class ProductsController {
       cacheControl: this.cacheControl,
       peek: (request) => {
         const id = parseId(params(request).id);
-        if (id === undefined || !anonymous(request)) return undefined;
+        if (id === undefined) return undefined;
         // L1 without a promise; else one Redis read of the stored rendering (a miss is left to
         // the handler, which loads).
         return (
-          answer(this.products.peekById(id)) ??
-          this.products.findCachedJsonById(id).then((representation) => representation && { representation, served: () => this.stats.recordView(id) })
+          answer(this.products.peekById(id), request) ??
+          this.products
+            .findCachedJsonById(id)
+            .then(
+              (representation) =>
+                representation && { representation: this.availability.overlay(representation, id), served: () => this.viewed(id, request), cacheControl: this.cacheControlFor(request) },
+            )
         );
       },
     });
@@ -81,9 +91,25 @@ export class ProductsController {
       cacheControl: this.cacheControl,
       peek: (request) => {
         const { sku } = params(request);
-        return SKU_PATTERN.test(sku) && anonymous(request) ? answer(this.products.peekBySku(sku)) : undefined;
+        return SKU_PATTERN.test(sku) ? answer(this.products.peekBySku(sku), request) : undefined;
       },
     });
+  }
+
+  /** Public for anonymous readers; a signed-in read records the reader's recently viewed list, so no shared cache may answer it. */
+  private cacheControlFor(request: FastifyRequest): string {
+    return this.principals?.mayBeSignedIn(request) ? DEFAULT_CACHE_CONTROL : this.cacheControl;
+  }
+
+  /** A cached product's rendering, with its sellable quantity as the availability board has it. */
+  private json(product: Product): JsonRepresentation {
+    return this.availability.overlay(productJson.of(product), product.id);
+  }
+
+  private response(product: Product): ProductResponse {
+    const response = ProductResponse.from(product);
+    response.available = this.availability.available(product.id) ?? response.available;
+    return response;
   }
 
   /** A view counts for everyone; a signed-in viewer's own list is updated too, without delaying the answer. */
@@ -109,7 +135,7 @@ export class ProductsController {
   async list(@Query() query: ListProductsQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
     const page = await this.products.list(query);
     if (query.q) this.stats.recordSearch(query.q);
-    return conditionalGet(request, reply, pageJson.of(page), this.cacheControl);
+    return conditionalGet(request, reply, this.pageJson.of(page), this.cacheControl);
   }
 
   @Get('popular')
@@ -124,7 +150,7 @@ export class ProductsController {
   @ApiErrors({ 400: ['VALIDATION_FAILED'] })
   async popular(@Query() query: PopularProductsQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
     const products = await this.products.mostViewed(query.limit);
-    return conditionalGet(request, reply, JsonRepresentation.array(products.map((product) => productJson.of(product))), this.cacheControl);
+    return conditionalGet(request, reply, JsonRepresentation.array(products.map((product) => this.json(product))), this.cacheControl);
   }
 
   @Get('recently-viewed')
@@ -138,7 +164,7 @@ export class ProductsController {
   @ApiOkResponse({ type: [ProductResponse] })
   async recentlyViewed(@CurrentPrincipal() principal: Principal): Promise<ProductResponse[]> {
     const ids = await this.recent.list(principal.userId);
-    return (await this.products.findMany(ids)).map(ProductResponse.from);
+    return (await this.products.findMany(ids)).map((product) => this.response(product));
   }
 
   @Get('by-sku/:sku')
@@ -158,7 +184,7 @@ export class ProductsController {
     }
     const product = await this.products.getBySku(sku);
     this.viewed(product.id, request);
-    return conditionalGet(request, reply, productJson.of(product), this.cacheControl);
+    return conditionalGet(request, reply, this.json(product), this.cacheControlFor(request));
   }
 
   @Get(':id')
@@ -175,7 +201,7 @@ export class ProductsController {
   async byId(@Param('id', ParseIdPipe) id: number, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
     const product = await this.products.getById(id);
     this.viewed(id, request);
-    return conditionalGet(request, reply, productJson.of(product), this.cacheControl);
+    return conditionalGet(request, reply, this.json(product), this.cacheControlFor(request));
   }
 
   @Post()

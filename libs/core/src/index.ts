@@ -22,4 +22,5 @@ export * from './http/route-memo';
 export * from './openapi/api-conditional-get.decorator';
 export * from './metrics/hot-metrics';
 export * from './http/fast-reads';
+export * from './http/event-stream';
 export * from './deadline';

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CatalogModule, InitialStockRecorder } from '@stockroom/catalog';
+import { CatalogCoreModule, InitialStockRecorder } from '@stockroom/catalog';
 import { StockMovement } from './stock-movement.entity';
 import { InventoryRepository } from './inventory.repository';
 import { InventoryService } from './inventory.service';
@@ -11,7 +11,7 @@ import { LedgerInitialStock } from './ledger-initial-stock';
 /** Global so the catalogue can find the ledger port without importing inventory (which imports it). */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([StockMovement]), CatalogModule],
+  imports: [TypeOrmModule.forFeature([StockMovement]), CatalogCoreModule],
   controllers: [InventoryController],
   providers: [InventoryRepository, InventoryService, IdempotencyService, { provide: InitialStockRecorder, useClass: LedgerInitialStock }],
   exports: [InventoryService, InventoryRepository, IdempotencyService, InitialStockRecorder],

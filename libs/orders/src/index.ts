@@ -8,3 +8,4 @@ export * from './orders.module';
 export * from './queue.module';
 export * from './payment.gateway';
 export * from './money';
+export * from './order-status-feed';

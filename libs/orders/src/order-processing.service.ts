@@ -7,6 +7,7 @@ import { OrderRepository } from './order.repository';
 import { PaymentGateway } from './payment.gateway';
 import { OrderQueue } from './order-queue';
 import { OrderMetrics } from './order-metrics';
+import { OrderStatusFeed } from './order-status-feed';
 
 export type ProcessingOutcome = 'confirmed' | 'failed' | 'skipped' | 'refunded';
 
@@ -32,6 +33,7 @@ export class OrderProcessing {
     private readonly queue: OrderQueue,
     private readonly config: AppConfig,
     private readonly metrics: OrderMetrics,
+    private readonly feed: OrderStatusFeed,
   ) {}
 
   /**
@@ -62,6 +64,7 @@ export class OrderProcessing {
       return true;
     });
     if (!confirmed) return false;
+    await this.feed.announce({ id: order.id, status: 'confirmed', failureReason: null });
     for (const line of lines) this.stats.recordSale(line.productId, line.quantity);
     await this.inventory.afterStockCommitted(lines.map((line) => line.productId)).catch((error: Error) => {
       this.logger.warn(`order ${order.id}: cached products not retired (${error.message}); they expire by TTL`);
@@ -71,14 +74,17 @@ export class OrderProcessing {
 
   /** pending → failed with its reservation released; false when the order had already left pending. */
   async fail(orderId: number, reason: string): Promise<boolean> {
-    return this.orders.transaction(async (manager) => {
+    const failureReason = reason.slice(0, 200);
+    const failed = await this.orders.transaction(async (manager) => {
       const order = await this.orders.findById(orderId, manager);
-      if (!order || !(await this.orders.leavePending(manager, orderId, 'failed', reason.slice(0, 200)))) return false;
+      if (!order || !(await this.orders.leavePending(manager, orderId, 'failed', failureReason))) return false;
       const lines = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
       await this.inventory.releaseStock(lines, { reference: orderReference(orderId), actor: 'worker' }, manager);
       this.logger.log(`order ${orderId} failed: ${reason}`);
       return true;
     });
+    if (failed) await this.feed.announce({ id: orderId, status: 'failed', failureReason });
+    return failed;
   }
 
   /**

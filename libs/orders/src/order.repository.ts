@@ -59,6 +59,15 @@ export class OrderRepository {
     return manager ? find(manager) : onPrimary(this.dataSource, find);
   }
 
+  /** Just the status, on the primary (what followers of an order recheck). */
+  async statusOf(id: number): Promise<{ status: OrderStatus; failureReason: string | null } | null> {
+    const rows = (await onPrimary(this.dataSource, (m) => m.query('SELECT status, failure_reason FROM orders WHERE id = ?', [id]))) as Array<{
+      status: OrderStatus;
+      failure_reason: string | null;
+    }>;
+    return rows[0] ? { status: rows[0].status, failureReason: rows[0].failure_reason } : null;
+  }
+
   findByIdempotencyKey(userId: number, key: string): Promise<Order | null> {
     return onPrimary(this.dataSource, (m) => m.findOne(Order, { where: { userId, idempotencyKey: key }, relations: { lines: true }, order: { lines: { lineNo: 'ASC' } } }));
   }

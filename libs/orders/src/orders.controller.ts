@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
-import { ApiErrors, CurrentPrincipal, ParseIdPipe, SignedIn } from '@stockroom/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiErrors, CurrentPrincipal, EventStream, ParseIdPipe, SignedIn } from '@stockroom/core';
 import type { Principal } from '@stockroom/core';
 import { IDEMPOTENCY_HEADER, IdempotencyService, replyWith } from '@stockroom/inventory';
 import { OrdersService, PlacedOrder } from './orders.service';
@@ -65,5 +65,28 @@ export class OrdersController {
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['ORDER_NOT_FOUND'] })
   async get(@CurrentPrincipal() principal: Principal, @Param('id', ParseIdPipe) id: number): Promise<OrderResponse> {
     return OrderResponse.from(await this.orders.get(principal, id));
+  }
+
+  @Get(':id/events')
+  @ApiOperation({
+    operationId: 'followOrder',
+    summary: 'Follow an order\'s status as Server-Sent Events (its owner, or staff)',
+    description:
+      'A `text/event-stream` (use an EventSource): a `status` event with the current status at once, then one per change, wherever it happened (the worker, another instance); the stream ends after `confirmed` or `failed`. Each event\'s data is `{"id", "status", "failureReason"}`. A comment line every 15 s keeps proxies from closing a quiet stream; after a dropped connection the client reconnects in about 2 s and gets the current status again. Someone else\'s order is 404 ORDER_NOT_FOUND, answered as JSON before any stream starts.',
+  })
+  @ApiParam({ name: 'id', type: Number, example: 1201 })
+  @ApiOkResponse({
+    description: '`event: status` lines, each with `data: {"id":1201,"status":"pending","failureReason":null}`, until a final status',
+    content: { 'text/event-stream': { schema: { type: 'string', example: 'event: status\ndata: {"id":1201,"status":"confirmed","failureReason":null}\n\n' } } },
+  })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['ORDER_NOT_FOUND'] })
+  async follow(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseIdPipe) id: number,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const order = await this.orders.get(principal, id);
+    await this.orders.streamStatus(order, EventStream.open(request, reply));
   }
 }

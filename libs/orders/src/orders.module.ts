@@ -11,16 +11,17 @@ import { OrdersService } from './orders.service';
 import { OrdersController } from './orders.controller';
 import { OrderWorker } from './order.worker';
 import { QueueModule } from './queue.module';
+import { OrderStatusFeed } from './order-status-feed';
 
 /** Orders without HTTP: storage, the queue, processing. Shared by the API and the worker app. */
 @Module({
   imports: [TypeOrmModule.forFeature([Order, OrderLine]), QueueModule, StatsModule],
-  providers: [OrderRepository, OrderQueue, OrderProcessing, PaymentGateway, OrderMetrics, OrdersService],
-  exports: [OrderRepository, OrderQueue, OrderProcessing, OrderMetrics, OrdersService, QueueModule],
+  providers: [OrderRepository, OrderQueue, OrderProcessing, PaymentGateway, OrderMetrics, OrdersService, OrderStatusFeed],
+  exports: [OrderRepository, OrderQueue, OrderProcessing, OrderMetrics, OrdersService, OrderStatusFeed, QueueModule],
 })
 export class OrdersCoreModule {}
 
-/** `POST /orders`, `GET /orders`, `GET /orders/:id`: the producer side, in the API. */
+/** `POST /orders`, `GET /orders`, `GET /orders/:id`, `GET /orders/:id/events`: the producer side, in the API. */
 @Module({ imports: [OrdersCoreModule], controllers: [OrdersController] })
 export class OrdersModule {}
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Principal, STAFF_ROLES } from '@stockroom/core';
+import { EventStream, Principal, STAFF_ROLES } from '@stockroom/core';
 import { ProductNotFoundError } from '@stockroom/catalog';
 import { IdempotencyService, InventoryService, mergeLines, StockLine, StoredResponse } from '@stockroom/inventory';
 import { Order, OrderStatus } from './order.entity';
@@ -8,6 +8,10 @@ import { OrderQueue } from './order-queue';
 import { orderReference } from './order-processing.service';
 import { OrderNotFoundError } from './orders.errors';
 import { formatCents, toCents } from './money';
+import { OrderStatusChange, OrderStatusFeed } from './order-status-feed';
+
+/** A follower also reads the order this often: a change announced while its instance's subscription was down still arrives. */
+const RECHECK_MS = 5_000;
 
 export interface PlacedOrder {
   id: number;
@@ -28,7 +32,36 @@ export class OrdersService {
     private readonly inventory: InventoryService,
     private readonly queue: OrderQueue,
     private readonly idempotency: IdempotencyService,
+    private readonly feed: OrderStatusFeed,
   ) {}
+
+  /**
+   * Streams an order's status as `status` events until it is final: the current one first (read
+   * after following began, so no change falls in between), then each change announced by whichever
+   * process made it; the stream ends at `confirmed` or `failed`.
+   */
+  async streamStatus(order: Order, stream: EventStream): Promise<void> {
+    const id = order.id;
+    let shown: OrderStatus | undefined;
+    const show = (change: OrderStatusChange) => {
+      if (stream.closed || change.status === shown) return;
+      shown = change.status;
+      stream.send('status', { id, status: change.status, failureReason: change.failureReason });
+      if (change.status !== 'pending') stream.close();
+    };
+    const recheck = async () => {
+      const current = await this.orders.statusOf(id).catch(() => null);
+      if (current) show({ id, ...current });
+    };
+    const stop = await this.feed.follow(id, { onChange: show, onGap: () => void recheck() });
+    const timer = setInterval(() => void recheck(), RECHECK_MS);
+    timer.unref();
+    stream.onClose(() => {
+      stop();
+      clearInterval(timer);
+    });
+    await recheck();
+  }
 
   /** 202 with the pending order; a retry with the user's Idempotency-Key answers the same and reserves nothing. */
   place(principal: Principal, items: StockLine[], idempotencyKey: string | undefined): Promise<StoredResponse & { replayed: boolean }> {

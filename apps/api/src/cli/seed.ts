@@ -6,7 +6,7 @@ import { bootOrExit, ConfigModule, loadConfigFromProcess, MetricsModule } from '
 import { DatabaseModule, prepareDatabase } from '@stockroom/database';
 import { RedisModule } from '@stockroom/redis';
 import { CacheModule } from '@stockroom/cache';
-import { CatalogSeeder, CatalogModule } from '@stockroom/catalog';
+import { CatalogSeeder, CatalogCoreModule } from '@stockroom/catalog';
 import { LockModule } from '@stockroom/lock';
 import { InventoryModule } from '@stockroom/inventory';
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const inserted = await bootOrExit('seed', async () => {
     const config = loadConfigFromProcess();
     await prepareDatabase(config);
-    @Module({ imports: [ConfigModule.forRoot({ ...config, catalog: { sampleOnEmpty: false } }), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule] })
+    @Module({ imports: [ConfigModule.forRoot({ ...config, catalog: { ...config.catalog, sampleOnEmpty: false } }), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogCoreModule, InventoryModule] })
     class SeedModule {}
     const app = await NestFactory.createApplicationContext(SeedModule, { logger: ['error', 'warn'] });
     try {

@@ -32,6 +32,9 @@ export class ProductResponse {
   @ApiProperty({ example: '2026-11-27T08:00:00.000Z' })
   updatedAt!: string;
 
+  @ApiProperty({ example: 23, description: 'Units that can still be ordered (stock minus what pending orders hold); at most about a second old' })
+  available!: number;
+
   static from(product: Product): ProductResponse {
     return {
       id: product.id,
@@ -44,6 +47,8 @@ export class ProductResponse {
       version: product.version,
       createdAt: product.createdAt.toISOString(),
       updatedAt: product.updatedAt.toISOString(),
+      // Last: the availability board overlays it on a rendered body (AvailabilityBoard.overlay).
+      available: product.stock - product.reserved,
     };
   }
 }

@@ -135,6 +135,8 @@ export abstract class AppConfig {
   };
   abstract readonly catalog: {
     readonly sampleOnEmpty: boolean;
+    /** How often each API instance reads which products' sellable quantity changed (`available` is at most about this stale). */
+    readonly availabilityRefreshMs: number;
   };
   abstract readonly log: {
     readonly level: LogLevel;
@@ -260,6 +262,7 @@ export function loadConfig(env: Env): AppConfig {
     },
     catalog: {
       sampleOnEmpty: read.bool('CATALOG_SAMPLE_ON_EMPTY', true),
+      availabilityRefreshMs: read.int('CATALOG_AVAILABILITY_REFRESH_MS', 1_000, 100, 60_000),
     },
     log: {
       level: read.oneOf<LogLevel>('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -11,6 +11,8 @@ import { conditionalGet, JsonRepresentation } from './representation';
 export interface FastAnswer {
   representation: JsonRepresentation;
   served?: () => void;
+  /** Instead of the route's (e.g. `private, no-store` for a signed-in caller). */
+  cacheControl?: string;
 }
 
 export interface FastRead {
@@ -33,8 +35,8 @@ type RouteHook = (request: FastifyRequest, reply: FastifyReply) => Promise<Fasti
  * chain and its response mapping on every request, which costs more than the cached answer
  * itself; here the app's global guards still run in order (rate limits stay exact, access is
  * checked), then the rendered body is sent with the same headers (ETag, 304, Cache-Control) the
- * controller would set. Anything the peek does not find (a miss, a malformed parameter, a
- * signed-in caller) goes through Nest as usual, so the controller stays the one definition of
+ * controller would set. Anything the peek does not find (a miss, a malformed parameter) goes
+ * through Nest as usual, so the controller stays the one definition of
  * the route's behaviour.
  */
 @Injectable()
@@ -78,7 +80,7 @@ export class FastReads {
       }
       answer.served?.();
       (counted ??= this.served?.series(url))?.inc();
-      return reply.send(conditionalGet(request, reply, answer.representation, read.cacheControl));
+      return reply.send(conditionalGet(request, reply, answer.representation, answer.cacheControl ?? read.cacheControl));
     };
   }
 }

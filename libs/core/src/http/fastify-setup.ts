@@ -7,6 +7,7 @@ import type { InFlightRequests } from './in-flight';
 import { serializeJson } from './representation';
 import type { HttpMetrics } from '../metrics/metrics.module';
 import type { FastReads } from './fast-reads';
+import { supportEventStreams } from './event-stream';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -16,7 +17,8 @@ export function requestIdFor(request: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-const COUNTED = Symbol('stockroom:in-flight');
+/** Shared with EventStream, which takes a streaming request out of the count. */
+const COUNTED = Symbol.for('stockroom:in-flight');
 
 /** Every response gets these unless its route says otherwise: nothing is stored by a shared cache by default. */
 export const DEFAULT_CACHE_CONTROL = 'private, no-store';
@@ -60,6 +62,7 @@ export function configureFastify(fastify: FastifyInstance, setup: FastifySetup):
     });
   });
   fastify.setReplySerializer(serializeJson);
+  supportEventStreams(fastify, inFlight);
   fastify.addHook('onRequest', (request, reply, done) => {
     inFlight.start();
     (request as unknown as Record<symbol, boolean>)[COUNTED] = true;

@@ -37,16 +37,20 @@ export function serializeJson(payload: unknown): string {
  * A value that does not render the same way twice must not be passed here.
  */
 export class Representations<T extends object> {
-  private readonly rendered = new WeakMap<T, JsonRepresentation>();
+  private readonly rendered = new WeakMap<T, { version: number; representation: JsonRepresentation }>();
 
-  constructor(private readonly render: (value: T) => unknown) {}
+  /** `version`: what else the rendering reads (e.g. live figures); a rendering made at another version is made again. */
+  constructor(
+    private readonly render: (value: T) => unknown,
+    private readonly version: () => number = () => 0,
+  ) {}
 
   of(value: T): JsonRepresentation {
-    let representation = this.rendered.get(value);
-    if (!representation) {
-      representation = JsonRepresentation.of(this.render(value));
-      this.rendered.set(value, representation);
-    }
+    const version = this.version();
+    const made = this.rendered.get(value);
+    if (made?.version === version) return made.representation;
+    const representation = JsonRepresentation.of(this.render(value));
+    this.rendered.set(value, { version, representation });
     return representation;
   }
 }

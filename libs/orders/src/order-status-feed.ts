@@ -1,0 +1,96 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRequestRedis, RedisConnections, RedisKeys } from '@stockroom/redis';
+import type { RedisClient } from '@stockroom/redis';
+import type { OrderStatus } from './order.entity';
+
+export interface OrderStatusChange {
+  id: number;
+  status: OrderStatus;
+  failureReason: string | null;
+}
+
+interface Follower {
+  onChange(change: OrderStatusChange): void;
+  /** Messages may have been missed (the subscription was lost): read the order again. */
+  onGap(): void;
+}
+
+/**
+ * Order status changes, from whichever process made them (the worker, the sweep in any process),
+ * to the API instances whose clients follow the order: one Redis pub/sub channel, one subscriber
+ * connection per process, opened when the first client follows. Pub/sub may drop a message while
+ * a connection is down, so followers are told to read the order again after every reconnect; the
+ * order in MySQL stays the truth.
+ */
+@Injectable()
+export class OrderStatusFeed {
+  private readonly logger = new Logger('OrderStatusFeed');
+  private readonly channel: string;
+  private readonly followers = new Map<number, Set<Follower>>();
+  private subscriber?: RedisClient;
+  private subscribed?: Promise<void>;
+
+  constructor(
+    @InjectRequestRedis() private readonly redis: RedisClient,
+    private readonly connections: RedisConnections,
+    keys: RedisKeys,
+  ) {
+    this.channel = keys.key('orders', 'status');
+  }
+
+  /** After the commit that made the change; a failure costs followers up to their recheck interval, never the change. */
+  async announce(change: OrderStatusChange): Promise<void> {
+    await this.redis.publish(this.channel, JSON.stringify(change)).catch((error: Error) => {
+      this.logger.warn(`order ${change.id}: status change not announced (${error.message}); followers see it at their next recheck`);
+    });
+  }
+
+  /** Calls the follower on every change of the order; returns what stops it. Resolves once subscribed (or failed to). */
+  async follow(orderId: number, follower: Follower): Promise<() => void> {
+    const set = this.followers.get(orderId) ?? new Set<Follower>();
+    set.add(follower);
+    this.followers.set(orderId, set);
+    await this.subscribe().catch(() => undefined);
+    return () => {
+      set.delete(follower);
+      if (set.size === 0 && this.followers.get(orderId) === set) this.followers.delete(orderId);
+    };
+  }
+
+  /** Processes with no followers never open the connection. */
+  private subscribe(): Promise<void> {
+    if (!this.subscriber) {
+      const subscriber = this.connections.create({ name: 'order-events' });
+      this.subscriber = subscriber;
+      subscriber.on('message', (channel: string, message: string) => {
+        if (channel === this.channel) this.deliver(message);
+      });
+      // ioredis subscribes again by itself after a reconnect; what was published meanwhile is lost.
+      let connectedBefore = false;
+      subscriber.on('ready', () => {
+        if (connectedBefore) this.everyFollower((follower) => follower.onGap());
+        connectedBefore = true;
+      });
+      this.subscribed = subscriber.subscribe(this.channel).then(() => undefined);
+      this.subscribed.catch((error: Error) => {
+        this.logger.warn(`order status feed not subscribed (${error.message}); followers recheck MySQL meanwhile`);
+        this.subscribed = undefined;
+      });
+    }
+    return (this.subscribed ??= (this.subscriber.subscribe(this.channel) as Promise<unknown>).then(() => undefined));
+  }
+
+  private deliver(message: string): void {
+    let change: OrderStatusChange;
+    try {
+      change = JSON.parse(message) as OrderStatusChange;
+    } catch {
+      return;
+    }
+    for (const follower of this.followers.get(change.id) ?? []) follower.onChange(change);
+  }
+
+  private everyFollower(visit: (follower: Follower) => void): void {
+    for (const set of this.followers.values()) for (const follower of set) visit(follower);
+  }
+}
