@@ -74,8 +74,10 @@ export class AvailabilityBoard implements OnApplicationBootstrap, OnModuleDestro
     const made = this.overlaid.get(base);
     if (made?.available === available) return made.representation;
     const at = base.body.lastIndexOf(',"available":');
-    if (at < 0 || base.body.slice(at + 13, -1) === String(available)) return base;
-    const representation = new JsonRepresentation(`${base.body.slice(0, at)},"available":${available}}`, `${base.etag.slice(0, -1)}.${available}"`);
+    const representation =
+      at < 0 || base.body.slice(at + 13, -1) === String(available)
+        ? base
+        : new JsonRepresentation(`${base.body.slice(0, at)},"available":${available}}`, `${base.etag.slice(0, -1)}.${available}"`);
     this.overlaid.set(base, { available, representation });
     return representation;
   }
