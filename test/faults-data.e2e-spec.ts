@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
-import { IdempotencyService, InventoryRepository, PENDING_TTL_MS } from '@stockroom/inventory';
+import { IdempotencyService, PENDING_TTL_MS } from '@stockroom/idempotency';
+import { InventoryRepository } from '@stockroom/inventory';
 import { MAINTENANCE, OrderProcessing, OrderQueue, orderJobId, PaymentGateway } from '@stockroom/orders';
 import { MetricsRegistry } from '@stockroom/core';
 import { RedisKeys } from '@stockroom/redis';

@@ -5,7 +5,7 @@ import { RedisModule } from '@stockroom/redis';
 import { CacheModule } from '@stockroom/cache';
 import { LockModule } from '@stockroom/lock';
 import { CatalogCoreModule } from '@stockroom/catalog';
-import { InventoryModule } from '@stockroom/inventory';
+import { InventoryCoreModule } from '@stockroom/inventory';
 import { OrdersWorkerModule } from '@stockroom/orders';
 import { WorkerMetricsServer } from './worker-metrics.server';
 
@@ -15,7 +15,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogCoreModule, InventoryModule, OrdersWorkerModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogCoreModule, InventoryCoreModule, OrdersWorkerModule],
       providers: [WorkerMetricsServer],
     };
   }

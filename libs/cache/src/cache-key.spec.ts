@@ -1,4 +1,5 @@
-import { argumentsKey, stableStringify } from './cache-key';
+import { stableStringify } from '@stockroom/core';
+import { argumentsKey } from './cache-key';
 
 describe('cache keys from arguments', () => {
   it('ignores property order at every depth', () => {

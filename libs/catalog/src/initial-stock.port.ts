@@ -2,8 +2,9 @@ import type { EntityManager } from 'typeorm';
 
 /**
  * Catalogue writes that set stock outside inventory (a new product's initial stock, seeding)
- * must enter the stock ledger in the same transaction. The inventory module implements this;
- * the catalogue only knows the port, so the dependency still points inventory → catalogue.
+ * must enter the stock ledger in the same transaction. The inventory module implements this and
+ * plugs it in at startup (`ProductRepository.recordInitialStockWith`); the catalogue only knows the
+ * port, so the dependency still points inventory → catalogue and no module has to be global.
  */
 export abstract class InitialStockRecorder {
   abstract recordInitialStock(manager: EntityManager, productId: number, quantity: number): Promise<void>;

@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { isDuplicateKeyError, onPrimary } from '@stockroom/database';
@@ -50,13 +50,20 @@ function likeContains(text: string): string {
  */
 @Injectable()
 export class ProductRepository {
+  /** The stock ledger, plugged in by the inventory module when the app has one (see InitialStockRecorder). */
+  private ledger?: InitialStockRecorder;
+
   constructor(
     @InjectRepository(Product) private readonly products: Repository<Product>,
     private readonly cache: RedisCacheService,
-    @Optional() private readonly ledger?: InitialStockRecorder,
   ) {
     cache.defineNamespace(PRODUCT_NAMESPACE);
     cache.defineNamespace(PRODUCT_LIST_NAMESPACE);
+  }
+
+  /** Called once at startup by the module that keeps the ledger: catalogue writes that set stock record it there. */
+  recordInitialStockWith(ledger: InitialStockRecorder): void {
+    this.ledger = ledger;
   }
 
   findById(id: number): Promise<Product | null> {

@@ -24,3 +24,4 @@ export * from './metrics/hot-metrics';
 export * from './http/fast-reads';
 export * from './http/event-stream';
 export * from './deadline';
+export * from './stable-stringify';

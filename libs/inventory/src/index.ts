@@ -2,6 +2,5 @@ export * from './stock-movement.entity';
 export * from './inventory.errors';
 export * from './inventory.repository';
 export * from './inventory.service';
-export * from './idempotency.service';
 export * from './inventory.module';
 export { StockLineDto, StockLinesDto } from './dto/inventory.dto';

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { ApiErrors, PageQuery, ParseIdPipe, Roles, STAFF_ROLES } from '@stockroom/core';
+import { ApiErrors, PageQuery, parseId, ParseIdPipe, Roles, STAFF_ROLES } from '@stockroom/core';
+import { Idempotent, IdempotencyKey } from '@stockroom/idempotency';
+import type { StoredResponse } from '@stockroom/idempotency';
 import { InventoryService } from './inventory.service';
-import { IDEMPOTENCY_HEADER, IdempotencyService, replyWith } from './idempotency.service';
 import { InventoryRepository, StockLevels } from './inventory.repository';
 import { StockMovement } from './stock-movement.entity';
 import {
@@ -33,7 +34,6 @@ export class InventoryController {
   constructor(
     private readonly inventory: InventoryService,
     private readonly repository: InventoryRepository,
-    private readonly idempotency: IdempotencyService,
   ) {}
 
   @Get(':productId')
@@ -59,7 +59,7 @@ export class InventoryController {
       'Adds or removes stock under the product lock (fencing token recorded in the ledger). 409 INSUFFICIENT_STOCK below zero, 409 STOCK_OUT_OF_RANGE past 2,147,483,647, 423 LOCK_TIMEOUT with Retry-After when the lock is busy. Idempotency-Key honoured.',
   })
   @ApiParam(PRODUCT_PARAM)
-  @ApiHeader(IDEMPOTENCY_HEADER)
+  @Idempotent({ scope: 'adjustment', recover: 'recoverAdjustment' })
   @ApiCreatedResponse({ type: AdjustmentResponse })
   @ApiErrors({
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
@@ -68,27 +68,16 @@ export class InventoryController {
     422: ['IDEMPOTENCY_KEY_REUSED'],
     423: ['LOCK_TIMEOUT'],
   })
-  async adjust(
-    @Param('productId', ParseIdPipe) productId: number,
-    @Body() body: AdjustmentDto,
-    @Headers('idempotency-key') rawKey: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<unknown> {
-    const key = IdempotencyService.validateKey(rawKey);
-    const result = await this.idempotency.run(
-      'adjustment',
-      key,
-      { productId, ...body },
-      async () => {
-        const { movement, levels } = await this.inventory.adjust(productId, body.delta, body.reason, { reference: key });
-        return { status: 201, body: { movement: movementView(movement), levels: levelsView(levels) } };
-      },
-      async () => {
-        const movement = key ? await this.repository.findMovement(productId, 'adjustment', key) : null;
-        return movement ? { status: 201, body: { movement: movementView(movement), levels: levelsView(await this.inventory.levels(productId)) } } : undefined;
-      },
-    );
-    return replyWith(reply, result);
+  async adjust(@Param('productId', ParseIdPipe) productId: number, @Body() body: AdjustmentDto, @IdempotencyKey() key: string | undefined): Promise<AdjustmentResponse> {
+    const { movement, levels } = await this.inventory.adjust(productId, body.delta, body.reason, { reference: key });
+    return { movement: movementView(movement), levels: levelsView(levels) };
+  }
+
+  /** An adjustment's first answer from the ledger (its movement carries the key), for @Idempotent. */
+  async recoverAdjustment(key: string, request: FastifyRequest): Promise<StoredResponse | undefined> {
+    const productId = parseId((request.params as { productId: string }).productId);
+    const movement = productId === undefined ? null : await this.repository.findMovement(productId, 'adjustment', key);
+    return movement ? { status: 201, body: { movement: movementView(movement), levels: levelsView(await this.inventory.levels(movement.productId)) } } : undefined;
   }
 
   @Get(':productId/movements')
@@ -115,7 +104,7 @@ export class InventoryController {
     description:
       'Reserves stock on several products at once: every line or none; 409 INSUFFICIENT_STOCK names the short lines. Idempotency-Key honoured.',
   })
-  @ApiHeader(IDEMPOTENCY_HEADER)
+  @Idempotent({ scope: 'reservation', recover: 'recoverReservation' })
   @ApiCreatedResponse({ type: ReservationResponse })
   @ApiErrors({
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
@@ -123,26 +112,16 @@ export class InventoryController {
     409: ['INSUFFICIENT_STOCK', 'IDEMPOTENCY_IN_PROGRESS'],
     422: ['IDEMPOTENCY_KEY_REUSED'],
   })
-  async reserve(
-    @Body() body: ReservationDto,
-    @Headers('idempotency-key') rawKey: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<unknown> {
-    const key = IdempotencyService.validateKey(rawKey);
+  async reserve(@Body() body: ReservationDto, @IdempotencyKey() key: string | undefined): Promise<ReservationResponse> {
     const reference = body.reference ?? key ?? randomUUID();
-    const result = await this.idempotency.run(
-      'reservation',
-      key,
-      body,
-      async () => {
-        const movements = await this.inventory.reserveStock(body.items, { reference });
-        return { status: 201, body: { reference, movements: movements.map(movementView) } };
-      },
-      async () => {
-        const movements = await this.repository.findMovementsByReference(reference, 'reservation');
-        return movements.length > 0 ? { status: 201, body: { reference, movements: movements.map(movementView) } } : undefined;
-      },
-    );
-    return replyWith(reply, result);
+    const movements = await this.inventory.reserveStock(body.items, { reference });
+    return { reference, movements: movements.map(movementView) };
+  }
+
+  /** A reservation's first answer from the ledger (its movements carry the reference), for @Idempotent. */
+  async recoverReservation(key: string, request: FastifyRequest): Promise<StoredResponse | undefined> {
+    const reference = (request.body as { reference?: string }).reference ?? key;
+    const movements = await this.repository.findMovementsByReference(reference, 'reservation');
+    return movements.length > 0 ? { status: 201, body: { reference, movements: movements.map(movementView) } } : undefined;
   }
 }

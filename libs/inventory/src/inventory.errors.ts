@@ -1,4 +1,4 @@
-import { DomainError, MAX_INT as MAX_STOCK, RetryLaterError } from '@stockroom/core';
+import { DomainError, MAX_INT as MAX_STOCK } from '@stockroom/core';
 
 export interface ShortLine {
   productId: number;
@@ -22,25 +22,6 @@ export class StaleFencingTokenError extends DomainError {
 
   constructor(productId: number, fencingToken: number) {
     super(`A newer lock holder has written product ${productId}; fencing token ${fencingToken} is refused`, { productId, fencingToken });
-  }
-}
-
-export class IdempotencyKeyReusedError extends DomainError {
-  readonly status = 422;
-  readonly code = 'IDEMPOTENCY_KEY_REUSED';
-
-  constructor() {
-    super('This Idempotency-Key was used for a different request');
-  }
-}
-
-export class IdempotencyInProgressError extends RetryLaterError {
-  protected readonly retryAfterSeconds = 1;
-  readonly status = 409;
-  readonly code = 'IDEMPOTENCY_IN_PROGRESS';
-
-  constructor() {
-    super('A request with this Idempotency-Key is still being processed');
   }
 }
 

@@ -1,19 +1,28 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CatalogCoreModule, InitialStockRecorder } from '@stockroom/catalog';
+import { CatalogCoreModule } from '@stockroom/catalog';
+import { IdempotencyModule } from '@stockroom/idempotency';
 import { StockMovement } from './stock-movement.entity';
 import { InventoryRepository } from './inventory.repository';
 import { InventoryService } from './inventory.service';
 import { InventoryController } from './inventory.controller';
-import { IdempotencyService } from './idempotency.service';
 import { LedgerInitialStock } from './ledger-initial-stock';
 
-/** Global so the catalogue can find the ledger port without importing inventory (which imports it). */
-@Global()
+/**
+ * Stock and its ledger without HTTP (the worker, orders and the CLI need no more). It plugs the
+ * ledger into the catalogue's initial-stock port when it starts, so the catalogue never imports it.
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([StockMovement]), CatalogCoreModule],
+  providers: [InventoryRepository, InventoryService, LedgerInitialStock],
+  exports: [InventoryService, InventoryRepository],
+})
+export class InventoryCoreModule {}
+
+/** `/inventory`: levels, adjustments, reservations, the ledger. */
+@Module({
+  imports: [InventoryCoreModule, IdempotencyModule],
   controllers: [InventoryController],
-  providers: [InventoryRepository, InventoryService, IdempotencyService, { provide: InitialStockRecorder, useClass: LedgerInitialStock }],
-  exports: [InventoryService, InventoryRepository, IdempotencyService, InitialStockRecorder],
+  exports: [InventoryCoreModule],
 })
 export class InventoryModule {}

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { isDuplicateKeyError, isOutOfRangeError, onPrimary } from '@stockroom/database';
 import { StockMovement, MovementType } from './stock-movement.entity';
-import { DuplicateRequestError } from './idempotency.service';
+import { DuplicateRequestError } from '@stockroom/idempotency';
 import { StockOutOfRangeError } from './inventory.errors';
 
 export interface StockLevels {

@@ -1,13 +1,20 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { InitialStockRecorder } from '@stockroom/catalog';
+import { InitialStockRecorder, ProductRepository } from '@stockroom/catalog';
 import { InventoryRepository } from './inventory.repository';
 
 /** Puts the catalogue's initial stock into the ledger, in the catalogue's own transaction. */
 @Injectable()
-export class LedgerInitialStock extends InitialStockRecorder {
-  constructor(private readonly inventory: InventoryRepository) {
+export class LedgerInitialStock extends InitialStockRecorder implements OnModuleInit {
+  constructor(
+    private readonly inventory: InventoryRepository,
+    private readonly products: ProductRepository,
+  ) {
     super();
+  }
+
+  onModuleInit(): void {
+    this.products.recordInitialStockWith(this);
   }
 
   async recordInitialStock(manager: EntityManager, productId: number, quantity: number): Promise<void> {

@@ -1,10 +1,11 @@
 import { bigintAsNumber } from '@stockroom/database';
+import { IDEMPOTENCY_KEY_PATTERN } from '@stockroom/idempotency';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type MovementType = 'adjustment' | 'reservation' | 'release' | 'sale' | 'return';
 
-/** An idempotency key or order reference, as stored in `reference` (varchar(100)). */
-export const REFERENCE_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
+/** An idempotency key or order reference, as stored in `reference` (varchar(100)): every key must fit. */
+export const REFERENCE_PATTERN = IDEMPOTENCY_KEY_PATTERN;
 
 /**
  * The append-only stock ledger. Each movement records its effect on both counters, so for every

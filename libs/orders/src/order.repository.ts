@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { isDuplicateKeyError, onPrimary } from '@stockroom/database';
-import { DuplicateRequestError } from '@stockroom/inventory';
+import { DuplicateRequestError } from '@stockroom/idempotency';
 import { Order, OrderLine, OrderStatus } from './order.entity';
 
 /** A second order with one user's Idempotency-Key: the first one's answer is recovered. */

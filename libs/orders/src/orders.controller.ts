@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiErrors, CurrentPrincipal, EventStream, ParseIdPipe, SignedIn } from '@stockroom/core';
+import { ApiErrors, CurrentPrincipal, EventStream, ParseIdPipe, principalOf, SignedIn } from '@stockroom/core';
 import type { Principal } from '@stockroom/core';
-import { IDEMPOTENCY_HEADER, IdempotencyService, replyWith } from '@stockroom/inventory';
+import { Idempotent, IdempotencyKey } from '@stockroom/idempotency';
+import type { StoredResponse } from '@stockroom/idempotency';
 import { OrdersService, PlacedOrder } from './orders.service';
 import { ListOrdersQuery, OrderPageResponse, OrderResponse, PlaceOrderDto, PlacedOrderResponse } from './dto/orders.dto';
 
@@ -20,7 +21,8 @@ export class OrdersController {
     description:
       'Reserves the stock of every line at once (all or nothing; 409 INSUFFICIENT_STOCK names the short lines) and answers 202 with Location; the worker then takes payment and confirms or fails the order. 1–50 lines, 1–1000 each; lines of one product are added. Idempotency-Key (per user) makes retries safe: the same key and body get the first answer.',
   })
-  @ApiHeader(IDEMPOTENCY_HEADER)
+  @HttpCode(202)
+  @Idempotent({ scope: 'order', perUser: true, recover: 'recoverPlacement' })
   @ApiAcceptedResponse({ type: PlacedOrderResponse, description: 'Accepted; `Location` is the order, poll it for `confirmed` or `failed`' })
   @ApiErrors({
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
@@ -31,12 +33,19 @@ export class OrdersController {
   async place(
     @CurrentPrincipal() principal: Principal,
     @Body() body: PlaceOrderDto,
-    @Headers('idempotency-key') rawKey: string | undefined,
+    @IdempotencyKey() key: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<unknown> {
-    const result = await this.orders.place(principal, body.items, IdempotencyService.validateKey(rawKey));
-    if (result.status === 202) void reply.header('Location', `/orders/${(result.body as PlacedOrder).id}`);
-    return replyWith(reply, result);
+  ): Promise<PlacedOrder> {
+    const placed = await this.orders.place(principal, body.items, key);
+    void reply.header('Location', `/orders/${placed.id}`);
+    return placed;
+  }
+
+  /** A placement's first answer from MySQL (the order holds the user's key), for @Idempotent. */
+  async recoverPlacement(key: string, request: FastifyRequest): Promise<StoredResponse | undefined> {
+    const principal = principalOf(request);
+    const placed = principal && (await this.orders.placedWith(principal, key));
+    return placed ? { status: 202, body: placed, headers: { location: `/orders/${placed.id}` } } : undefined;
   }
 
   @Get()

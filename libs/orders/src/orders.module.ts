@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { StatsModule } from '@stockroom/stats';
+import { IdempotencyModule } from '@stockroom/idempotency';
+import { InventoryCoreModule } from '@stockroom/inventory';
 import { Order, OrderLine } from './order.entity';
 import { OrderRepository } from './order.repository';
 import { OrderQueue } from './order-queue';
@@ -15,14 +17,14 @@ import { OrderStatusFeed } from './order-status-feed';
 
 /** Orders without HTTP: storage, the queue, processing. Shared by the API and the worker app. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Order, OrderLine]), QueueModule, StatsModule],
+  imports: [TypeOrmModule.forFeature([Order, OrderLine]), QueueModule, StatsModule, InventoryCoreModule],
   providers: [OrderRepository, OrderQueue, OrderProcessing, PaymentGateway, OrderMetrics, OrdersService, OrderStatusFeed],
   exports: [OrderRepository, OrderQueue, OrderProcessing, OrderMetrics, OrdersService, OrderStatusFeed, QueueModule],
 })
 export class OrdersCoreModule {}
 
 /** `POST /orders`, `GET /orders`, `GET /orders/:id`, `GET /orders/:id/events`: the producer side, in the API. */
-@Module({ imports: [OrdersCoreModule], controllers: [OrdersController] })
+@Module({ imports: [OrdersCoreModule, IdempotencyModule], controllers: [OrdersController] })
 export class OrdersModule {}
 
 /** The consumer side: the BullMQ worker and its maintenance schedule (worker app, or the API with WORKER_INLINE). */

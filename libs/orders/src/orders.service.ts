@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EventStream, Principal, STAFF_ROLES } from '@stockroom/core';
 import { ProductNotFoundError } from '@stockroom/catalog';
-import { IdempotencyService, InventoryService, mergeLines, StockLine, StoredResponse } from '@stockroom/inventory';
+import { InventoryService, mergeLines, StockLine } from '@stockroom/inventory';
 import { Order, OrderStatus } from './order.entity';
 import { OrderRepository } from './order.repository';
 import { OrderQueue } from './order-queue';
@@ -31,7 +31,6 @@ export class OrdersService {
     private readonly orders: OrderRepository,
     private readonly inventory: InventoryService,
     private readonly queue: OrderQueue,
-    private readonly idempotency: IdempotencyService,
     private readonly feed: OrderStatusFeed,
   ) {}
 
@@ -63,23 +62,18 @@ export class OrdersService {
     await recheck();
   }
 
-  /** 202 with the pending order; a retry with the user's Idempotency-Key answers the same and reserves nothing. */
-  place(principal: Principal, items: StockLine[], idempotencyKey: string | undefined): Promise<StoredResponse & { replayed: boolean }> {
-    return this.idempotency.run(
-      `order:${principal.userId}`,
-      idempotencyKey,
-      { items },
-      async () => {
-        const id = await this.create(principal.userId, items, idempotencyKey ?? null);
-        // After the commit; if Redis does not take it, the sweeper does (the order is already safe in MySQL).
-        await this.queue.enqueue([id]);
-        return { status: 202, body: { id, status: 'pending' } satisfies PlacedOrder };
-      },
-      async () => {
-        const existing = idempotencyKey ? await this.orders.findByIdempotencyKey(principal.userId, idempotencyKey) : null;
-        return existing ? { status: 202, body: { id: existing.id, status: 'pending' } satisfies PlacedOrder } : undefined;
-      },
-    );
+  /** Reserves every line with the order in one transaction, then queues it; the answer never waits for payment. */
+  async place(principal: Principal, items: StockLine[], idempotencyKey: string | undefined): Promise<PlacedOrder> {
+    const id = await this.create(principal.userId, items, idempotencyKey ?? null);
+    // After the commit; if Redis does not take it, the sweeper does (the order is already safe in MySQL).
+    await this.queue.enqueue([id]);
+    return { id, status: 'pending' };
+  }
+
+  /** The order a user placed with an Idempotency-Key, as placing it answered (for a retry Redis cannot answer). */
+  async placedWith(principal: Principal, idempotencyKey: string): Promise<PlacedOrder | undefined> {
+    const existing = await this.orders.findByIdempotencyKey(principal.userId, idempotencyKey);
+    return existing ? { id: existing.id, status: 'pending' } : undefined;
   }
 
   private create(userId: number, items: StockLine[], idempotencyKey: string | null): Promise<number> {

@@ -8,7 +8,7 @@ import { RedisModule } from '@stockroom/redis';
 import { CacheModule } from '@stockroom/cache';
 import { CatalogSeeder, CatalogCoreModule } from '@stockroom/catalog';
 import { LockModule } from '@stockroom/lock';
-import { InventoryModule } from '@stockroom/inventory';
+import { InventoryCoreModule } from '@stockroom/inventory';
 
 const USAGE = 'usage: npm run seed -- --count <1..1000000>';
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const inserted = await bootOrExit('seed', async () => {
     const config = loadConfigFromProcess();
     await prepareDatabase(config);
-    @Module({ imports: [ConfigModule.forRoot({ ...config, catalog: { ...config.catalog, sampleOnEmpty: false } }), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogCoreModule, InventoryModule] })
+    @Module({ imports: [ConfigModule.forRoot({ ...config, catalog: { ...config.catalog, sampleOnEmpty: false } }), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogCoreModule, InventoryCoreModule] })
     class SeedModule {}
     const app = await NestFactory.createApplicationContext(SeedModule, { logger: ['error', 'warn'] });
     try {

@@ -51,7 +51,12 @@ export function attachPrincipal(request: FastifyRequest, principal: Principal): 
   (request as WithPrincipal)[PRINCIPAL] = principal;
 }
 
+/** The principal the access guard let through (undefined on public routes), for code that has the request. */
+export function principalOf(request: FastifyRequest): Principal | undefined {
+  return (request as WithPrincipal)[PRINCIPAL];
+}
+
 /** The principal the access guard let through; handlers of public routes get undefined. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext): Principal | undefined => {
-  return (context.switchToHttp().getRequest<WithPrincipal>())[PRINCIPAL];
+  return principalOf(context.switchToHttp().getRequest<FastifyRequest>());
 });

@@ -1,19 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import type { FastifyReply } from 'fastify';
-import { DomainError, toErrorResponse, ValidationFailedError } from '@stockroom/core';
+import { DomainError, stableStringify, toErrorResponse, ValidationFailedError } from '@stockroom/core';
 import { InjectRequestRedis, RedisCircuit, RedisKeys } from '@stockroom/redis';
-import { stableStringify } from '@stockroom/cache';
 import type { RedisClient } from '@stockroom/redis';
-import { IdempotencyInProgressError, IdempotencyKeyReusedError } from './inventory.errors';
-import { REFERENCE_PATTERN } from './stock-movement.entity';
+import { DuplicateRequestError, IdempotencyInProgressError, IdempotencyKeyReusedError } from './idempotency.errors';
 
-/** The database refused a second application of the same request: the first one's answer is to be recovered. */
-export class DuplicateRequestError extends Error {}
+/** What a key may be: 1–100 letters, digits, `_`, `.`, `:` or `-` (a UUID fits; so does a ledger reference). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
 
+/** A first answer, kept and replayed: status, body, and the headers that belong to it (`Location`). */
 export interface StoredResponse {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 interface IdempotencyRecord {
@@ -27,15 +26,8 @@ export const IDEMPOTENCY_HEADER = {
   name: 'Idempotency-Key',
   required: false,
   description: 'Retries with the same key and body get the first answer and change nothing; another body is 422. 1–100 letters, digits, "_", ".", ":" or "-" (a UUID fits)',
-  schema: { type: 'string', pattern: REFERENCE_PATTERN.source, minLength: 1, maxLength: 100, example: '5f0c2a7e-8d1b-4c3e-9a55-0b7f6e2d9c41' },
+  schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source, minLength: 1, maxLength: 100, example: '5f0c2a7e-8d1b-4c3e-9a55-0b7f6e2d9c41' },
 };
-
-/** Answers with the stored status and body, marking replays. */
-export function replyWith(reply: FastifyReply, result: StoredResponse & { replayed: boolean }): unknown {
-  void reply.status(result.status);
-  if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
-  return result.body;
-}
 
 const TTL_MS = 24 * 60 * 60 * 1000;
 /** A claim whose request died before answering (a crash, a kill) lets go of the key this soon. */
@@ -61,7 +53,7 @@ export class IdempotencyService {
 
   static validateKey(key: string | undefined): string | undefined {
     if (key === undefined) return undefined;
-    if (!REFERENCE_PATTERN.test(key)) {
+    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
       throw new ValidationFailedError([{ field: 'Idempotency-Key', problems: ['Idempotency-Key must be 1-100 letters, digits, "_", ".", ":" or "-"'] }]);
     }
     return key;
@@ -97,8 +89,9 @@ export class IdempotencyService {
           return { ...recovered, replayed: true };
         }
       }
-      if (error instanceof DomainError && error.status < 500) {
-        // An expected refusal is the answer to this key too.
+      // An expected refusal is the answer to this key too; a request that never got past validation
+      // (400) is not, so the same key with the request corrected still runs.
+      if (error instanceof DomainError && error.status < 500 && error.status !== 400) {
         await this.save(redisKey, hash, { status: error.status, body: toErrorResponse(error) });
       } else if (claimed === 'claimed') {
         await this.redis.del(redisKey).catch(() => undefined);
