@@ -1,5 +1,6 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
+import { RedisCacheService } from '@stockroom/cache';
 import { InventoryRepository } from '@stockroom/inventory';
 import { OrderProcessing, ORDERS_QUEUE, orderJobId } from '@stockroom/orders';
 import { bootApi, TestApi, TestContext } from './support/test-context';
@@ -81,6 +82,34 @@ describe('Orders: accepted at once, processed by the worker (in-process here)', 
       top = (await inject(staff, 'GET', '/stats/products/top?metric=sales&limit=10')).json().items;
     }
     expect(top).toContainEqual({ member: String(lamp.id), score: 3 });
+  });
+
+  it('a confirmed order retires each product\'s cached copy once and the list pages once, whatever its lines', async () => {
+    const products = [await create('ORD-ONCE-1', 10), await create('ORD-ONCE-2', 10), await create('ORD-ONCE-3', 10)];
+    const cache = api.app.get(RedisCacheService);
+    const retired: string[] = [];
+    const listsRetired: string[] = [];
+    const tombstone = jest.spyOn(cache, 'tombstone').mockImplementation(async function (this: RedisCacheService, namespace, key, stamp) {
+      retired.push(`${namespace}/${key}`);
+      return RedisCacheService.prototype.tombstone.call(this, namespace, key, stamp);
+    });
+    const invalidate = jest.spyOn(cache, 'invalidateNamespace').mockImplementation(async function (this: RedisCacheService, namespace) {
+      listsRetired.push(namespace);
+      return RedisCacheService.prototype.invalidateNamespace.call(this, namespace);
+    });
+    try {
+      const items = products.flatMap((product) => [{ productId: product.id, quantity: 1 }, { productId: product.id, quantity: 2 }]);
+      const placed = await inject(customer, 'POST', '/orders', { items });
+      expect((await settled(customer, placed.json().id)).status).toBe('confirmed');
+      for (let i = 0; i < 100 && listsRetired.length === 0; i++) await sleep(20);
+      expect(retired.sort()).toEqual(products.map((product) => `product/id:${product.id}`).sort());
+      expect(listsRetired).toEqual(['product-list']);
+    } finally {
+      tombstone.mockRestore();
+      invalidate.mockRestore();
+    }
+    // And the copies show the sale.
+    for (const product of products) expect((await api.app.inject({ method: 'GET', url: `/products/${product.id}` })).json().stock).toBe(7);
   });
 
   it('a declined payment fails the order and gives the stock back', async () => {

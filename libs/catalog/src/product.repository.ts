@@ -240,9 +240,14 @@ export class ProductRepository {
     return inserted;
   }
 
-  /** For other writers of a product row (inventory): retire its cached copy after their commit. */
-  async afterExternalWrite(id: number, version: number): Promise<void> {
-    await this.retire(id, version);
+  /**
+   * For other writers of product rows (inventory), once per commit: each cached copy is retired at
+   * its new version, the list pages once for them all.
+   */
+  async afterExternalWrites(rows: Array<{ id: number; version: number }>): Promise<void> {
+    if (rows.length === 0) return;
+    await Promise.all(rows.map((row) => this.cache.tombstone(PRODUCT_NAMESPACE, `id:${row.id}`, row.version)));
+    await this.cache.invalidateNamespace(PRODUCT_LIST_NAMESPACE);
   }
 
   /**

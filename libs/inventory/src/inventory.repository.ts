@@ -57,6 +57,13 @@ export class InventoryRepository {
     return row ? { productId: row.id, stock: row.stock, reserved: row.reserved, available: row.stock - row.reserved, version: row.version } : null;
   }
 
+  /** The current row versions of several products, in one query (what a commit that changed them left). */
+  async versionsOf(productIds: number[]): Promise<Array<{ id: number; version: number }>> {
+    if (productIds.length === 0) return [];
+    const rows = (await this.dataSource.query('SELECT id, version FROM products WHERE id IN (?)', [productIds])) as Array<{ id: number; version: number }>;
+    return rows.map((row) => ({ id: Number(row.id), version: Number(row.version) }));
+  }
+
   /** On hand += delta unless it would go below what is reserved, or a newer fencing token was applied. */
   async adjustStock(manager: EntityManager, productId: number, delta: number, fencingToken: number): Promise<boolean> {
     try {

@@ -75,7 +75,7 @@ export class InventoryService {
       });
       return { movement, levels: (await this.inventory.levels(productId, manager)) as StockLevels };
     });
-    await this.products.afterExternalWrite(productId, outcome.levels.version);
+    await this.products.afterExternalWrites([{ id: productId, version: outcome.levels.version }]);
     return outcome;
   }
 
@@ -127,14 +127,12 @@ export class InventoryService {
   }
 
   /**
-   * After a caller's own transaction changed stock (a sale), retires the cached product copies
-   * at their new versions; product responses show `stock`.
+   * After a caller's own transaction changed stock (a sale): the commit announces the products it
+   * touched once, with their new versions (one read for all of them), and the catalogue retires
+   * each cached copy once and the list pages once; product responses show `stock`.
    */
   async afterStockCommitted(productIds: number[]): Promise<void> {
-    for (const productId of new Set(productIds)) {
-      const levels = await this.inventory.levels(productId);
-      if (levels) await this.products.afterExternalWrite(productId, levels.version);
-    }
+    await this.products.afterExternalWrites(await this.inventory.versionsOf([...new Set(productIds)]));
   }
 
   movements(productId: number, page: number, limit: number) {
