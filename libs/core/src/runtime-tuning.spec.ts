@@ -8,9 +8,9 @@ describe('tuneRuntime', () => {
   const base = { ADMIN_PASSWORD: 'a long enough passphrase' };
   beforeEach(() => jest.mocked(setFlagsFromString).mockClear());
 
-  it('fixes V8\'s old-generation growth at 50 % unless told otherwise', () => {
+  it('fixes V8\'s old-generation growth at 40 % unless told otherwise', () => {
     tuneRuntime(loadConfig(base));
-    expect(setFlagsFromString).toHaveBeenCalledWith('--heap-growing-percent=50');
+    expect(setFlagsFromString).toHaveBeenCalledWith('--heap-growing-percent=40');
     tuneRuntime(loadConfig({ ...base, NODE_HEAP_GROWING_PERCENT: '120' }));
     expect(setFlagsFromString).toHaveBeenLastCalledWith('--heap-growing-percent=120');
   });

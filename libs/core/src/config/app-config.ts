@@ -269,7 +269,7 @@ export function loadConfig(env: Env): AppConfig {
       requests: read.bool('LOG_REQUESTS', false),
     },
     runtime: {
-      heapGrowingPercent: read.int('NODE_HEAP_GROWING_PERCENT', 50, 0, 400),
+      heapGrowingPercent: read.int('NODE_HEAP_GROWING_PERCENT', 40, 0, 400),
     },
   };
   if (config.nodeEnv === 'production' && config.auth.adminPassword === EXAMPLE_ADMIN_PASSWORD) {
