@@ -9,7 +9,7 @@ import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ConfigModule, loadConfig, MetricsModule } from '@stockroom/core';
-import { DatabaseModule, prepareDatabase } from '@stockroom/database';
+import { DatabaseModule, prepareDatabase, UnitOfWork } from '@stockroom/database';
 import { RedisModule } from '@stockroom/redis';
 import { CacheModule } from '@stockroom/cache';
 import { LockModule, LockService } from '@stockroom/lock';
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   const inventory = app.get(InventoryService);
   const repository = app.get(InventoryRepository);
   const locks = app.get(LockService);
+  const work = app.get(UnitOfWork, { strict: false });
   await dataSource.query("INSERT IGNORE INTO products (sku, name, description, price, stock) VALUES ('BENCH-HOT', 'Hot', '', '1.00', 1000000000)");
   const [{ id }] = (await dataSource.query("SELECT id FROM products WHERE sku = 'BENCH-HOT'")) as Array<{ id: number }>;
 
@@ -63,11 +64,11 @@ async function main(): Promise<void> {
     locks.withLock(
       `product:${id}`,
       (lease) =>
-        repository.transaction(async (manager) => {
-          const [row] = (await manager.query('SELECT stock, reserved FROM products WHERE id = ?', [id])) as Array<{ stock: number; reserved: number }>;
+        work.run(async () => {
+          const [row] = (await work.manager.query('SELECT stock, reserved FROM products WHERE id = ?', [id])) as Array<{ stock: number; reserved: number }>;
           if (row.stock - row.reserved < 1) throw new Error('sold out');
-          await manager.query('UPDATE products SET reserved = ? WHERE id = ?', [row.reserved + 1, id]);
-          await repository.recordMovement(manager, { productId: id, type: 'reservation', stockDelta: 0, reservedDelta: 1, reason: 'bench', fencingToken: lease.fencingToken });
+          await work.manager.query('UPDATE products SET reserved = ? WHERE id = ?', [row.reserved + 1, id]);
+          await repository.recordMovement({ productId: id, type: 'reservation', stockDelta: 0, reservedDelta: 1, reason: 'bench', fencingToken: lease.fencingToken });
         }),
       { ttlMs: 5_000, waitMs: 30_000 },
     );

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { UnitOfWork } from '@stockroom/database';
 import { StatsModule } from '@stockroom/stats';
 import { Product } from './product.entity';
 import { ProductRepository } from './product.repository';
@@ -11,7 +12,7 @@ import { AvailabilityBoard } from './availability-board';
 /** The catalogue without HTTP: storage, the cache-aside reads, the sample seeder (the worker and the CLI need no more). */
 @Module({
   imports: [TypeOrmModule.forFeature([Product]), StatsModule],
-  providers: [ProductRepository, ProductService, CatalogSeeder],
+  providers: [ProductRepository, ProductService, CatalogSeeder, UnitOfWork],
   exports: [ProductService, ProductRepository, CatalogSeeder],
 })
 export class CatalogCoreModule {}

@@ -1,5 +1,3 @@
-import type { EntityManager } from 'typeorm';
-
 /**
  * Catalogue writes that set stock outside inventory (a new product's initial stock, seeding)
  * must enter the stock ledger in the same transaction. The inventory module implements this and
@@ -7,7 +5,8 @@ import type { EntityManager } from 'typeorm';
  * port, so the dependency still points inventory → catalogue and no module has to be global.
  */
 export abstract class InitialStockRecorder {
-  abstract recordInitialStock(manager: EntityManager, productId: number, quantity: number): Promise<void>;
+  /** In the catalogue's open unit of work (see UnitOfWork). */
+  abstract recordInitialStock(productId: number, quantity: number): Promise<void>;
   /** After a bulk load: records the initial stock of those of `skus` that have no movement yet. */
-  abstract recordMissingInitialStock(manager: EntityManager, skus: string[]): Promise<void>;
+  abstract recordMissingInitialStock(skus: string[]): Promise<void>;
 }

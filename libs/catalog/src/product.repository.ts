@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import { isDuplicateKeyError, onPrimary } from '@stockroom/database';
+import { isDuplicateKeyError, onPrimary, UnitOfWork } from '@stockroom/database';
 import { DELETED_STAMP, RedisCacheService } from '@stockroom/cache';
 import type { Rendering } from '@stockroom/cache';
 import type { JsonRepresentation } from '@stockroom/core';
@@ -56,6 +56,7 @@ export class ProductRepository {
   constructor(
     @InjectRepository(Product) private readonly products: Repository<Product>,
     private readonly cache: RedisCacheService,
+    private readonly work: UnitOfWork,
   ) {
     cache.defineNamespace(PRODUCT_NAMESPACE);
     cache.defineNamespace(PRODUCT_LIST_NAMESPACE);
@@ -156,6 +157,12 @@ export class ProductRepository {
     return this.cache.enabled ? onPrimary(this.products.manager.connection, load) : load(this.products.manager);
   }
 
+  /** Current prices, in the open unit of work (an order prices its lines in its own transaction). */
+  async pricesOf(productIds: number[]): Promise<Map<number, string>> {
+    const rows = (await this.work.manager.query('SELECT id, price FROM products WHERE id IN (?)', [productIds])) as Array<{ id: number; price: string }>;
+    return new Map(rows.map((row) => [Number(row.id), row.price]));
+  }
+
   /** Cheaper than COUNT(*) on a large InnoDB table. */
   async isEmpty(): Promise<boolean> {
     return (await this.products.createQueryBuilder('p').select('p.id').limit(1).getRawOne()) === undefined;
@@ -164,11 +171,12 @@ export class ProductRepository {
   async create(input: NewProduct): Promise<Product> {
     let product: Product;
     try {
-      product = await this.products.manager.transaction(async (manager) => {
-        const result = await manager.insert(Product, input);
+      // One unit of work with the ledger's movement (joined by the inventory repository).
+      product = await this.work.run(async () => {
+        const result = await this.work.manager.insert(Product, input);
         const id = (result.identifiers[0] as { id: number }).id;
-        if (input.stock > 0) await this.ledger?.recordInitialStock(manager, id, input.stock);
-        return manager.findOneByOrFail(Product, { id });
+        if (input.stock > 0) await this.ledger?.recordInitialStock(id, input.stock);
+        return this.work.manager.findOneByOrFail(Product, { id });
       });
     } catch (error) {
       if (isDuplicateKeyError(error, 'UQ_products_sku')) throw new ProductSkuTakenError(input.sku);
@@ -185,7 +193,8 @@ export class ProductRepository {
   async update(id: number, changes: ProductChanges): Promise<Product | null> {
     let product: Product | null;
     try {
-      product = await this.products.manager.transaction(async (manager) => {
+      product = await this.work.run(async () => {
+        const { manager } = this.work;
         const result = await manager
           .createQueryBuilder()
           .update(Product)
@@ -220,8 +229,8 @@ export class ProductRepository {
   /** Bulk load for seeding: existing SKUs are skipped, so concurrent or repeated runs are harmless. */
   async insertIgnoringExisting(rows: NewProduct[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const inserted = await this.products.manager.transaction(async (manager) => {
-      const result = await manager
+    const inserted = await this.work.run(async () => {
+      const result = await this.work.manager
         .createQueryBuilder()
         .insert()
         .into(Product)
@@ -230,10 +239,7 @@ export class ProductRepository {
         // Skipped rows have no generated id to read back.
         .updateEntity(false)
         .execute();
-      await this.ledger?.recordMissingInitialStock(
-        manager,
-        rows.map((row) => row.sku),
-      );
+      await this.ledger?.recordMissingInitialStock(rows.map((row) => row.sku));
       return (result.raw as { affectedRows?: number }).affectedRows ?? 0;
     });
     if (inserted > 0) await this.cache.invalidateNamespace(PRODUCT_LIST_NAMESPACE);

@@ -12,6 +12,11 @@ export class ProductService {
     private readonly stats: StatsService,
   ) {}
 
+  /** Current prices of products (for an order's lines), in the caller's unit of work. */
+  pricesOf(productIds: number[]): Promise<Map<number, string>> {
+    return this.products.pricesOf(productIds);
+  }
+
   async getById(id: number): Promise<Product> {
     const product = await this.products.findById(id);
     if (!product) throw new ProductNotFoundError({ id });

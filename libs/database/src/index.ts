@@ -5,3 +5,4 @@ export * from './migration-runner';
 export * from './mysql-errors';
 export { migrations } from './migrations';
 export * from './column-transformers';
+export * from './unit-of-work';

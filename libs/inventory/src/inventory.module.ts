@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CatalogCoreModule } from '@stockroom/catalog';
+import { UnitOfWork } from '@stockroom/database';
 import { IdempotencyModule } from '@stockroom/idempotency';
 import { StockMovement } from './stock-movement.entity';
 import { InventoryRepository } from './inventory.repository';
@@ -14,7 +15,7 @@ import { LedgerInitialStock } from './ledger-initial-stock';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([StockMovement]), CatalogCoreModule],
-  providers: [InventoryRepository, InventoryService, LedgerInitialStock],
+  providers: [InventoryRepository, InventoryService, LedgerInitialStock, UnitOfWork],
   exports: [InventoryService, InventoryRepository],
 })
 export class InventoryCoreModule {}

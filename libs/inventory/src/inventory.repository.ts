@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { isDuplicateKeyError, isOutOfRangeError, onPrimary } from '@stockroom/database';
+import { DataSource } from 'typeorm';
+import { isDuplicateKeyError, isOutOfRangeError, onPrimary, UnitOfWork } from '@stockroom/database';
 import { StockMovement, MovementType } from './stock-movement.entity';
 import { DuplicateRequestError } from '@stockroom/idempotency';
 import { StockOutOfRangeError } from './inventory.errors';
@@ -28,11 +28,6 @@ export interface MovementInput {
 /** A movement with this reference, product and type exists: the change was applied before. */
 export class DuplicateMovementError extends DuplicateRequestError {}
 
-/** Runs one guarded UPDATE; true when it changed the row (its WHERE clause held). */
-async function changesOneRow(manager: EntityManager, sql: string, params: unknown[]): Promise<boolean> {
-  const result = (await manager.query(sql, params)) as { affectedRows: number };
-  return result.affectedRows === 1;
-}
 
 /**
  * Every statement on stock. Each change is one guarded UPDATE (the WHERE clause is the rule), so
@@ -40,14 +35,19 @@ async function changesOneRow(manager: EntityManager, sql: string, params: unknow
  */
 @Injectable()
 export class InventoryRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly work: UnitOfWork,
+  ) {}
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
+  /** Runs one guarded UPDATE in the open unit of work; true when it changed the row (its WHERE clause held). */
+  private async changesOneRow(sql: string, params: unknown[]): Promise<boolean> {
+    const result = (await this.work.manager.query(sql, params)) as { affectedRows: number };
+    return result.affectedRows === 1;
   }
 
-  async levels(productId: number, manager: EntityManager = this.dataSource.manager): Promise<StockLevels | null> {
-    const rows = (await manager.query('SELECT id, stock, reserved, version FROM products WHERE id = ?', [productId])) as Array<{
+  async levels(productId: number): Promise<StockLevels | null> {
+    const rows = (await this.work.manager.query('SELECT id, stock, reserved, version FROM products WHERE id = ?', [productId])) as Array<{
       id: number;
       stock: number;
       reserved: number;
@@ -65,10 +65,9 @@ export class InventoryRepository {
   }
 
   /** On hand += delta unless it would go below what is reserved, or a newer fencing token was applied. */
-  async adjustStock(manager: EntityManager, productId: number, delta: number, fencingToken: number): Promise<boolean> {
+  async adjustStock(productId: number, delta: number, fencingToken: number): Promise<boolean> {
     try {
-      return await changesOneRow(
-        manager,
+      return await this.changesOneRow(
         'UPDATE products SET stock = stock + ?, fence = ?, version = version + 1 WHERE id = ? AND fence < ? AND stock + ? >= reserved',
         [delta, fencingToken, productId, fencingToken, delta],
       );
@@ -78,22 +77,22 @@ export class InventoryRepository {
     }
   }
 
-  async fenceOf(manager: EntityManager, productId: number): Promise<number> {
-    const rows = (await manager.query('SELECT fence FROM products WHERE id = ?', [productId])) as Array<{ fence: string | number }>;
+  async fenceOf(productId: number): Promise<number> {
+    const rows = (await this.work.manager.query('SELECT fence FROM products WHERE id = ?', [productId])) as Array<{ fence: string | number }>;
     return Number(rows[0]?.fence ?? 0);
   }
 
   /** The purchase hot path: reserve `quantity` only if that much is still available. */
-  async reserve(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
-    return changesOneRow(manager, 'UPDATE products SET reserved = reserved + ? WHERE id = ? AND stock - reserved >= ?', [
+  async reserve(productId: number, quantity: number): Promise<boolean> {
+    return this.changesOneRow('UPDATE products SET reserved = reserved + ? WHERE id = ? AND stock - reserved >= ?', [
       quantity,
       productId,
       quantity,
     ]);
   }
 
-  async release(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
-    return changesOneRow(manager, 'UPDATE products SET reserved = reserved - ? WHERE id = ? AND reserved >= ?', [
+  async release(productId: number, quantity: number): Promise<boolean> {
+    return this.changesOneRow('UPDATE products SET reserved = reserved - ? WHERE id = ? AND reserved >= ?', [
       quantity,
       productId,
       quantity,
@@ -101,15 +100,15 @@ export class InventoryRepository {
   }
 
   /** A reservation becomes a sale: it leaves the shelf and the reservation together. */
-  async sell(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
-    return changesOneRow(
-      manager,
+  async sell(productId: number, quantity: number): Promise<boolean> {
+    return this.changesOneRow(
       'UPDATE products SET stock = stock - ?, reserved = reserved - ?, version = version + 1 WHERE id = ? AND reserved >= ? AND stock >= ?',
       [quantity, quantity, productId, quantity, quantity],
     );
   }
 
-  async recordMovement(manager: EntityManager, input: MovementInput): Promise<StockMovement> {
+  async recordMovement(input: MovementInput): Promise<StockMovement> {
+    const { manager } = this.work;
     try {
       const movement = manager.create(StockMovement, {
         reference: null,
@@ -160,9 +159,9 @@ export class InventoryRepository {
     }));
   }
 
-  async recordInitialStockForSkus(manager: EntityManager, skus: string[]): Promise<void> {
+  async recordInitialStockForSkus(skus: string[]): Promise<void> {
     if (skus.length === 0) return;
-    await manager.query(
+    await this.work.manager.query(
       `INSERT INTO stock_movements (product_id, type, stock_delta, reserved_delta, reason)
        SELECT p.id, 'adjustment', p.stock, 0, 'initial stock' FROM products p
        WHERE p.sku IN (?) AND p.stock <> 0

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { UnitOfWork } from '@stockroom/database';
 import { LockService } from '@stockroom/lock';
 import { ProductNotFoundError, ProductRepository } from '@stockroom/catalog';
 import { InventoryRepository, StockLevels } from './inventory.repository';
@@ -29,6 +29,7 @@ export class InventoryService {
     private readonly inventory: InventoryRepository,
     private readonly locks: LockService,
     private readonly products: ProductRepository,
+    private readonly work: UnitOfWork,
   ) {}
 
   /** Straight from MySQL: cached product reads never decide stock. */
@@ -57,14 +58,14 @@ export class InventoryService {
     fencingToken: number,
     context: ChangeContext = {},
   ): Promise<{ movement: StockMovement; levels: StockLevels }> {
-    const outcome = await this.inventory.transaction(async (manager) => {
-      if (!(await this.inventory.adjustStock(manager, productId, delta, fencingToken))) {
-        const levels = await this.inventory.levels(productId, manager);
+    const outcome = await this.work.run(async () => {
+      if (!(await this.inventory.adjustStock(productId, delta, fencingToken))) {
+        const levels = await this.inventory.levels(productId);
         if (!levels) throw new ProductNotFoundError({ id: productId });
-        if ((await this.inventory.fenceOf(manager, productId)) >= fencingToken) throw new StaleFencingTokenError(productId, fencingToken);
+        if ((await this.inventory.fenceOf(productId)) >= fencingToken) throw new StaleFencingTokenError(productId, fencingToken);
         throw new InsufficientStockError([{ productId, requested: -delta, available: levels.available }]);
       }
-      const movement = await this.inventory.recordMovement(manager, {
+      const movement = await this.inventory.recordMovement({
         productId,
         type: 'adjustment',
         stockDelta: delta,
@@ -73,56 +74,55 @@ export class InventoryService {
         fencingToken,
         ...context,
       });
-      return { movement, levels: (await this.inventory.levels(productId, manager)) as StockLevels };
+      return { movement, levels: (await this.inventory.levels(productId)) as StockLevels };
     });
     await this.products.afterExternalWrites([{ id: productId, version: outcome.levels.version }]);
     return outcome;
   }
 
   /**
-   * The purchase hot path: one guarded UPDATE per product, all in one transaction, all or
-   * nothing. No Redis lock: MySQL's row locks order concurrent buyers.
+   * The purchase hot path: one guarded UPDATE per product, all in one transaction (the caller's,
+   * when one is open), all or nothing. No Redis lock: MySQL's row locks order concurrent buyers.
    */
-  reserveStock(lines: StockLine[], context: ChangeContext = {}, manager?: EntityManager): Promise<StockMovement[]> {
-    return this.inTransaction(manager, async (m) => {
+  reserveStock(lines: StockLine[], context: ChangeContext = {}): Promise<StockMovement[]> {
+    return this.work.run(async () => {
       const merged = mergeLines(lines);
       const short: ShortLine[] = [];
       for (const line of merged) {
-        if (await this.inventory.reserve(m, line.productId, line.quantity)) continue;
-        const levels = await this.inventory.levels(line.productId, m);
+        if (await this.inventory.reserve(line.productId, line.quantity)) continue;
+        const levels = await this.inventory.levels(line.productId);
         if (!levels) throw new ProductNotFoundError({ id: line.productId });
         short.push({ productId: line.productId, requested: line.quantity, available: levels.available });
       }
       if (short.length > 0) throw new InsufficientStockError(short);
-      return this.record(m, merged, 'reservation', (q) => [0, q], context);
+      return this.record(merged, 'reservation', (q) => [0, q], context);
     });
   }
 
   /** Gives reserved units back (an order failed or expired). */
-  releaseStock(lines: StockLine[], context: ChangeContext = {}, manager?: EntityManager): Promise<StockMovement[]> {
-    return this.applyEach(manager, lines, (m, l) => this.inventory.release(m, l.productId, l.quantity), 'release', (q) => [0, -q], context);
+  releaseStock(lines: StockLine[], context: ChangeContext = {}): Promise<StockMovement[]> {
+    return this.applyEach(lines, (l) => this.inventory.release(l.productId, l.quantity), 'release', (q) => [0, -q], context);
   }
 
   /** Reserved units leave the shelf (an order was confirmed). */
-  sellReserved(lines: StockLine[], context: ChangeContext = {}, manager?: EntityManager): Promise<StockMovement[]> {
-    return this.applyEach(manager, lines, (m, l) => this.inventory.sell(m, l.productId, l.quantity), 'sale', (q) => [-q, -q], context);
+  sellReserved(lines: StockLine[], context: ChangeContext = {}): Promise<StockMovement[]> {
+    return this.applyEach(lines, (l) => this.inventory.sell(l.productId, l.quantity), 'sale', (q) => [-q, -q], context);
   }
 
   /** One guarded statement per merged line, then the movements; a refused line undoes everything. */
   private applyEach(
-    manager: EntityManager | undefined,
     lines: StockLine[],
-    apply: (manager: EntityManager, line: StockLine) => Promise<boolean>,
+    apply: (line: StockLine) => Promise<boolean>,
     type: 'release' | 'sale',
     deltas: (quantity: number) => [number, number],
     context: ChangeContext,
   ): Promise<StockMovement[]> {
-    return this.inTransaction(manager, async (m) => {
+    return this.work.run(async () => {
       const merged = mergeLines(lines);
       for (const line of merged) {
-        if (!(await apply(m, line))) throw new InsufficientStockError([{ productId: line.productId, requested: line.quantity, available: null }]);
+        if (!(await apply(line))) throw new InsufficientStockError([{ productId: line.productId, requested: line.quantity, available: null }]);
       }
-      return this.record(m, merged, type, deltas, context);
+      return this.record(merged, type, deltas, context);
     });
   }
 
@@ -140,7 +140,6 @@ export class InventoryService {
   }
 
   private async record(
-    manager: EntityManager,
     lines: StockLine[],
     type: 'reservation' | 'release' | 'sale',
     deltas: (quantity: number) => [number, number],
@@ -149,12 +148,8 @@ export class InventoryService {
     const movements: StockMovement[] = [];
     for (const line of lines) {
       const [stockDelta, reservedDelta] = deltas(line.quantity);
-      movements.push(await this.inventory.recordMovement(manager, { productId: line.productId, type, stockDelta, reservedDelta, reason: type, ...context }));
+      movements.push(await this.inventory.recordMovement({ productId: line.productId, type, stockDelta, reservedDelta, reason: type, ...context }));
     }
     return movements;
-  }
-
-  private inTransaction<T>(manager: EntityManager | undefined, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return manager ? work(manager) : this.inventory.transaction(work);
   }
 }

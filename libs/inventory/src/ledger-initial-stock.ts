@@ -1,5 +1,4 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { InitialStockRecorder, ProductRepository } from '@stockroom/catalog';
 import { InventoryRepository } from './inventory.repository';
 
@@ -17,8 +16,8 @@ export class LedgerInitialStock extends InitialStockRecorder implements OnModule
     this.products.recordInitialStockWith(this);
   }
 
-  async recordInitialStock(manager: EntityManager, productId: number, quantity: number): Promise<void> {
-    await this.inventory.recordMovement(manager, {
+  async recordInitialStock(productId: number, quantity: number): Promise<void> {
+    await this.inventory.recordMovement({
       productId,
       type: 'adjustment',
       stockDelta: quantity,
@@ -27,7 +26,7 @@ export class LedgerInitialStock extends InitialStockRecorder implements OnModule
     });
   }
 
-  recordMissingInitialStock(manager: EntityManager, skus: string[]): Promise<void> {
-    return this.inventory.recordInitialStockForSkus(manager, skus);
+  recordMissingInitialStock(skus: string[]): Promise<void> {
+    return this.inventory.recordInitialStockForSkus(skus);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@stockroom/core';
+import { UnitOfWork } from '@stockroom/database';
 import { InventoryService } from '@stockroom/inventory';
 import { StatsService } from '@stockroom/stats';
 import { Order } from './order.entity';
@@ -34,6 +35,7 @@ export class OrderProcessing {
     private readonly config: AppConfig,
     private readonly metrics: OrderMetrics,
     private readonly feed: OrderStatusFeed,
+    private readonly work: UnitOfWork,
   ) {}
 
   /**
@@ -58,9 +60,9 @@ export class OrderProcessing {
   /** The reservation becomes a sale; sales are counted only after the commit. */
   private async confirm(order: Order): Promise<boolean> {
     const lines = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
-    const confirmed = await this.orders.transaction(async (manager) => {
-      if (!(await this.orders.leavePending(manager, order.id, 'confirmed'))) return false;
-      await this.inventory.sellReserved(lines, { reference: orderReference(order.id), actor: 'worker' }, manager);
+    const confirmed = await this.work.run(async () => {
+      if (!(await this.orders.leavePending(order.id, 'confirmed'))) return false;
+      await this.inventory.sellReserved(lines, { reference: orderReference(order.id), actor: 'worker' });
       return true;
     });
     if (!confirmed) return false;
@@ -75,11 +77,11 @@ export class OrderProcessing {
   /** pending → failed with its reservation released; false when the order had already left pending. */
   async fail(orderId: number, reason: string): Promise<boolean> {
     const failureReason = reason.slice(0, 200);
-    const failed = await this.orders.transaction(async (manager) => {
-      const order = await this.orders.findById(orderId, manager);
-      if (!order || !(await this.orders.leavePending(manager, orderId, 'failed', failureReason))) return false;
+    const failed = await this.work.run(async () => {
+      const order = await this.orders.findById(orderId);
+      if (!order || !(await this.orders.leavePending(orderId, 'failed', failureReason))) return false;
       const lines = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
-      await this.inventory.releaseStock(lines, { reference: orderReference(orderId), actor: 'worker' }, manager);
+      await this.inventory.releaseStock(lines, { reference: orderReference(orderId), actor: 'worker' });
       this.logger.log(`order ${orderId} failed: ${reason}`);
       return true;
     });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { isDuplicateKeyError, onPrimary } from '@stockroom/database';
+import { isDuplicateKeyError, onPrimary, UnitOfWork } from '@stockroom/database';
 import { DuplicateRequestError } from '@stockroom/idempotency';
 import { Order, OrderLine, OrderStatus } from './order.entity';
 
@@ -25,14 +25,14 @@ export interface OrderFilter {
 /** Every query on orders and their lines, all on the primary (orders decide stock); status changes are guarded UPDATEs. */
 @Injectable()
 export class OrderRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
-  }
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly work: UnitOfWork,
+  ) {}
 
   /** Inserts the order and its lines; a second order with the user's idempotency key is DuplicateOrderError. */
-  async insert(manager: EntityManager, order: NewOrder): Promise<number> {
+  async insert(order: NewOrder): Promise<number> {
+    const { manager } = this.work;
     let id: number;
     try {
       const result = await manager.insert(Order, { userId: order.userId, status: 'pending', total: order.total, idempotencyKey: order.idempotencyKey });
@@ -48,15 +48,10 @@ export class OrderRepository {
     return id;
   }
 
-  async pricesOf(manager: EntityManager, productIds: number[]): Promise<Map<number, string>> {
-    const rows = (await manager.query('SELECT id, price FROM products WHERE id IN (?)', [productIds])) as Array<{ id: number; price: string }>;
-    return new Map(rows.map((row) => [row.id, row.price]));
-  }
-
-  /** Inside a transaction when given its manager, else on the primary. */
-  findById(id: number, manager?: EntityManager): Promise<Order | null> {
+  /** In the open unit of work, else on the primary. */
+  findById(id: number): Promise<Order | null> {
     const find = (m: EntityManager) => m.findOne(Order, { where: { id }, relations: { lines: true }, order: { lines: { lineNo: 'ASC' } } });
-    return manager ? find(manager) : onPrimary(this.dataSource, find);
+    return this.work.active ? find(this.work.manager) : onPrimary(this.dataSource, find);
   }
 
   /** Just the status, on the primary (what followers of an order recheck). */
@@ -84,8 +79,8 @@ export class OrderRepository {
   }
 
   /** pending → `to`, only if still pending: whoever commits first decides, everyone else changes nothing. */
-  async leavePending(manager: EntityManager, id: number, to: Exclude<OrderStatus, 'pending'>, failureReason: string | null = null): Promise<boolean> {
-    const result = (await manager.query("UPDATE orders SET status = ?, failure_reason = ? WHERE id = ? AND status = 'pending'", [to, failureReason, id])) as {
+  async leavePending(id: number, to: Exclude<OrderStatus, 'pending'>, failureReason: string | null = null): Promise<boolean> {
+    const result = (await this.work.manager.query("UPDATE orders SET status = ?, failure_reason = ? WHERE id = ? AND status = 'pending'", [to, failureReason, id])) as {
       affectedRows: number;
     };
     return result.affectedRows === 1;

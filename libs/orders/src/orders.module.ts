@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { StatsModule } from '@stockroom/stats';
 import { IdempotencyModule } from '@stockroom/idempotency';
 import { InventoryCoreModule } from '@stockroom/inventory';
+import { CatalogCoreModule } from '@stockroom/catalog';
+import { UnitOfWork } from '@stockroom/database';
 import { Order, OrderLine } from './order.entity';
 import { OrderRepository } from './order.repository';
 import { OrderQueue } from './order-queue';
@@ -17,8 +19,8 @@ import { OrderStatusFeed } from './order-status-feed';
 
 /** Orders without HTTP: storage, the queue, processing. Shared by the API and the worker app. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Order, OrderLine]), QueueModule, StatsModule, InventoryCoreModule],
-  providers: [OrderRepository, OrderQueue, OrderProcessing, PaymentGateway, OrderMetrics, OrdersService, OrderStatusFeed],
+  imports: [TypeOrmModule.forFeature([Order, OrderLine]), QueueModule, StatsModule, InventoryCoreModule, CatalogCoreModule],
+  providers: [OrderRepository, OrderQueue, OrderProcessing, PaymentGateway, OrderMetrics, OrdersService, OrderStatusFeed, UnitOfWork],
   exports: [OrderRepository, OrderQueue, OrderProcessing, OrderMetrics, OrdersService, OrderStatusFeed, QueueModule],
 })
 export class OrdersCoreModule {}

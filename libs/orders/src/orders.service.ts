@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EventStream, Principal, STAFF_ROLES } from '@stockroom/core';
-import { ProductNotFoundError } from '@stockroom/catalog';
+import { ProductNotFoundError, ProductService } from '@stockroom/catalog';
+import { UnitOfWork } from '@stockroom/database';
 import { InventoryService, mergeLines, StockLine } from '@stockroom/inventory';
 import { Order, OrderStatus } from './order.entity';
 import { OrderRepository } from './order.repository';
@@ -32,6 +33,8 @@ export class OrdersService {
     private readonly inventory: InventoryService,
     private readonly queue: OrderQueue,
     private readonly feed: OrderStatusFeed,
+    private readonly catalog: ProductService,
+    private readonly work: UnitOfWork,
   ) {}
 
   /**
@@ -78,14 +81,14 @@ export class OrdersService {
 
   private create(userId: number, items: StockLine[], idempotencyKey: string | null): Promise<number> {
     const lines = mergeLines(items);
-    return this.orders.transaction(async (manager) => {
-      const prices = await this.orders.pricesOf(manager, lines.map((line) => line.productId));
+    return this.work.run(async () => {
+      const prices = await this.catalog.pricesOf(lines.map((line) => line.productId));
       const missing = lines.find((line) => !prices.has(line.productId));
       if (missing) throw new ProductNotFoundError({ id: missing.productId });
       const priced = lines.map((line) => ({ ...line, unitPrice: prices.get(line.productId) as string }));
       const total = formatCents(priced.reduce((sum, line) => sum + toCents(line.unitPrice) * BigInt(line.quantity), 0n));
-      const id = await this.orders.insert(manager, { userId, total, idempotencyKey, lines: priced });
-      await this.inventory.reserveStock(lines, { reference: orderReference(id), actor: `user:${userId}` }, manager);
+      const id = await this.orders.insert({ userId, total, idempotencyKey, lines: priced });
+      await this.inventory.reserveStock(lines, { reference: orderReference(id), actor: `user:${userId}` });
       return id;
     });
   }

@@ -1,0 +1,40 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+
+/** The transaction open in this async context, wherever it was opened. */
+const open = new AsyncLocalStorage<EntityManager>();
+
+/**
+ * Ambient transactions: a service opens a unit of work with `run`, and every repository call made
+ * inside it (in any module, however deep) joins it through `manager`, without a parameter. A `run`
+ * inside another joins the outer transaction (all or nothing together). Outside one, `manager` is
+ * the data source's own (each statement commits by itself). Services see no TypeORM type.
+ */
+@Injectable()
+export class UnitOfWork {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Runs `work` in one transaction (or in the one already open), committing when it resolves. */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.current()) return work();
+    return this.dataSource.transaction((manager) => open.run(manager, work));
+  }
+
+  /** Whether a unit of work of this data source is open here. */
+  get active(): boolean {
+    return this.current() !== undefined;
+  }
+
+  /** What a repository's statements go through: the open transaction, or the data source. */
+  get manager(): EntityManager {
+    return this.current() ?? this.dataSource.manager;
+  }
+
+  /** Another app's data source in the same process (tests boot several) never joins this one's transaction. */
+  private current(): EntityManager | undefined {
+    const manager = open.getStore();
+    return manager && manager.connection === this.dataSource ? manager : undefined;
+  }
+}
