@@ -10,6 +10,8 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    // The middle tier: repositories, the cache and units of work on the real MySQL and Redis, no HTTP.
+    { ...common, displayName: 'medium', testMatch: ['<rootDir>/test/medium/**/*.medium-spec.ts'], setupFilesAfterEnv: ['<rootDir>/test/support/jest-setup.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], setupFilesAfterEnv: ['<rootDir>/test/support/jest-setup.ts'] },
     // The fault suite (a MariaDB and a Redis of its own, killed in turn): part of `jest`, alone as `npm run test:faults`.
     { ...common, displayName: 'faults', testMatch: ['<rootDir>/test/**/*.faults-spec.ts'], setupFilesAfterEnv: ['<rootDir>/test/support/jest-setup.ts'] },

@@ -4,6 +4,7 @@ import { DatabaseModule } from '@stockroom/database';
 import { RedisModule } from '@stockroom/redis';
 import { CacheModule } from '@stockroom/cache';
 import { CatalogModule } from '@stockroom/catalog';
+import { StatsModule } from '@stockroom/stats';
 import { LockModule } from '@stockroom/lock';
 import { InventoryModule } from '@stockroom/inventory';
 import { RateLimitModule } from '@stockroom/rate-limit';
@@ -26,6 +27,7 @@ export class ApiModule {
         CacheModule,
         LockModule,
         CatalogModule,
+        StatsModule,
         InventoryModule,
         RateLimitModule,
         AuthModule,

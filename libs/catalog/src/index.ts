@@ -8,3 +8,4 @@ export * from './sample-catalog';
 export * from './dto/product.response';
 export * from './initial-stock.port';
 export * from './availability-board';
+export * from './product-stock';

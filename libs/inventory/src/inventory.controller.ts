@@ -6,7 +6,8 @@ import { ApiErrors, PageQuery, parseId, ParseIdPipe, Roles, STAFF_ROLES } from '
 import { Idempotent, IdempotencyKey } from '@stockroom/idempotency';
 import type { StoredResponse } from '@stockroom/idempotency';
 import { InventoryService } from './inventory.service';
-import { InventoryRepository, StockLevels } from './inventory.repository';
+import type { StockLevels } from '@stockroom/catalog';
+import { InventoryRepository } from './inventory.repository';
 import { StockMovement } from './stock-movement.entity';
 import {
   AdjustmentDto,

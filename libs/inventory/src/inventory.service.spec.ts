@@ -1,18 +1,18 @@
 import type { UnitOfWork } from '@stockroom/database';
 import type { LockService } from '@stockroom/lock';
-import type { ProductRepository } from '@stockroom/catalog';
+import type { ProductRepository, ProductStock } from '@stockroom/catalog';
 import { InventoryService, mergeLines } from './inventory.service';
 import { InsufficientStockError, StaleFencingTokenError } from './inventory.errors';
 import type { InventoryRepository, MovementInput } from './inventory.repository';
 
-/** An in-memory stand-in for the repository: rows with stock/reserved, guarded like the SQL. */
+/** An in-memory stand-in for the ledger and the catalogue's stock statements: rows with stock/reserved, guarded like the SQL. */
 function fakeRepository(rows: Record<number, { stock: number; reserved: number; fence: number; version: number }>) {
   const movements: MovementInput[] = [];
   const repository = {
     movements,
     levels: async (id: number) => (rows[id] ? { productId: id, ...rows[id], available: rows[id].stock - rows[id].reserved } : null),
     fenceOf: async (id: number) => rows[id]?.fence ?? 0,
-    adjustStock: async (id: number, delta: number, token: number) => {
+    adjust: async (id: number, delta: number, token: number) => {
       const row = rows[id];
       if (!row || row.fence >= token || row.stock + delta < row.reserved) return false;
       Object.assign(row, { stock: row.stock + delta, fence: token, version: row.version + 1 });
@@ -61,7 +61,7 @@ describe('InventoryService', () => {
     const rows = { 1: { stock: 5, reserved: 0, fence: 0, version: 1 }, 2: { stock: 5, reserved: 0, fence: 0, version: 1 } };
     const repository = fakeRepository(rows);
     const { work, opened } = fakeWork();
-    const service = new InventoryService(repository as unknown as InventoryRepository, locks, {} as ProductRepository, work);
+    const service = new InventoryService(repository as unknown as InventoryRepository, locks, {} as ProductRepository, work, repository as unknown as ProductStock);
     await service.reserveStock([{ productId: 2, quantity: 1 }, { productId: 1, quantity: 2 }, { productId: 2, quantity: 1 }], { reference: 'r-1' });
     expect(opened.count).toBe(1);
     expect(repository.movements.map((m) => [m.productId, m.reservedDelta, m.reference])).toEqual([
@@ -73,7 +73,7 @@ describe('InventoryService', () => {
   it('names every short line, with what is available, and records nothing', async () => {
     const rows = { 1: { stock: 1, reserved: 0, fence: 0, version: 1 }, 2: { stock: 3, reserved: 3, fence: 0, version: 1 }, 3: { stock: 9, reserved: 0, fence: 0, version: 1 } };
     const repository = fakeRepository(rows);
-    const service = new InventoryService(repository as unknown as InventoryRepository, locks, {} as ProductRepository, fakeWork().work);
+    const service = new InventoryService(repository as unknown as InventoryRepository, locks, {} as ProductRepository, fakeWork().work, repository as unknown as ProductStock);
     const refused = service.reserveStock([{ productId: 1, quantity: 2 }, { productId: 2, quantity: 1 }, { productId: 3, quantity: 1 }]);
     await expect(refused).rejects.toBeInstanceOf(InsufficientStockError);
     await expect(refused).rejects.toMatchObject({ lines: [{ productId: 1, requested: 2, available: 1 }, { productId: 2, requested: 1, available: 0 }] });
@@ -84,7 +84,7 @@ describe('InventoryService', () => {
     const rows = { 1: { stock: 2, reserved: 1, fence: 0, version: 1 } };
     const repository = fakeRepository(rows);
     const retired = jest.fn(async () => undefined);
-    const service = new InventoryService(repository as unknown as InventoryRepository, locks, { afterExternalWrites: retired } as unknown as ProductRepository, fakeWork().work);
+    const service = new InventoryService(repository as unknown as InventoryRepository, locks, { afterExternalWrites: retired } as unknown as ProductRepository, fakeWork().work, repository as unknown as ProductStock);
     const { levels } = await service.adjust(1, 3, 'delivery');
     expect(levels).toMatchObject({ stock: 5, reserved: 1, available: 4 });
     expect(repository.movements[0]).toMatchObject({ type: 'adjustment', stockDelta: 3, fencingToken: 5 });
@@ -97,7 +97,7 @@ describe('InventoryService', () => {
   it('retires each product of a committed sale once, in one call', async () => {
     const rows = { 1: { stock: 2, reserved: 0, fence: 0, version: 3 }, 2: { stock: 2, reserved: 0, fence: 0, version: 7 } };
     const retired = jest.fn(async () => undefined);
-    const service = new InventoryService(fakeRepository(rows) as unknown as InventoryRepository, locks, { afterExternalWrites: retired } as unknown as ProductRepository, fakeWork().work);
+    const service = new InventoryService(fakeRepository(rows) as unknown as InventoryRepository, locks, { afterExternalWrites: retired } as unknown as ProductRepository, fakeWork().work, fakeRepository(rows) as unknown as ProductStock);
     await service.afterStockCommitted([2, 1, 2]);
     expect(retired).toHaveBeenCalledTimes(1);
     expect(retired).toHaveBeenCalledWith([{ id: 2, version: 7 }, { id: 1, version: 3 }]);

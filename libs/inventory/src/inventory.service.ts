@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { UnitOfWork } from '@stockroom/database';
+import { isOutOfRangeError, UnitOfWork } from '@stockroom/database';
 import { LockService } from '@stockroom/lock';
-import { ProductNotFoundError, ProductRepository } from '@stockroom/catalog';
-import { InventoryRepository, StockLevels } from './inventory.repository';
-import { InsufficientStockError, ShortLine, StaleFencingTokenError } from './inventory.errors';
+import { ProductNotFoundError, ProductRepository, ProductStock, StockLevels } from '@stockroom/catalog';
+import { InventoryRepository } from './inventory.repository';
+import { InsufficientStockError, ShortLine, StaleFencingTokenError, StockOutOfRangeError } from './inventory.errors';
 import { StockMovement } from './stock-movement.entity';
 
 export interface StockLine {
@@ -30,11 +30,12 @@ export class InventoryService {
     private readonly locks: LockService,
     private readonly products: ProductRepository,
     private readonly work: UnitOfWork,
+    private readonly stock: ProductStock,
   ) {}
 
   /** Straight from MySQL: cached product reads never decide stock. */
   async levels(productId: number): Promise<StockLevels> {
-    const levels = await this.inventory.levels(productId);
+    const levels = await this.stock.levels(productId);
     if (!levels) throw new ProductNotFoundError({ id: productId });
     return levels;
   }
@@ -59,10 +60,10 @@ export class InventoryService {
     context: ChangeContext = {},
   ): Promise<{ movement: StockMovement; levels: StockLevels }> {
     const outcome = await this.work.run(async () => {
-      if (!(await this.inventory.adjustStock(productId, delta, fencingToken))) {
-        const levels = await this.inventory.levels(productId);
+      if (!(await this.adjustRow(productId, delta, fencingToken))) {
+        const levels = await this.stock.levels(productId);
         if (!levels) throw new ProductNotFoundError({ id: productId });
-        if ((await this.inventory.fenceOf(productId)) >= fencingToken) throw new StaleFencingTokenError(productId, fencingToken);
+        if ((await this.stock.fenceOf(productId)) >= fencingToken) throw new StaleFencingTokenError(productId, fencingToken);
         throw new InsufficientStockError([{ productId, requested: -delta, available: levels.available }]);
       }
       const movement = await this.inventory.recordMovement({
@@ -74,7 +75,7 @@ export class InventoryService {
         fencingToken,
         ...context,
       });
-      return { movement, levels: (await this.inventory.levels(productId)) as StockLevels };
+      return { movement, levels: (await this.stock.levels(productId)) as StockLevels };
     });
     await this.products.afterExternalWrites([{ id: productId, version: outcome.levels.version }]);
     return outcome;
@@ -89,8 +90,8 @@ export class InventoryService {
       const merged = mergeLines(lines);
       const short: ShortLine[] = [];
       for (const line of merged) {
-        if (await this.inventory.reserve(line.productId, line.quantity)) continue;
-        const levels = await this.inventory.levels(line.productId);
+        if (await this.stock.reserve(line.productId, line.quantity)) continue;
+        const levels = await this.stock.levels(line.productId);
         if (!levels) throw new ProductNotFoundError({ id: line.productId });
         short.push({ productId: line.productId, requested: line.quantity, available: levels.available });
       }
@@ -101,12 +102,12 @@ export class InventoryService {
 
   /** Gives reserved units back (an order failed or expired). */
   releaseStock(lines: StockLine[], context: ChangeContext = {}): Promise<StockMovement[]> {
-    return this.applyEach(lines, (l) => this.inventory.release(l.productId, l.quantity), 'release', (q) => [0, -q], context);
+    return this.applyEach(lines, (l) => this.stock.release(l.productId, l.quantity), 'release', (q) => [0, -q], context);
   }
 
   /** Reserved units leave the shelf (an order was confirmed). */
   sellReserved(lines: StockLine[], context: ChangeContext = {}): Promise<StockMovement[]> {
-    return this.applyEach(lines, (l) => this.inventory.sell(l.productId, l.quantity), 'sale', (q) => [-q, -q], context);
+    return this.applyEach(lines, (l) => this.stock.sell(l.productId, l.quantity), 'sale', (q) => [-q, -q], context);
   }
 
   /** One guarded statement per merged line, then the movements; a refused line undoes everything. */
@@ -132,7 +133,16 @@ export class InventoryService {
    * each cached copy once and the list pages once; product responses show `stock`.
    */
   async afterStockCommitted(productIds: number[]): Promise<void> {
-    await this.products.afterExternalWrites(await this.inventory.versionsOf([...new Set(productIds)]));
+    await this.products.afterExternalWrites(await this.stock.versionsOf([...new Set(productIds)]));
+  }
+
+  private async adjustRow(productId: number, delta: number, fencingToken: number): Promise<boolean> {
+    try {
+      return await this.stock.adjust(productId, delta, fencingToken);
+    } catch (error) {
+      if (isOutOfRangeError(error)) throw new StockOutOfRangeError(productId, delta);
+      throw error;
+    }
   }
 
   movements(productId: number, page: number, limit: number) {

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { InitialStockRecorder, ProductRepository } from '@stockroom/catalog';
+import { InitialStockRecorder, ProductRepository, ProductStock } from '@stockroom/catalog';
 import { InventoryRepository } from './inventory.repository';
 
 /** Puts the catalogue's initial stock into the ledger, in the catalogue's own transaction. */
@@ -8,6 +8,7 @@ export class LedgerInitialStock extends InitialStockRecorder implements OnModule
   constructor(
     private readonly inventory: InventoryRepository,
     private readonly products: ProductRepository,
+    private readonly stock: ProductStock,
   ) {
     super();
   }
@@ -26,7 +27,7 @@ export class LedgerInitialStock extends InitialStockRecorder implements OnModule
     });
   }
 
-  recordMissingInitialStock(skus: string[]): Promise<void> {
-    return this.inventory.recordInitialStockForSkus(skus);
+  async recordMissingInitialStock(skus: string[]): Promise<void> {
+    await this.inventory.recordInitialStock(await this.stock.stockOfSkus(skus));
   }
 }

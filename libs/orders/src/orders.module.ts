@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { StatsModule } from '@stockroom/stats';
+import { StatsCoreModule } from '@stockroom/stats';
 import { IdempotencyModule } from '@stockroom/idempotency';
 import { InventoryCoreModule } from '@stockroom/inventory';
 import { CatalogCoreModule } from '@stockroom/catalog';
@@ -19,7 +19,7 @@ import { OrderStatusFeed } from './order-status-feed';
 
 /** Orders without HTTP: storage, the queue, processing. Shared by the API and the worker app. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Order, OrderLine]), QueueModule, StatsModule, InventoryCoreModule, CatalogCoreModule],
+  imports: [TypeOrmModule.forFeature([Order, OrderLine]), QueueModule, StatsCoreModule, InventoryCoreModule, CatalogCoreModule],
   providers: [OrderRepository, OrderQueue, OrderProcessing, PaymentGateway, OrderMetrics, OrdersService, OrderStatusFeed, UnitOfWork],
   exports: [OrderRepository, OrderQueue, OrderProcessing, OrderMetrics, OrdersService, OrderStatusFeed, QueueModule],
 })

@@ -1,13 +1,21 @@
-import { RecentlyViewed } from './recently-viewed';
 import { Module } from '@nestjs/common';
+import { UnitOfWork } from '@stockroom/database';
+import { RecentlyViewed } from './recently-viewed';
 import { StatsService } from './stats.service';
 import { ViewsWriteBehind } from './views-write-behind';
 import { StatsController } from './stats.controller';
 
-/** Counters and rankings; fed by calls from the catalogue (and orders), importing none of them. */
+/** Counters, rankings and the views write-behind; fed by calls from the catalogue (and orders), importing none of them. */
 @Module({
-  controllers: [StatsController],
-  providers: [StatsService, ViewsWriteBehind, RecentlyViewed],
+  providers: [StatsService, ViewsWriteBehind, RecentlyViewed, UnitOfWork],
   exports: [StatsService, ViewsWriteBehind, RecentlyViewed],
+})
+export class StatsCoreModule {}
+
+/** `/stats`: cache statistics and rankings, for staff. */
+@Module({
+  imports: [StatsCoreModule],
+  controllers: [StatsController],
+  exports: [StatsCoreModule],
 })
 export class StatsModule {}

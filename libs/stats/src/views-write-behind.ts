@@ -1,9 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '@stockroom/core';
-import { isDuplicateKeyError } from '@stockroom/database';
+import { isDuplicateKeyError, UnitOfWork } from '@stockroom/database';
 import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { statsKeys } from './stats.keys';
@@ -13,10 +11,19 @@ export interface ViewBatch {
   counts: Map<number, number>;
 }
 
+/**
+ * Where counted views are added in MySQL: the catalogue's `products.views`, which this lib may not
+ * name (it imports no feature lib); the catalogue plugs its store in at startup.
+ */
+export abstract class ViewCountStore {
+  /** Joins the write-behind's unit of work. */
+  abstract addViews(counts: Map<number, number>): Promise<void>;
+}
+
 type ClaimCommand = RedisClient & { viewsClaim(pending: string, inflight: string, flushId: string): Promise<string[]> };
 
 /**
- * Moves view counts from Redis to MySQL `products.views` in batches, exactly once:
+ * Moves view counts from Redis to MySQL (`ViewCountStore`: `products.views`) in batches, exactly once:
  * 1. claim: the pending hash is renamed to an in-flight hash stamped with a flush id (Lua);
  * 2. apply: one transaction adds the counts and records the flush id (primary key);
  * 3. finish: the in-flight hash is deleted.
@@ -29,11 +36,12 @@ export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
   private readonly keys: ReturnType<typeof statsKeys>;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
+  private store?: ViewCountStore;
 
   constructor(
     private readonly config: AppConfig,
     @InjectRedis() private readonly redis: RedisClient,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly work: UnitOfWork,
     redisKeys: RedisKeys,
   ) {
     this.keys = statsKeys(redisKeys);
@@ -62,6 +70,11 @@ export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
     return this.running;
   }
 
+  /** Called once at startup by the catalogue, which owns the column the counts go to. */
+  storeViewsIn(store: ViewCountStore): void {
+    this.store = store;
+  }
+
   async claim(): Promise<ViewBatch | undefined> {
     const flat = await (this.redis as ClaimCommand).viewsClaim(this.keys.pendingViews, this.keys.inflightViews, randomUUID());
     if (flat.length === 0) return undefined;
@@ -78,13 +91,12 @@ export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
   async apply(batch: ViewBatch): Promise<number> {
     if (batch.counts.size === 0) return 0;
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        await manager.query('INSERT INTO counter_flushes (id) VALUES (?)', [batch.flushId]);
-        const ids = [...batch.counts.keys()];
-        const cases = ids.map(() => 'WHEN ? THEN ?').join(' ');
-        const params = ids.flatMap((id) => [id, batch.counts.get(id)]);
-        // Deleted products are simply not matched; updated_at keeps meaning "edited", not "viewed".
-        await manager.query(`UPDATE products SET views = views + CASE id ${cases} ELSE 0 END, updated_at = updated_at WHERE id IN (?)`, [...params, ids]);
+      const store = this.store;
+      // Without a store the batch stays in flight (in Redis) for a flush once one is plugged in.
+      if (!store) throw new Error('no view count store: the catalogue module is not loaded');
+      return await this.work.run(async () => {
+        await this.work.manager.query('INSERT INTO counter_flushes (id) VALUES (?)', [batch.flushId]);
+        await store.addViews(batch.counts);
         return [...batch.counts.values()].reduce((a, b) => a + b, 0);
       });
     } catch (error) {
