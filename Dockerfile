@@ -19,7 +19,9 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 USER node
 EXPOSE 3000
-# Readiness includes MySQL and Redis; fetch is built into Node 20, so no curl in the image.
+# Liveness, not readiness: a Redis blip makes every replica not ready, yet each still serves (from
+# MySQL), and an orchestrator must not restart or drop them for it. Readiness (/health/ready) is for
+# load balancers. fetch is built into Node, so no curl in the image.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "dist/apps/api/main.js"]

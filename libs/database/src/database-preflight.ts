@@ -2,8 +2,9 @@ import { createConnection } from 'mysql2/promise';
 import { AppConfig, DependencyUnavailableError } from '@stockroom/core';
 
 const START_HINT =
-  'start it with `start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd` ' +
-  '(or `docker compose up -d mysql`), or point DB_HOST/DB_PORT at a running server';
+  'start it with `start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`, ' +
+  'or point DB_HOST/DB_PORT (and DB_USER/DB_PASSWORD) at a running server; ' +
+  '`docker compose up` runs the whole system with its own MySQL, reachable only inside its network';
 
 /**
  * Fails fast, with one line, when MySQL cannot be reached, and creates the database when it is

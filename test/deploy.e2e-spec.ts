@@ -1,0 +1,83 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ROOT } from './support/processes';
+
+interface Service {
+  image?: string;
+  environment?: Record<string, string>;
+  env_file?: Array<{ path: string; required: boolean }>;
+  networks?: { default?: { ipv4_address?: string } };
+  depends_on?: Record<string, { condition: string; required?: boolean }>;
+  command?: string[];
+  profiles?: string[];
+}
+
+/**
+ * What can be checked of the deployment without a Docker engine: nginx's own syntax check of the
+ * proxy config (Debian's nginx, as CI installs it), and the compose file's promises read from it.
+ */
+describe('Deployment files (docker-compose.yml, deploy/, Dockerfile)', () => {
+  // Compose applies YAML merge keys (`<<: *anchor`), so the test reads the file the same way.
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; networks: { default: { ipam: { config: Array<{ subnet: string }> } } } };
+  const { services } = compose;
+
+  it('the proxy config passes `nginx -t` and keeps /metrics internal', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sr-nginx-'));
+    try {
+      // The compose service's layout: the file is included in the http block of nginx's main config.
+      const site = readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8').replace('resolver 127.0.0.11', 'resolver 127.0.0.1');
+      writeFileSync(join(dir, 'site.conf'), site);
+      writeFileSync(join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid; error_log ${dir}/error.log; events {} http { access_log off; include ${dir}/site.conf; }\n`);
+      // /etc/hosts does not know `api`: nginx -t resolves proxy_pass hosts only when they are literal, which this config avoids.
+      const output = execFileSync('nginx', ['-t', '-c', join(dir, 'nginx.conf'), '-p', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(output).toBeDefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8')).toMatch(/location = \/metrics \{\s*return 404;/);
+  });
+
+  it('pins every image to a version, and requires every password', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (!service.image) continue;
+      expect({ name, image: service.image }).toEqual({ name, image: expect.stringMatching(/:\d+\.\d+\.\d+(-[a-z]+)?$/) });
+    }
+    const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    for (const variable of ['DB_PASSWORD', 'MYSQL_ROOT_PASSWORD', 'ADMIN_PASSWORD']) {
+      expect(text).toMatch(new RegExp(`\\$\\{${variable}:\\?`));
+      expect(text).not.toMatch(new RegExp(`\\$\\{${variable}:-`));
+    }
+  });
+
+  it('trusts X-Forwarded-For from the proxy\'s pinned address only, on a pinned subnet', () => {
+    const subnet = compose.networks.default.ipam.config[0].subnet;
+    const proxy = services.proxy.networks?.default?.ipv4_address;
+    expect(subnet).toBe('172.28.0.0/24');
+    expect(proxy?.startsWith('172.28.0.')).toBe(true);
+    expect(services.api.environment?.TRUST_PROXY).toBe(proxy);
+  });
+
+  it('lets .env set any variable, while the topology stays as composed', () => {
+    for (const name of ['api', 'worker']) expect(services[name].env_file).toEqual([{ path: '.env', required: false }]);
+    expect(services.api.environment).toMatchObject({ HOST: '0.0.0.0', PORT: '3000', DB_HOST: 'mysql', REDIS_URL: 'redis://redis:6379', WORKER_INLINE: 'false' });
+  });
+
+  it('forms the cluster before the API connects, with nodes announced by name', () => {
+    expect(services.api.depends_on?.['redis-cluster-init']).toEqual({ condition: 'service_completed_successfully', required: false });
+    for (const node of ['redis-node-1', 'redis-node-2', 'redis-node-3']) {
+      const command = services[node].command ?? [];
+      expect(command[command.indexOf('--cluster-announce-hostname') + 1]).toBe(node);
+      expect(command).toContain('--cluster-preferred-endpoint-type');
+      expect(services[node].profiles).toEqual(['cluster']);
+    }
+  });
+
+  it('checks the container\'s liveness, not its readiness (a Redis blip must not mark serving replicas unhealthy)', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/health\/live/);
+    expect(dockerfile).not.toMatch(/HEALTHCHECK[\s\S]*\/health\/ready'/);
+  });
+});
