@@ -7,6 +7,7 @@ export * from './errors/connection-failure';
 export * from './errors/error-response';
 export * from './errors/http-error.filter';
 export * from './logging/logger';
+export * from './logging/request-context';
 export * from './boot';
 export * from './runtime-tuning';
 export * from './validation/validation';

@@ -8,6 +8,7 @@ import { serializeJson } from './representation';
 import type { HttpMetrics } from '../metrics/metrics.module';
 import type { FastReads } from './fast-reads';
 import { supportEventStreams } from './event-stream';
+import { withinRequest } from '../logging/request-context';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -68,7 +69,7 @@ export function configureFastify(fastify: FastifyInstance, setup: FastifySetup):
     (request as unknown as Record<symbol, boolean>)[COUNTED] = true;
     void reply.headers(headers);
     void reply.header('x-request-id', request.id);
-    done();
+    withinRequest(request.id, done);
   });
   const unmatched = metrics?.recorder('ANY', 'unmatched');
   fastify.addHook('onSend', (request, reply, payload, done) => {

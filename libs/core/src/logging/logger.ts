@@ -1,6 +1,7 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { Logger as PinoLogger } from 'pino';
 import { AppConfig } from '../config/app-config';
+import { currentRequestId } from './request-context';
 
 /** Never log credentials or session ids, whichever header carries them. */
 const REDACT = [
@@ -51,6 +52,9 @@ export class PinoNestLogger implements LoggerService {
     const fields: Record<string, unknown> = {};
     if (context) fields.context = context;
     if (stack) fields.stack = stack;
+    // Written while serving a request: the same id as Fastify's lines for it.
+    const reqId = currentRequestId();
+    if (reqId) fields.reqId = reqId;
     if (message instanceof Error) {
       this.pino[level]({ ...fields, err: message }, message.message);
     } else if (typeof message === 'object' && message !== null) {
