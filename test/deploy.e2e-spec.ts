@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ROOT } from './support/processes';
+import { ROOT, run } from './support/processes';
+import { TestContext } from './support/test-context';
 
 interface Service {
   image?: string;
@@ -79,5 +80,28 @@ describe('Deployment files (docker-compose.yml, deploy/, Dockerfile)', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/health\/live/);
     expect(dockerfile).not.toMatch(/HEALTHCHECK[\s\S]*\/health\/ready'/);
+  });
+
+  it('the image\'s operator commands run from dist/ as the image runs them: migrate, revert, seed', async () => {
+    // Built here as the image builds it (webpack bundle, Lua copied beside it).
+    execFileSync('npx', ['nest', 'build', 'cli'], { cwd: ROOT, stdio: 'ignore' });
+    execFileSync(process.execPath, ['tools/copy-lua.js'], { cwd: ROOT, stdio: 'ignore' });
+    const context = await TestContext.create();
+    const cli = (...args: string[]) =>
+      run(spawn(process.execPath, ['dist/apps/cli/main.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...context.env() }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    try {
+      const migrated = await cli('migrate');
+      expect([migrated.code, migrated.stdout]).toEqual([0, expect.stringMatching(/^applied: CreateProducts\d+, .*ProductsUpdatedAt\d+\n$/)]);
+      expect((await cli('migrate')).stdout).toBe('nothing to apply\n');
+      expect((await cli('revert')).code).toBe(0);
+      expect((await cli('migrate')).stdout).toMatch(/^applied: ProductsUpdatedAt\d+\n$/);
+      const seeded = await cli('seed', '--count', '5');
+      expect([seeded.code, seeded.stdout]).toEqual([0, expect.stringContaining('inserted 5 products')]);
+      expect(Number((await context.query<Array<{ n: number }>>('SELECT COUNT(*) AS n FROM stock_movements'))[0].n)).toBe(5);
+      const unknown = await cli('drop-everything');
+      expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('usage: node dist/apps/cli/main.js <command>')]);
+    } finally {
+      await context.dispose();
+    }
   });
 });

@@ -4,7 +4,7 @@ const { cpSync, mkdirSync, readdirSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
-for (const app of ['api', 'worker']) {
+for (const app of ['api', 'worker', 'cli']) {
   const target = join(root, 'dist', 'apps', app);
   if (!existsSync(target)) continue;
   for (const lib of readdirSync(join(root, 'libs'))) {

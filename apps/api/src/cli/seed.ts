@@ -10,10 +10,10 @@ import { CatalogSeeder, CatalogCoreModule } from '@stockroom/catalog';
 import { LockModule } from '@stockroom/lock';
 import { InventoryCoreModule } from '@stockroom/inventory';
 
-const USAGE = 'usage: npm run seed -- --count <1..1000000>';
+const USAGE = 'usage: npm run seed -- --count <1..1000000>  (in the image: node dist/apps/cli/main.js seed --count <n>)';
 
-function parseCount(): number {
-  const { values } = parseArgs({ options: { count: { type: 'string', default: '10000' } }, strict: true });
+function parseCount(args: string[]): number {
+  const { values } = parseArgs({ args, options: { count: { type: 'string', default: '10000' } }, strict: true });
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1 || count > 1_000_000) {
     process.stderr.write(`seed: --count must be an integer from 1 to 1000000 (got ${values.count})\n${USAGE}\n`);
@@ -23,8 +23,8 @@ function parseCount(): number {
 }
 
 /** Ensures sample products SR-000001..SR-<count> exist; rerunning inserts only what is missing. */
-async function main(): Promise<void> {
-  const count = parseCount();
+export async function seedCommand(args: string[]): Promise<void> {
+  const count = parseCount(args);
   const started = Date.now();
   const inserted = await bootOrExit('seed', async () => {
     const config = loadConfigFromProcess();
@@ -41,4 +41,5 @@ async function main(): Promise<void> {
   process.stdout.write(`\ninserted ${inserted} products (${count - inserted} already present) in ${Date.now() - started} ms\n`);
 }
 
-void main();
+// `npm run seed` runs this file itself; the image's CLI (cli/main.ts) imports it.
+if (require.main === module) void seedCommand(process.argv.slice(2));
