@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
-# Build stage: install everything, compile both apps to single bundles.
-FROM node:20.20-bookworm-slim AS build
+# On the current Node LTS (26; Node 20 reached end of life on 2026-04-30). CI runs the tiers on the
+# same version (npm run test:lts, tools/test-lts.js); keep the two in step.
+# Build stage: install everything, compile the apps and the operator's CLI to single bundles.
+FROM node:26.12-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -11,7 +13,7 @@ COPY libs ./libs
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: production dependencies and the bundles only, as a non-root user.
-FROM node:20.20-bookworm-slim AS runtime
+FROM node:26.12-trixie-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules

@@ -6,7 +6,7 @@ const { spawn } = require('node:child_process');
 const { startRedisCluster } = require('./redis-cluster');
 
 const ports = (process.env.REDIS_CLUSTER_PORTS || '7100,7101,7102').split(',').map(Number);
-const SUITES = '(cache|catalog-cache|l1-coherence|lock|throttle|sessions|access|inventory|purchases|stats|orders|orders-recovery|orders-workers|metrics|scale-out)\\.e2e';
+const SUITES = '(cache|catalog-cache|l1-coherence|lock|throttle|sessions|inventory|purchases|stats|orders|orders-recovery|metrics|scale-out)\\.e2e';
 
 async function main() {
   const cluster = await startRedisCluster(ports);
