@@ -1,7 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { withDeadline } from '@stockroom/core';
 import { InjectRequestRedis, RedisConnections, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import type { OrderStatus } from './order.entity';
+
+/** How long a new follower waits for the subscription before it is answered from MySQL alone. */
+const SUBSCRIBE_WAIT_MS = 1_000;
 
 export interface OrderStatusChange {
   id: number;
@@ -45,12 +49,18 @@ export class OrderStatusFeed {
     });
   }
 
-  /** Calls the follower on every change of the order; returns what stops it. Resolves once subscribed (or failed to). */
+  /**
+   * Calls the follower on every change of the order; returns what stops it. Resolves once
+   * subscribed, or after SUBSCRIBE_WAIT_MS without an answer (a Redis that hangs): the follower's
+   * own rechecks carry it until the subscription comes.
+   */
   async follow(orderId: number, follower: Follower): Promise<() => void> {
     const set = this.followers.get(orderId) ?? new Set<Follower>();
     set.add(follower);
     this.followers.set(orderId, set);
-    await this.subscribe().catch(() => undefined);
+    const subscribing = this.subscribe();
+    subscribing.catch(() => undefined);
+    await withDeadline(subscribing, SUBSCRIBE_WAIT_MS).catch(() => undefined);
     return () => {
       set.delete(follower);
       if (set.size === 0 && this.followers.get(orderId) === set) this.followers.delete(orderId);
