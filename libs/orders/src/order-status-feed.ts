@@ -67,27 +67,32 @@ export class OrderStatusFeed {
     };
   }
 
-  /** Processes with no followers never open the connection. */
+  /** Processes with no followers never open the connection; a failed SUBSCRIBE is tried again by the next follower. */
   private subscribe(): Promise<void> {
-    if (!this.subscriber) {
-      const subscriber = this.connections.create({ name: 'order-events' });
-      this.subscriber = subscriber;
-      subscriber.on('message', (channel: string, message: string) => {
-        if (channel === this.channel) this.deliver(message);
-      });
-      // ioredis subscribes again by itself after a reconnect; what was published meanwhile is lost.
-      let connectedBefore = false;
-      subscriber.on('ready', () => {
-        if (connectedBefore) this.everyFollower((follower) => follower.onGap());
-        connectedBefore = true;
-      });
-      this.subscribed = subscriber.subscribe(this.channel).then(() => undefined);
-      this.subscribed.catch((error: Error) => {
+    const subscriber = (this.subscriber ??= this.openSubscriber());
+    this.subscribed ??= subscriber.subscribe(this.channel).then(
+      () => undefined,
+      (error: Error) => {
         this.logger.warn(`order status feed not subscribed (${error.message}); followers recheck MySQL meanwhile`);
         this.subscribed = undefined;
-      });
-    }
-    return (this.subscribed ??= (this.subscriber.subscribe(this.channel) as Promise<unknown>).then(() => undefined));
+        throw error;
+      },
+    );
+    return this.subscribed;
+  }
+
+  private openSubscriber(): RedisClient {
+    const subscriber = this.connections.create({ name: 'order-events' });
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.channel) this.deliver(message);
+    });
+    // ioredis subscribes again by itself after a reconnect; what was published meanwhile is lost.
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      if (connectedBefore) this.everyFollower((follower) => follower.onGap());
+      connectedBefore = true;
+    });
+    return subscriber;
   }
 
   private deliver(message: string): void {
