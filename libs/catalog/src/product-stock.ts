@@ -22,19 +22,16 @@ export class ProductStock {
   constructor(private readonly work: UnitOfWork) {}
 
   async levels(productId: number): Promise<StockLevels | null> {
-    const rows = (await this.work.manager.query('SELECT id, stock, reserved, version FROM products WHERE id = ?', [productId])) as Array<{
-      id: number;
-      stock: number;
-      reserved: number;
-      version: number;
-    }>;
-    const row = rows[0];
-    return row ? { productId: row.id, stock: row.stock, reserved: row.reserved, available: row.stock - row.reserved, version: row.version } : null;
+    return (await this.levelsWhere('WHERE id = ?', [productId]))[0] ?? null;
   }
 
   /** Every product's levels, for the ledger's invariant check. */
-  async allLevels(): Promise<StockLevels[]> {
-    const rows = (await this.work.manager.query('SELECT id, stock, reserved, version FROM products')) as Array<Record<string, number | string>>;
+  allLevels(): Promise<StockLevels[]> {
+    return this.levelsWhere('', []);
+  }
+
+  private async levelsWhere(condition: string, params: unknown[]): Promise<StockLevels[]> {
+    const rows = (await this.work.manager.query(`SELECT id, stock, reserved, version FROM products ${condition}`, params)) as Array<Record<string, number | string>>;
     return rows.map((row) => ({
       productId: Number(row.id),
       stock: Number(row.stock),

@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InFlightRequests } from './in-flight';
 
 const STREAMS = Symbol('stockroom:event-streams');
-const COUNTED = Symbol.for('stockroom:in-flight');
 /** A comment line this often keeps proxies and load balancers from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
 
@@ -39,11 +38,7 @@ export class EventStream {
   private constructor(request: FastifyRequest, reply: FastifyReply, retryMs: number) {
     const registry = (request.server as unknown as Record<symbol, StreamRegistry | undefined>)[STREAMS];
     if (!registry) throw new Error('EventStream: supportEventStreams() was not called for this Fastify instance');
-    const marks = request as unknown as Record<symbol, boolean>;
-    if (marks[COUNTED]) {
-      marks[COUNTED] = false;
-      registry.inFlight.end();
-    }
+    registry.inFlight.leave(request);
     void reply.hijack();
     this.raw = reply.raw;
     const headers = { ...reply.getHeaders(), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'private, no-store', 'x-accel-buffering': 'no' };

@@ -18,8 +18,6 @@ export function requestIdFor(request: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-/** Shared with EventStream, which takes a streaming request out of the count. */
-const COUNTED = Symbol.for('stockroom:in-flight');
 
 /** Every response gets these unless its route says otherwise: nothing is stored by a shared cache by default. */
 export const DEFAULT_CACHE_CONTROL = 'private, no-store';
@@ -65,20 +63,14 @@ export function configureFastify(fastify: FastifyInstance, setup: FastifySetup):
   fastify.setReplySerializer(serializeJson);
   supportEventStreams(fastify, inFlight);
   fastify.addHook('onRequest', (request, reply, done) => {
-    inFlight.start();
-    (request as unknown as Record<symbol, boolean>)[COUNTED] = true;
+    inFlight.enter(request);
     void reply.headers(headers);
     void reply.header('x-request-id', request.id);
     withinRequest(request.id, done);
   });
   const unmatched = metrics?.recorder('ANY', 'unmatched');
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    const marks = request as unknown as Record<symbol, boolean>;
-    if (marks[COUNTED]) {
-      marks[COUNTED] = false;
-      inFlight.end();
-      if (request.is404) unmatched?.(reply);
-    }
+    if (inFlight.leave(request) && request.is404) unmatched?.(reply);
     done(null, payload);
   });
   const { documents } = setup;
