@@ -63,11 +63,17 @@ export function buildAndSeed(products: number): void {
 /** Starts the built API on `port` with extra settings and waits until it is ready. */
 export async function startApi(port: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   // Profiling: BENCH_API_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (a .cpuprofile per API process).
-  const nodeArgs = process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = [...productionNodeOptions(), ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
   const child = startProcess([...nodeArgs, join('dist', 'apps', 'api', 'main.js')], { ...BENCH_ENV, PORT: String(port), HOST: '127.0.0.1', ...env });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health/ready`);
   return { child, url };
+}
+
+/** The Node flags the production image starts every process with (its Dockerfile's NODE_OPTIONS). */
+export function productionNodeOptions(): string[] {
+  const line = /^ENV .*NODE_OPTIONS=("[^"]*"|\S+)/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  return line ? line[1].replace(/"/g, '').split(/\s+/).filter(Boolean) : [];
 }
 
 export async function startBareFastify(port: number, body: string): Promise<{ child: ChildProcess; url: string }> {

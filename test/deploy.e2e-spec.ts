@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { productionNodeOptions } from '../bench/support';
 import { ROOT, run } from './support/processes';
 import { TestContext } from './support/test-context';
 
@@ -80,6 +81,13 @@ describe('Deployment files (docker-compose.yml, deploy/, Dockerfile)', () => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/health\/live/);
     expect(dockerfile).not.toMatch(/HEALTHCHECK[\s\S]*\/health\/ready'/);
+  });
+
+  it('starts Node with the same flags in the image, in `npm start` and in bench:read', () => {
+    const flags = productionNodeOptions();
+    expect(flags).toEqual(['--max-semi-space-size=8']);
+    const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const script of ['start', 'start:worker']) expect(scripts[script]).toContain(`node ${flags.join(' ')} dist/apps/`);
   });
 
   it('the image\'s operator commands run from dist/ as the image runs them: migrate, revert, seed', async () => {

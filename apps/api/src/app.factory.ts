@@ -81,8 +81,9 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     });
   }
   // One ordered list of global guards, for Nest and for the fast reads alike. The throttler runs
-  // first, so refused requests count too.
-  const guards = [app.get(RateLimitGuard), app.get(AccessGuard)];
+  // first, so refused requests count too; with throttling off it is left out (it would pass
+  // every request, through a promise).
+  const guards = [...(config.throttle.enabled ? [app.get(RateLimitGuard)] : []), app.get(AccessGuard)];
   app.useGlobalGuards(...guards);
   fastReads.useGuards(guards);
   app.useGlobalPipes(createValidationPipe());

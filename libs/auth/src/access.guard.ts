@@ -4,8 +4,6 @@ import type { FastifyRequest } from 'fastify';
 import { Access, ACCESS_METADATA, attachPrincipal, Principal, PrincipalResolver, ROLES, RouteMemo } from '@stockroom/core';
 import { ForbiddenError, NotSignedInError } from './auth.errors';
 
-const ALLOWED = Promise.resolve(true);
-
 /** A route that states nothing is not left open: it needs a signed-in user. */
 const UNSTATED: Access = { public: false, roles: ROLES };
 
@@ -24,11 +22,11 @@ export class AccessGuard implements CanActivate {
     private readonly principals: PrincipalResolver,
   ) {}
 
-  canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return ALLOWED;
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (context.getType() !== 'http') return true;
     const access = this.requirements.get(context, (handler, controller) => this.reflector.getAllAndOverride<Access | undefined>(ACCESS_METADATA, [handler, controller]) ?? UNSTATED);
-    // Public routes (the catalogue's hot reads) pass without a lookup or a new promise.
-    if (access.public) return ALLOWED;
+    // Public routes (the catalogue's hot reads) pass at once: no lookup, no promise.
+    if (access.public) return true;
     return this.authorize(context.switchToHttp().getRequest<FastifyRequest>(), access.roles).then(() => true);
   }
 

@@ -184,27 +184,29 @@ export class RedisCacheService implements OnApplicationBootstrap {
    * when it is of this version, without decoding the value unless L1 is on (it is then kept in
    * L1 too); else the value decoded and rendered now. L1 itself is not consulted: use `peek`.
    */
-  async getCachedRendering<T>(namespace: string, key: string, rendering: Rendering<T>): Promise<string | undefined> {
-    if (!this.enabled) return undefined;
+  getCachedRendering<T>(namespace: string, key: string, rendering: Rendering<T>): Promise<string | undefined> {
+    if (!this.enabled) return Promise.resolve(undefined);
     const target = this.targets.target(namespace, key);
     const since = this.l1.mark();
-    const found = await this.read(target, true);
-    const payload = found?.entry.payload;
-    if (!found || !payload) return undefined;
-    const { entry } = found;
-    const now = Date.now();
-    if (now >= entry.expiresAt || refreshEarly(entry, target.beta, now)) return undefined;
-    const stored = found.rendering?.toString('utf8');
-    const prefix = `${rendering.version}\n`;
-    let value: { value: unknown } | undefined;
-    if (target.l1 && this.l1.enabled) {
-      value = this.decode(target, payload);
-      if (value) this.l1Set(target, value.value, Math.min(this.config.cache.l1TtlMs, entry.expiresAt - now), found.generations, since);
-    }
-    this.stats.lookup(namespace, 'hit');
-    if (stored?.startsWith(prefix)) return stored.slice(prefix.length);
-    value ??= this.decode(target, payload);
-    return value && rendering.render(value.value as T);
+    return this.read(target, true).then((found) => {
+      const payload = found?.entry.payload;
+      if (!found || !payload) return undefined;
+      const { entry } = found;
+      const now = Date.now();
+      if (now >= entry.expiresAt || refreshEarly(entry, target.beta, now)) return undefined;
+      let value: { value: unknown } | undefined;
+      if (target.l1 && this.l1.enabled) {
+        value = this.decode(target, payload);
+        if (value) this.l1Set(target, value.value, Math.min(this.config.cache.l1TtlMs, entry.expiresAt - now), found.generations, since);
+      }
+      this.stats.lookup(namespace, 'hit');
+      const stored = found.rendering;
+      // `<version>\n<rendering>`: the version is ASCII, so only the rendering is decoded.
+      const prefix = `${rendering.version}\n`;
+      if (stored && stored.length >= prefix.length && stored.toString('latin1', 0, prefix.length) === prefix) return stored.toString('utf8', prefix.length);
+      value ??= this.decode(target, payload);
+      return value && rendering.render(value.value as T);
+    });
   }
 
   async get<T>(namespace: string, key: string, tags: string[] = []): Promise<T | undefined> {
@@ -464,21 +466,27 @@ export class RedisCacheService implements OnApplicationBootstrap {
    * not one per generation plus one). With L1 off every lookup reads the generations: a write
    * on any instance is seen by the next read on every other.
    */
-  private async read(target: Target, withRendering = false): Promise<{ entry: Entry; generations: string; rendering?: Buffer } | undefined> {
+  private read(target: Target, withRendering = false): Promise<{ entry: Entry; generations: string; rendering?: Buffer } | undefined> {
     const fields = withRendering ? ENTRY_FIELDS_AND_RENDERING : ENTRY_FIELDS;
-    return this.guarded(async () => {
-      await this.replayPending();
+    const found = (values: Array<Buffer | null>, generations: string) => ({ entry: parseEntry(values, generations), generations, rendering: values[6] ?? undefined });
+    // Promise chains rather than async functions: this is every Redis hit's path.
+    const lookup = () => {
       const known = this.events.listening ? this.l1.signature(target.generationNames, this.config.cache.l1TtlMs) : undefined;
-      const [generations, values] =
-        known !== undefined
-          ? [known, await this.redis.hmgetBuffer(target.entryKey, ...fields)]
-          : await Promise.all([this.readGenerations(target), this.redis.hmgetBuffer(target.entryKey, ...fields)]);
-      return { entry: parseEntry(values, generations), generations, rendering: values[6] ?? undefined };
-    }, () => undefined);
+      if (known !== undefined) return this.redis.hmgetBuffer(target.entryKey, ...fields).then((values) => found(values, known));
+      // The generations and the entry in one write; the entry's reply comes last.
+      const replies: Array<Promise<string | null | Array<Buffer | null>>> = target.generationKeys.map((key) => this.redis.get(key));
+      replies.push(this.redis.hmgetBuffer(target.entryKey, ...fields));
+      return Promise.all(replies).then((values) => found(values.pop() as Array<Buffer | null>, this.learnGenerations(target, values as Array<string | null>)));
+    };
+    return this.guarded(() => (this.pending.size === 0 ? lookup() : this.replayPending().then(lookup)), () => undefined);
   }
 
   private async readGenerations(target: Target): Promise<string> {
-    const values = await Promise.all(target.generationKeys.map((key) => this.redis.get(key)));
+    return this.learnGenerations(target, await Promise.all(target.generationKeys.map((key) => this.redis.get(key))));
+  }
+
+  /** The generations as read from Redis, remembered (for L1), as an entry records them. */
+  private learnGenerations(target: Target, values: Array<string | null>): string {
     const numbers = values.map((value) => Number(value ?? 0));
     target.generationNames.forEach((name, i) => this.l1.learnGeneration(name, numbers[i]));
     return numbers.join(',');
@@ -512,7 +520,6 @@ export class RedisCacheService implements OnApplicationBootstrap {
 
   /** Before Redis is read after an outage, retire what writes during the outage may have left stale. */
   private async replayPending(): Promise<void> {
-    if (this.pending.size === 0) return;
     const names = [...this.pending];
     const values = await Promise.all(names.map((name) => this.redis.incr(this.targets.generationKey(name))));
     names.forEach((name) => this.pending.delete(name));

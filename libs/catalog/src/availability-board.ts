@@ -66,19 +66,20 @@ export class AvailabilityBoard implements OnApplicationBootstrap, OnModuleDestro
 
   /**
    * A product's rendering with the board's figure as `available` (the last field ProductResponse
-   * renders), with its own ETag; the same object while the figure stays the same.
+   * renders), with its own ETag; the same object while the figure stays the same. `once`: the
+   * base was made for this request alone (read from Redis), so nothing is remembered for it.
    */
-  overlay(base: JsonRepresentation, productId: number): JsonRepresentation {
+  overlay(base: JsonRepresentation, productId: number, once = false): JsonRepresentation {
     const available = this.available(productId);
     if (available === undefined) return base;
-    const made = this.overlaid.get(base);
+    const made = once ? undefined : this.overlaid.get(base);
     if (made?.available === available) return made.representation;
     const at = base.body.lastIndexOf(',"available":');
     const representation =
       at < 0 || base.body.slice(at + 13, -1) === String(available)
         ? base
         : new JsonRepresentation(`${base.body.slice(0, at)},"available":${available}}`, `${base.etag.slice(0, -1)}.${available}"`);
-    this.overlaid.set(base, { available, representation });
+    if (!once) this.overlaid.set(base, { available, representation });
     return representation;
   }
 

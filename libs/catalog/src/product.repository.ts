@@ -81,9 +81,8 @@ export class ProductRepository {
   }
 
   /** The product's public JSON when it is cached in Redis and current; undefined leaves it to findById. */
-  async findCachedJsonById(id: number): Promise<JsonRepresentation | undefined> {
-    const rendering = await this.cache.getCachedRendering(PRODUCT_NAMESPACE, `id:${id}`, productJsonRendering);
-    return rendering === undefined ? undefined : fromProductJsonRendering(rendering);
+  findCachedJsonById(id: number): Promise<JsonRepresentation | undefined> {
+    return this.cache.getCachedRendering(PRODUCT_NAMESPACE, `id:${id}`, productJsonRendering).then((rendering) => (rendering === undefined ? undefined : fromProductJsonRendering(rendering)));
   }
 
   /** As findBySku, from L1 only: the pointer and the product, which must still carry this SKU. */

@@ -80,7 +80,7 @@ export class ProductsController {
             .findCachedJsonById(id)
             .then(
               (representation) =>
-                representation && { representation: this.availability.overlay(representation, id), served: () => this.viewed(id, request), cacheControl: this.cacheControlFor(request) },
+                representation && { representation: this.availability.overlay(representation, id, true), served: () => this.viewed(id, request), cacheControl: this.cacheControlFor(request) },
             )
         );
       },

@@ -33,11 +33,15 @@ interface PlanStep {
 const ALLOWED = Promise.resolve(true);
 
 /** A limit, window or block given as a number, a numeric string or a function of the context (as @nestjs/throttler allows). */
-async function resolveNumber(context: ExecutionContext, value: Resolvable<number>, option: string, throttler: string): Promise<number> {
-  const resolved: unknown = typeof value === 'function' ? await value(context) : value;
-  const number = typeof resolved === 'string' && resolved.trim() !== '' ? Number(resolved) : resolved;
-  if (typeof number !== 'number' || Number.isNaN(number)) throw new Error(`Invalid "${option}" for the "${throttler}" throttler: expected a number, got ${JSON.stringify(resolved)}.`);
-  return number;
+function resolveNumber(context: ExecutionContext, value: Resolvable<number>, option: string, throttler: string): number | Promise<number> {
+  const check = (resolved: unknown): number => {
+    const number = typeof resolved === 'string' && resolved.trim() !== '' ? Number(resolved) : resolved;
+    if (typeof number !== 'number' || Number.isNaN(number)) throw new Error(`Invalid "${option}" for the "${throttler}" throttler: expected a number, got ${JSON.stringify(resolved)}.`);
+    return number;
+  };
+  if (typeof value !== 'function') return check(value);
+  const resolved = value(context);
+  return resolved instanceof Promise ? resolved.then(check) : check(resolved);
 }
 
 /** The client's address (the socket's, or X-Forwarded-For's when TRUST_PROXY trusts the hop); IPv6 by /64. */
@@ -87,9 +91,13 @@ export class RateLimitGuard extends ThrottlerGuard {
     for (const step of plan) {
       if (step.skipIf?.(context)) continue;
       const name = step.throttler.name ?? 'default';
-      const limit = await resolveNumber(context, step.limit, 'limit', name);
-      const ttl = await resolveNumber(context, step.ttl, 'ttl', name);
-      const blockDuration = step.blockDuration === undefined ? ttl : await resolveNumber(context, step.blockDuration, 'blockDuration', name);
+      // Plain numbers (the usual case) are not awaited: each await is one more promise per request.
+      let limit = resolveNumber(context, step.limit, 'limit', name);
+      if (typeof limit !== 'number') limit = await limit;
+      let ttl = resolveNumber(context, step.ttl, 'ttl', name);
+      if (typeof ttl !== 'number') ttl = await ttl;
+      let blockDuration = step.blockDuration === undefined ? ttl : resolveNumber(context, step.blockDuration, 'blockDuration', name);
+      if (typeof blockDuration !== 'number') blockDuration = await blockDuration;
       await this.handleRequest({ context, limit, ttl, blockDuration, throttler: step.throttler, getTracker: step.getTracker, generateKey: step.generateKey });
     }
     return true;
@@ -108,7 +116,7 @@ export class RateLimitGuard extends ThrottlerGuard {
         limit: meta(THROTTLER_LIMIT, name) ?? throttler.limit,
         ttl: meta(THROTTLER_TTL, name) ?? throttler.ttl,
         blockDuration: meta(THROTTLER_BLOCK_DURATION, name) ?? throttler.blockDuration,
-        getTracker: meta<ThrottlerGetTrackerFunction>(THROTTLER_TRACKER, name) ?? throttler.getTracker ?? this.commonOptions.getTracker ?? ((req) => this.getTracker(req)),
+        getTracker: meta<ThrottlerGetTrackerFunction>(THROTTLER_TRACKER, name) ?? throttler.getTracker ?? this.commonOptions.getTracker ?? ((req) => this.trackerOf(req)),
         generateKey:
           meta<ThrottlerGenerateKeyFunction>(THROTTLER_KEY_GENERATOR, name) ?? throttler.generateKey ?? this.commonOptions.generateKey ?? ((ctx, tracker) => this.generateKey(ctx, tracker)),
       });
@@ -131,6 +139,16 @@ export class RateLimitGuard extends ThrottlerGuard {
    * A session store that cannot answer makes the caller anonymous here; the access guard still refuses it where a session is needed.
    */
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
+    return this.trackerOf(request);
+  }
+
+  /** As getTracker, without a promise for a caller who sent no credentials (most readers). */
+  private trackerOf(request: Record<string, unknown>): string | Promise<string> {
+    if (!this.principals?.mayBeSignedIn(request as unknown as FastifyRequest)) return ipTracker(request as unknown as FastifyRequest);
+    return this.trackerOfSignedIn(request);
+  }
+
+  private async trackerOfSignedIn(request: Record<string, unknown>): Promise<string> {
     const principal = await this.principals?.resolve(request as unknown as FastifyRequest).catch(() => null);
     return principal ? `user:${principal.userId}` : ipTracker(request as unknown as FastifyRequest);
   }
@@ -141,7 +159,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     const reply = res as unknown as FastifyReply;
     const name = throttler.name ?? 'default';
     const suffix = name === 'default' ? '' : `-${name}`;
-    const tracker = await getTracker(req, context);
+    const found = getTracker(req, context);
+    const tracker = typeof found === 'string' ? found : await found;
     const key = generateKey(context, tracker, name);
     const record = await this.storageService.increment(key, ttl, limit, blockDuration, name);
     const remaining = Math.max(0, limit - record.totalHits);

@@ -16,6 +16,23 @@ export class CounterBuffer<K extends string | number> {
     return drained;
   }
 
+  /** As drain, in maps of at most `size` keys. */
+  drainInChunks(size: number): Array<Map<K, number>> {
+    const drained = this.drain();
+    if (drained.size <= size) return [drained];
+    const chunks: Array<Map<K, number>> = [];
+    let chunk = new Map<K, number>();
+    for (const [key, amount] of drained) {
+      if (chunk.size === size) {
+        chunks.push(chunk);
+        chunk = new Map();
+      }
+      chunk.set(key, amount);
+    }
+    chunks.push(chunk);
+    return chunks;
+  }
+
   /** Puts counts back after a failed send, so nothing is lost. */
   restore(counts: Map<K, number>): void {
     for (const [key, amount] of counts) this.add(key, amount);

@@ -1,11 +1,12 @@
--- Adds a batch of counts in one call (one command for Node to encode, however many ids).
+-- Adds a batch of counts in one call (one argument for Node to encode, however many ids).
 -- KEYS[1] a hash to HINCRBY, KEYS[2] a ranking to ZINCRBY.
 -- ARGV[1] '1' when KEYS[1] is used, ARGV[2] the most members the ranking keeps ('0': no bound),
--- then member, amount, member, amount, ...
+-- ARGV[3] a JSON array: member, amount, member, amount, ...
 local withHash = ARGV[1] == '1'
 local keep = tonumber(ARGV[2])
-for i = 3, #ARGV, 2 do
-  local member, amount = ARGV[i], ARGV[i + 1]
+local counts = cjson.decode(ARGV[3])
+for i = 1, #counts, 2 do
+  local member, amount = counts[i], counts[i + 1]
   if withHash then
     redis.call('HINCRBY', KEYS[1], member, amount)
   end
@@ -15,4 +16,4 @@ end
 if keep > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -keep - 1)
 end
-return (#ARGV - 2) / 2
+return #counts / 2

@@ -39,7 +39,7 @@ describe('StatsService: counts sent to Redis exactly once', () => {
     await service.send();
     expect(sent[0].map((call) => call.ranking)).toEqual([expect.stringContaining('views'), expect.stringContaining('sales')]);
     // Second send: only the sales, once; the views were counted the first time.
-    expect(sent[1]).toEqual([{ ranking: expect.stringContaining('sales'), args: ['0', '0', '7', '2'] }]);
+    expect(sent[1]).toEqual([{ ranking: expect.stringContaining('sales'), args: ['0', '0', '["7",2]'] }]);
   });
 
   it('sends everything again when the pipeline never reached Redis', async () => {
@@ -49,7 +49,7 @@ describe('StatsService: counts sent to Redis exactly once', () => {
     service.recordView(3);
     await service.send();
     await service.send();
-    expect(sent[1]).toEqual([{ ranking: expect.stringContaining('views'), args: ['1', '0', '3', '1'] }]);
+    expect(sent[1]).toEqual([{ ranking: expect.stringContaining('views'), args: ['1', '0', '["3",1]'] }]);
   });
 
   it('bounds the search ranking it sends to', async () => {
@@ -57,6 +57,21 @@ describe('StatsService: counts sent to Redis exactly once', () => {
     const service = stats(redis);
     service.recordSearch('Lamp');
     await service.send();
-    expect(sent[0]).toEqual([{ ranking: expect.stringContaining('searches'), args: ['0', '1000', 'lamp', '1'] }]);
+    expect(sent[0]).toEqual([{ ranking: expect.stringContaining('searches'), args: ['0', '1000', '["lamp",1]'] }]);
+  });
+
+  it('splits a large batch into script calls of at most 250 counters, each restored alone when it fails', async () => {
+    let round = 0;
+    const { redis, sent } = fakeRedis(() => (round++ === 0 ? [[null, 250], [new Error('BUSY'), null], [null, 100]] : [[null, 250]]));
+    const service = stats(redis);
+    for (let id = 1; id <= 600; id++) service.recordView(id);
+    await service.send();
+    const counts = (call: Sent) => JSON.parse(call.args[2]) as Array<string | number>;
+    expect(sent[0].map((call) => counts(call).length / 2)).toEqual([250, 250, 100]);
+    expect(new Set(sent[0].flatMap((call) => counts(call).filter((_, i) => i % 2 === 0))).size).toBe(600);
+    await service.send();
+    // Only the failed chunk's 250 products again, once each.
+    expect(sent[1]).toHaveLength(1);
+    expect(counts(sent[1][0])).toEqual(counts(sent[0][1]));
   });
 });
