@@ -55,9 +55,9 @@ describe('Cache lookups: commands per lookup and the generations they trust', ()
     const reader = await boot({ CACHE_L1_MAX_ITEMS: '1000' });
     for (let i = 0; i < 20; i++) await writer.cache.set('lookups', `on-${i}`, i);
     // The first lookup learns the namespace's generation from Redis.
-    expect(await reader.cache.getCached('lookups', 'on-0')).toBe(0);
+    expect(await reader.cache.get('lookups', 'on-0')).toBe(0);
     await resetStats();
-    for (let i = 1; i < 20; i++) expect(await reader.cache.getCached('lookups', `on-${i}`)).toBe(i);
+    for (let i = 1; i < 20; i++) expect(await reader.cache.get('lookups', `on-${i}`)).toBe(i);
     const calls = await commandCalls();
     expect(calls.hmget).toBe(19);
     expect(calls.get ?? 0).toBe(0);
@@ -67,21 +67,21 @@ describe('Cache lookups: commands per lookup and the generations they trust', ()
     const writer = await boot({ CACHE_L1_MAX_ITEMS: '0' });
     const reader = await boot({ CACHE_L1_MAX_ITEMS: '0' });
     await writer.cache.set('lookups', 'off', 'v1');
-    expect(await reader.cache.getCached('lookups', 'off')).toBe('v1');
+    expect(await reader.cache.get('lookups', 'off')).toBe('v1');
     await resetStats();
-    for (let i = 0; i < 5; i++) expect(await reader.cache.getCached('lookups', 'off')).toBe('v1');
+    for (let i = 0; i < 5; i++) expect(await reader.cache.get('lookups', 'off')).toBe('v1');
     const calls = await commandCalls();
     expect(calls.hmget).toBe(5);
     expect(calls.get).toBe(5);
     await writer.cache.invalidateNamespace('lookups');
-    expect(await reader.cache.getCached('lookups', 'off')).toBeUndefined();
+    expect(await reader.cache.get('lookups', 'off')).toBeUndefined();
   });
 
   it('with L1 on, a bump whose message was lost is found within CACHE_L1_TTL_MS', async () => {
     const reader = await boot({ CACHE_L1_MAX_ITEMS: '1000', CACHE_L1_TTL_MS: '300' });
     const writer = await boot({ CACHE_L1_MAX_ITEMS: '1000' });
     await writer.cache.set('lookups', 'lost', 'v1');
-    expect(await reader.cache.getCached('lookups', 'lost')).toBe('v1');
+    expect(await reader.cache.get('lookups', 'lost')).toBe('v1');
     // The namespace retired in Redis with no message published (a publish lost to a failure).
     const client = redis.client();
     const generationKeys = await client.keys('*:cache:gen:*lookups');
@@ -92,7 +92,7 @@ describe('Cache lookups: commands per lookup and the generations they trust', ()
     // Its L1 copy lives at most 300 ms too; after that only the learned generation could keep v1.
     let value: unknown = 'v1';
     while (value !== undefined && Date.now() - started < 60_000) {
-      value = await reader.cache.getCached('lookups', 'lost');
+      value = await reader.cache.get('lookups', 'lost');
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(value).toBeUndefined();

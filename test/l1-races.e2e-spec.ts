@@ -34,11 +34,12 @@ describe('L1 races: a read that predates an eviction does not refill L1', () => 
    * A's events, then lets the read finish. Returns what B's read returned.
    */
   async function readAcrossWrite(key: string, read: () => Promise<unknown>, write: () => Promise<void>): Promise<unknown> {
-    const internals = b.cache as unknown as { redis: { hmgetBuffer: (...args: unknown[]) => Promise<unknown> }; applyEvents: (events: unknown[]) => void };
+    // The cache's connection and its invalidation log (which applies other instances' events).
+    const internals = b.cache as unknown as { redis: { hmgetBuffer: (...args: unknown[]) => Promise<unknown> }; log: { apply: (events: unknown[]) => void } };
     const original = internals.redis.hmgetBuffer;
-    const applyEvents = internals.applyEvents.bind(b.cache);
+    const applyEvents = internals.log.apply.bind(internals.log);
     let applied = 0;
-    internals.applyEvents = (events) => {
+    internals.log.apply = (events) => {
       applyEvents(events);
       applied++;
     };
@@ -65,7 +66,7 @@ describe('L1 races: a read that predates an eviction does not refill L1', () => 
       return await pending;
     } finally {
       internals.redis.hmgetBuffer = original;
-      internals.applyEvents = applyEvents;
+      internals.log.apply = applyEvents;
     }
   }
 
@@ -78,12 +79,12 @@ describe('L1 races: a read that predates an eviction does not refill L1', () => 
     expect(await b.cache.getOrLoad('race', 'evicted', async () => 'v2')).toBe('v2');
   });
 
-  it('an entry replaced (set) while B was reading it, through getCached too', async () => {
+  it('an entry replaced (set) while B was reading it, through get too', async () => {
     await a.cache.set('race', 'replaced', 'v1');
-    const seen = await readAcrossWrite('replaced', () => b.cache.getCached('race', 'replaced'), () => a.cache.set('race', 'replaced', 'v2').then(() => undefined));
+    const seen = await readAcrossWrite('replaced', () => b.cache.get('race', 'replaced'), () => a.cache.set('race', 'replaced', 'v2').then(() => undefined));
     expect(seen).toBe('v1');
     expect(b.cache.peek('race', 'replaced')).toBeUndefined();
-    expect(await b.cache.getCached('race', 'replaced')).toBe('v2');
+    expect(await b.cache.get('race', 'replaced')).toBe('v2');
   });
 
   it('a namespace retired while B was reading one of its entries', async () => {

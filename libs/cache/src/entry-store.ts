@@ -1,0 +1,169 @@
+import { Logger } from '@nestjs/common';
+import type { RedisClient } from '@stockroom/redis';
+import type { CacheCodec } from './codecs';
+import type { CacheStats } from './cache-stats';
+import { CacheTargets, Entry, parseEntry, Target } from './cache-target';
+import type { InvalidationLog } from './invalidation-log';
+import type { LocalTier } from './local-tier';
+
+export type CacheCommands = RedisClient & {
+  cacheSet(
+    key: string,
+    leaseKey: string,
+    payload: Buffer | string,
+    stamp: string,
+    ttlMs: number,
+    generations: string,
+    expiresAt: number,
+    loadMs: number,
+    tombstone: string,
+    leaseToken: string,
+    rendering: string,
+  ): Promise<number>;
+  leaseRelease(key: string, token: string): Promise<number>;
+};
+
+/** An entry as read, with the generations current for it and the rendering stored beside it. */
+export interface FoundEntry {
+  entry: Entry;
+  generations: string;
+  rendering?: Buffer;
+}
+
+/** The hash fields a lookup reads: payload, stamp, generations, logical expiry, load time, tombstone mark (and the rendering). */
+const ENTRY_FIELDS = ['p', 's', 'g', 'e', 'd', 't'] as const;
+const ENTRY_FIELDS_AND_RENDERING = [...ENTRY_FIELDS, 'r'] as const;
+
+/**
+ * The entries in Redis: one hash per key (`cache-set.lua` writes it, compare-and-set on the stamp,
+ * and frees the loader's lease in the same call), the lease beside it, and the codec between
+ * values and payloads. Every call goes through the circuit (`guarded`): undefined, false or the
+ * stated fallback when Redis is unavailable, never an error.
+ */
+export class EntryStore {
+  private readonly logger = new Logger('RedisCache');
+
+  constructor(
+    private readonly redis: CacheCommands,
+    private readonly codec: CacheCodec,
+    private readonly targets: CacheTargets,
+    private readonly local: LocalTier,
+    private readonly log: InvalidationLog,
+    private readonly stats: CacheStats,
+    /** `call` through the process's circuit; `fallback()` (counted) when Redis is unavailable. */
+    readonly guarded: <T>(call: () => Promise<T>, fallback: () => T) => Promise<T>,
+  ) {}
+
+  /**
+   * The entry and the current generations, in one round trip; undefined when Redis is unavailable.
+   * With L1 on, the process has accepted that another instance's write reaches it over pub/sub:
+   * while the channel listens, generations it learned (from Redis within CACHE_L1_TTL_MS, or
+   * from the channel) are as current as its L1, so the lookup is the entry alone (one command,
+   * not one per generation plus one). With L1 off every lookup reads the generations: a write
+   * on any instance is seen by the next read on every other.
+   */
+  read(target: Target, withRendering = false): Promise<FoundEntry | undefined> {
+    const fields = withRendering ? ENTRY_FIELDS_AND_RENDERING : ENTRY_FIELDS;
+    const found = (values: Array<Buffer | null>, generations: string) => ({ entry: parseEntry(values, generations), generations, rendering: values[6] ?? undefined });
+    // Promise chains rather than async functions: this is every Redis hit's path.
+    const lookup = () => {
+      const known = this.log.known(target);
+      if (known !== undefined) return this.redis.hmgetBuffer(target.entryKey, ...fields).then((values) => found(values, known));
+      // The generations and the entry in one write; the entry's reply comes last.
+      const replies: Array<Promise<string | null | Array<Buffer | null>>> = target.generationKeys.map((key) => this.redis.get(key));
+      replies.push(this.redis.hmgetBuffer(target.entryKey, ...fields));
+      return Promise.all(replies).then((values) => found(values.pop() as Array<Buffer | null>, this.log.learn(target, values as Array<string | null>)));
+    };
+    return this.guarded(() => (this.log.hasPending ? this.log.replayPending().then(lookup) : lookup()), () => undefined);
+  }
+
+  /** An entry's value when it decodes; an entry that does not is dropped (and counted), so it is loaded again. */
+  decode(target: Target, payload: Buffer): { value: unknown } | undefined {
+    try {
+      return { value: this.codec.decode(payload) };
+    } catch (error) {
+      this.stats.event('decode_error');
+      this.logger.warn(`dropped an undecodable ${this.codec.name} entry ${target.entryKey}: ${(error as Error).message}`);
+      void this.guarded(() => this.redis.del(target.entryKey), () => 0);
+      return undefined;
+    }
+  }
+
+  /**
+   * Stores a value under the generations it was read under; the lease holder passes its token
+   * (freed by the same call). False when refused (a newer stamp is cached) or not written; a
+   * writer's value that did not reach Redis retires what Redis still holds once it is back.
+   */
+  async store(target: Target, value: unknown, generations: string, loadMs: number, stamp: number | undefined, leaseToken = '', rendering = ''): Promise<boolean> {
+    const payload = this.codec.encode(value);
+    const expiresAt = Date.now() + target.ttlMs;
+    const since = this.local.mark();
+    const stored = await this.guarded(
+      async () =>
+        (await this.redis.cacheSet(
+          target.entryKey,
+          target.leaseKey,
+          payload,
+          stamp === undefined ? '' : String(stamp),
+          target.ttlMs + this.targets.graceMs(target),
+          generations,
+          expiresAt,
+          loadMs,
+          '0',
+          leaseToken,
+          rendering,
+        )) === 1,
+      () => undefined,
+    );
+    if (stored === undefined) {
+      if (leaseToken === '') this.log.markPending(target);
+      return false;
+    }
+    if (!stored) {
+      this.stats.event('stale_set_refused');
+      this.local.delete(target.entryKey);
+      return false;
+    }
+    this.local.set(target, value, target.ttlMs, generations, since);
+    return true;
+  }
+
+  /** Marks the key deleted at `stamp`: values stamped older can no longer be cached over it. False when not written. */
+  writeTombstone(target: Target, stamp: number): Promise<boolean> {
+    return this.guarded(async () => {
+      await this.redis.cacheSet(target.entryKey, target.leaseKey, '', String(stamp), target.ttlMs + this.targets.graceMs(target), '', 0, 0, '1', '', '');
+      return true;
+    }, () => false);
+  }
+
+  /** The entry and its lease (a load that began before must not store what it read). False when not deleted. */
+  delete(target: Target): Promise<boolean> {
+    return this.guarded(async () => (await this.redis.del(target.entryKey, target.leaseKey), true), () => false);
+  }
+
+  expire(target: Target, ttlMs: number): Promise<boolean> {
+    return this.guarded(async () => (await this.redis.pexpire(target.entryKey, ttlMs)) === 1, () => false);
+  }
+
+  /** Seconds left (including the stale grace), -2 when missing or unknown, -1 without expiry. */
+  ttl(target: Target): Promise<number> {
+    return this.guarded(() => this.redis.ttl(target.entryKey), () => -2);
+  }
+
+  /** 'won' when this caller now holds the key's load lease, 'taken' when another does, 'unavailable' without Redis. */
+  takeLease(target: Target, token: string, leaseMs: number): Promise<'won' | 'taken' | 'unavailable'> {
+    return this.guarded<'won' | 'taken' | 'unavailable'>(
+      async () => ((await this.redis.set(target.leaseKey, token, 'PX', leaseMs, 'NX')) === 'OK' ? 'won' : 'taken'),
+      () => 'unavailable',
+    );
+  }
+
+  async releaseLease(target: Target, token: string): Promise<void> {
+    await this.guarded(() => this.redis.leaseRelease(target.leaseKey, token), () => 0);
+  }
+
+  /** Whether someone holds the key's lease; undefined without Redis. */
+  leaseHeld(target: Target): Promise<boolean | undefined> {
+    return this.guarded(async () => (await this.redis.exists(target.leaseKey)) === 1, () => undefined);
+  }
+}
