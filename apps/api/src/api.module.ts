@@ -8,7 +8,7 @@ import { StatsModule } from '@stockroom/stats';
 import { LockModule } from '@stockroom/lock';
 import { InventoryModule } from '@stockroom/inventory';
 import { RateLimitModule } from '@stockroom/rate-limit';
-import { AuthModule } from '@stockroom/auth';
+import { PrincipalsModule } from '@stockroom/auth';
 import { OrdersModule, OrdersWorkerModule } from '@stockroom/orders';
 import { HealthModule } from './health/health.module';
 
@@ -30,7 +30,8 @@ export class ApiModule {
         StatsModule,
         InventoryModule,
         RateLimitModule,
-        AuthModule,
+        // Users, sessions, the access guard, and core's PrincipalResolver port for every module.
+        PrincipalsModule,
         OrdersModule,
         // WORKER_INLINE: this process also runs the order jobs (one command, a working system).
         ...(config.worker.inline ? [OrdersWorkerModule] : []),

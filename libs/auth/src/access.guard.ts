@@ -1,8 +1,9 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { Access, ACCESS_METADATA, attachPrincipal, Principal, PrincipalResolver, ROLES, RouteMemo } from '@stockroom/core';
 import { ForbiddenError, NotSignedInError } from './auth.errors';
+import { SessionPrincipals } from './session-principals';
 
 /** A route that states nothing is not left open: it needs a signed-in user. */
 const UNSTATED: Access = { public: false, roles: ROLES };
@@ -19,7 +20,8 @@ export class AccessGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly principals: PrincipalResolver,
+    // The sessions, through the port's interface (a spec passes any resolver).
+    @Inject(SessionPrincipals) private readonly principals: PrincipalResolver,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {

@@ -13,10 +13,8 @@ import { AccessGuard } from './access.guard';
 
 /**
  * Users, the first admin, Redis sessions and the access guard (the app makes it global, see
- * app.factory.ts: the app composes its guards in one ordered list). Global so any module
- * (the throttler's tracker, orders) can ask who is calling through core's `PrincipalResolver`.
+ * app.factory.ts: the app composes its guards in one ordered list).
  */
-@Global()
 @Module({
   imports: [TypeOrmModule.forFeature([User])],
   controllers: [AuthController],
@@ -27,9 +25,21 @@ import { AccessGuard } from './access.guard';
     SessionStore,
     AuthService,
     SessionPrincipals,
-    { provide: PrincipalResolver, useExisting: SessionPrincipals },
     AccessGuard,
   ],
-  exports: [UserRepository, PasswordHasher, SessionStore, AuthService, PrincipalResolver, AccessGuard],
+  exports: [UserRepository, PasswordHasher, SessionStore, AuthService, SessionPrincipals, AccessGuard],
 })
 export class AuthModule {}
+
+/**
+ * Core's `PrincipalResolver` port, answered by the sessions: the one thing every module may ask
+ * (the throttler's tracker, the catalogue's signed-in reads) without importing auth. The port is
+ * global, the module that implements it is not.
+ */
+@Global()
+@Module({
+  imports: [AuthModule],
+  providers: [{ provide: PrincipalResolver, useExisting: SessionPrincipals }],
+  exports: [PrincipalResolver],
+})
+export class PrincipalsModule {}
