@@ -32,4 +32,16 @@ describe('Views write-behind through the catalogue\'s store (medium tier)', () =
     const rows = await context.query<Array<{ id: number; views: number; updated_at: Date }>>('SELECT id, views FROM products WHERE id IN (?) ORDER BY id', [[a.id, b.id]]);
     expect(rows.map((row) => Number(row.views))).toEqual([3, 4]);
   });
+
+  it('adds a large batch of mixed counts (more than one statement\'s worth of ids) exactly, leaving updated_at alone', async () => {
+    await context.query(
+      `INSERT INTO products (sku, name, description, price, stock, reserved, views, version) VALUES ${Array.from({ length: 2_500 }, (_, i) => `('BULK-${i}', 'Bulk', '', 1.00, 0, 0, 0, 1)`).join(',')}`,
+    );
+    const rows = await context.query<Array<{ id: number; updated_at: Date }>>("SELECT id, updated_at FROM products WHERE sku LIKE 'BULK-%' ORDER BY id");
+    const counts = new Map(rows.map((row, i) => [Number(row.id), (i % 3) + 1] as [number, number]));
+    expect(await app.get(ViewsWriteBehind).apply({ flushId: 'medium-flush-bulk', counts })).toBe([...counts.values()].reduce((a, b) => a + b, 0));
+    const after = await context.query<Array<{ id: number; views: number; updated_at: Date }>>("SELECT id, views, updated_at FROM products WHERE sku LIKE 'BULK-%' ORDER BY id");
+    expect(after.map((row) => Number(row.views))).toEqual(rows.map((_, i) => (i % 3) + 1));
+    expect(after.map((row) => row.updated_at.getTime())).toEqual(rows.map((row) => row.updated_at.getTime()));
+  });
 });
