@@ -14,11 +14,12 @@
  * the largest RSS of the server process, with ratios to bare Fastify and to the peer of the same round.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import Redis from 'ioredis';
-import { BENCH_ENV, benchSession, buildAndSeed, Figure, measure, ROOT, saveReport, startApi, startBareFastify, startProcess, stop, waitForHttp } from './support';
+import { Bar, barChartSvg } from './chart';
+import { BENCH_ENV, benchSession, buildAndSeed, Figure, machine, measure, ROOT, saveReport, startApi, startBareFastify, startProcess, stop, waitForHttp } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
@@ -136,10 +137,12 @@ async function main(): Promise<void> {
       }
     }
   }
+  const summaries = summarise(figures, variants[0].name, variants[1].name);
+  console.log(`chart: ${writeChart(summaries, ROUNDS)}`);
   saveReport('read', ['@nestjs/core', 'fastify', 'ioredis', 'lru-cache', 'helmet', 'autocannon'], [
     `load: autocannon, ${CONNECTIONS} connections, ${DURATION} s per figure, ids cycling over ${PRODUCTS} products; fresh process and full warm-up per figure; ${ROUNDS} rounds`,
     '',
-    summaryTable(figures, variants[0].name, variants[1].name),
+    summaryTable(summaries),
     '',
     readTable(figures, variants[0].name, variants[1].name),
   ]);
@@ -160,36 +163,75 @@ async function forgetCache(): Promise<void> {
   }
 }
 
+interface Summary {
+  name: string;
+  rounds: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  rssMb: number;
+  vsBare: number;
+  vsPeer: number;
+  perRound: string[];
+}
+
 /**
  * One line per target over all rounds: the median req/s, p50 and p99 and the largest RSS, with
  * the ratios of medians. A shared machine's speed drifts by 2x within minutes, so a single
  * round's ratio can mislead; the median of several rounds that alternate their order does less.
  */
-function summaryTable(figures: Figure[], bare: string, peer: string): string {
+function summarise(figures: Figure[], bare: string, peer: string): Summary[] {
   const median = (values: number[]) => {
     const sorted = [...values].sort((x, y) => x - y);
     const middle = Math.floor(sorted.length / 2);
     return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
   };
-  const names = [...new Set(figures.map((figure) => figure.name))];
   const of = (name: string) => figures.filter((figure) => figure.name === name);
   const medianRate = (name: string) => median(of(name).map((figure) => figure.requestsPerSec));
-  const lines = [
+  return [...new Set(figures.map((figure) => figure.name))].map((name) => {
+    const own = of(name);
+    return {
+      name,
+      rounds: own.length,
+      rate: Math.round(medianRate(name)),
+      p50: median(own.map((f) => f.p50)),
+      p99: median(own.map((f) => f.p99)),
+      rssMb: Math.max(...own.map((figure) => figure.rssMb ?? 0)),
+      vsBare: medianRate(name) / medianRate(bare),
+      vsPeer: medianRate(name) / medianRate(peer),
+      perRound: own.map((figure) => {
+        const base = figures.find((f) => f.name === peer && f.round === figure.round);
+        return base ? (figure.requestsPerSec / base.requestsPerSec).toFixed(2) : '-';
+      }),
+    };
+  });
+}
+
+function summaryTable(summaries: Summary[]): string {
+  return [
     '| target | rounds | median req/s | median p50 ms | median p99 ms | largest RSS MB | vs bare | vs peer | vs peer, per round |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const name of names) {
-    const own = of(name);
-    const perRound = own.map((figure) => {
-      const base = figures.find((f) => f.name === peer && f.round === figure.round);
-      return base ? (figure.requestsPerSec / base.requestsPerSec).toFixed(2) : '-';
-    });
-    const rss = Math.max(...own.map((figure) => figure.rssMb ?? 0));
-    lines.push(
-      `| ${name} | ${own.length} | ${Math.round(medianRate(name))} | ${median(own.map((f) => f.p50))} | ${median(own.map((f) => f.p99))} | ${rss || '-'} | ${(medianRate(name) / medianRate(bare)).toFixed(2)} | ${(medianRate(name) / medianRate(peer)).toFixed(2)} | ${perRound.join(' / ')} |`,
-    );
-  }
-  return lines.join('\n');
+    ...summaries.map(
+      (row) =>
+        `| ${row.name} | ${row.rounds} | ${row.rate} | ${row.p50} | ${row.p99} | ${row.rssMb || '-'} | ${row.vsBare.toFixed(2)} | ${row.vsPeer.toFixed(2)} | ${row.perRound.join(' / ')} |`,
+    ),
+  ].join('\n');
+}
+
+/** The medians as a chart for docs/BENCHMARKS.md (one file per Node major: the image runs 26, this machine 20). */
+function writeChart(summaries: Summary[], rounds: number): string {
+  const [bare, peer] = summaries;
+  const bars: Bar[] = summaries.map((row) => ({
+    label: row.name,
+    value: row.rate,
+    group: row === bare ? 'baseline' : row === peer ? 'peer' : 'stockroom',
+    note: `${row === peer ? '' : `${row.vsPeer.toFixed(2)}x peer, `}p99 ${row.p99} ms${row.rssMb ? `, ${row.rssMb} MB` : ''}`,
+  }));
+  const major = process.versions.node.split('.')[0];
+  const file = join(ROOT, 'docs', `bench-read-node${major}.svg`);
+  const subtitle = `median req/s of ${rounds} rounds, ${CONNECTIONS} connections, ${DURATION} s each; ${machine()}; ${new Date().toISOString().slice(0, 10)}`;
+  writeFileSync(file, barChartSvg('npm run bench:read: GET /products/:id', subtitle, bars, 'req/s'));
+  return file;
 }
 
 function readTable(figures: Figure[], bare: string, peer: string): string {
