@@ -17,7 +17,7 @@ const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;
 export function barChartSvg(title: string, subtitle: string, bars: Bar[], unit: string): string {
   const labelWidth = 330;
   const barWidth = 360;
-  const noteWidth = 260;
+  const noteWidth = 360;
   const rowHeight = 26;
   const top = 58;
   const width = labelWidth + barWidth + noteWidth;
