@@ -30,8 +30,8 @@ function countWrites(client: Redis): { writes: () => number } {
 describe('Redis connections that coalesce writes (medium tier)', () => {
   const prefix = `medium-writes-${randomUUID().slice(0, 8)}`;
   const clients: Redis[] = [];
-  const open = async (autoPipelining: boolean) => {
-    const client = createRedisConnection(CONFIG, { name: 'medium-writes', commandTimeoutMs: 1_000, autoPipelining }) as Redis;
+  const open = async (writeCoalescing: boolean) => {
+    const client = createRedisConnection(CONFIG, { name: 'medium-writes', commandTimeoutMs: 1_000, writeCoalescing }) as Redis;
     clients.push(client);
     if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
     return client;

@@ -50,7 +50,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   ) {
     const { cache } = config;
     this.targets = new CacheTargets(keys, config, this.namespaces);
-    this.redis = connections.create({ name: 'cache', commandTimeoutMs: cache.redisTimeoutMs, autoPipelining: true }) as CacheCommands;
+    this.redis = connections.create({ name: 'cache', commandTimeoutMs: cache.redisTimeoutMs, writeCoalescing: true }) as CacheCommands;
     defineLuaScripts(this.redis, [
       { name: 'cacheSet', numberOfKeys: 2, lua: readLuaScript(__dirname, 'cache', 'cache-set.lua') },
       { name: 'leaseRelease', numberOfKeys: 1, lua: readLuaScript(__dirname, 'cache', 'lease-release.lua') },

@@ -106,7 +106,7 @@ export function pendingCommands(client: RedisClient): number {
       inject: [RedisConnections, AppConfig, RedisCircuit],
       useFactory: (connections: RedisConnections, config: AppConfig, circuit: RedisCircuit): RedisClient => {
         // Concurrent requests' throttle counts and session reads share writes (and Redis's reads) instead of one each.
-        const client = connections.create({ name: 'requests', commandTimeoutMs: config.redis.timeoutMs, autoPipelining: true });
+        const client = connections.create({ name: 'requests', commandTimeoutMs: config.redis.timeoutMs, writeCoalescing: true });
         circuit.watch(client);
         return client;
       },
