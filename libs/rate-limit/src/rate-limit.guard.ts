@@ -40,8 +40,8 @@ function resolveNumber(context: ExecutionContext, value: Resolvable<number>, opt
     return number;
   };
   if (typeof value !== 'function') return check(value);
-  const resolved = value(context);
-  return resolved instanceof Promise ? resolved.then(check) : check(resolved);
+  const resolved: unknown = value(context);
+  return typeof (resolved as PromiseLike<unknown> | undefined)?.then === 'function' ? Promise.resolve(resolved).then(check) : check(resolved);
 }
 
 /** The client's address (the socket's, or X-Forwarded-For's when TRUST_PROXY trusts the hop); IPv6 by /64. */

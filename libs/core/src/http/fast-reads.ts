@@ -3,7 +3,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { RequestMethod } from '@nestjs/common/enums/request-method.enum';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { sendError } from '../errors/http-error.filter';
 import type { CounterSeries, HotCounter } from '../metrics/hot-metrics';
 import { conditionalGet, JsonRepresentation } from './representation';
@@ -102,7 +102,7 @@ export class FastReads {
         if (!verdict) return then(new ForbiddenException('Forbidden resource'));
         continue;
       }
-      const pending = verdict instanceof Promise ? verdict : lastValueFrom(verdict);
+      const pending = isObservable(verdict) ? lastValueFrom(verdict) : Promise.resolve(verdict);
       pending.then(
         (allowed) => (allowed ? this.guard(context, i + 1, then) : then(new ForbiddenException('Forbidden resource'))),
         (error: unknown) => then(error),
