@@ -54,19 +54,38 @@ describe('Redis belongs to one database: a recreated or restored database never 
     expect(read.json()).toMatchObject({ sku: 'EPOCH-NEW', version: 1 });
   });
 
-  it('a database restored to an earlier point (its ledger behind what Redis saw) drops what Redis held at the next boot', async () => {
+  it('a database restored to an earlier point (its clock behind what Redis saw) drops what Redis held at the next boot', async () => {
     api = await bootApi(context);
     const admin = await api.admin();
     const product = (await api.app.inject({ method: 'POST', url: '/products', payload: { sku: 'EPOCH-RESTORE', name: 'before', price: '1.00', stock: 5 }, headers: admin })).json();
+    // The backup is taken here: the database as it is now, its clock included.
+    const [{ ticks }] = await context.query<Array<{ ticks: number }>>('SELECT ticks FROM stockroom_epoch WHERE id = 1');
     await api.app.inject({ method: 'POST', url: `/inventory/${product.id}/adjustments`, payload: { delta: 5, reason: 'delivery' }, headers: admin });
     expect((await api.app.inject({ method: 'GET', url: `/products/${product.id}` })).json().stock).toBe(10);
     await api.close();
+    const [{ ticks: afterShutdown }] = await context.query<Array<{ ticks: number }>>('SELECT ticks FROM stockroom_epoch WHERE id = 1');
+    expect(Number(afterShutdown)).toBeGreaterThan(Number(ticks));
 
-    // The backup predates the delivery: its ledger row and its effect are not in it.
+    // Restored: the delivery (its ledger row and its effect) and the clock's later ticks are not in the backup.
     await context.query("DELETE FROM stock_movements WHERE product_id = ? AND type = 'adjustment'", [product.id]);
     await context.query('UPDATE products SET stock = 5, version = version - 1 WHERE id = ?', [product.id]);
+    await context.query('UPDATE stockroom_epoch SET ticks = ? WHERE id = 1', [ticks]);
     expect((await keysMatching(redis, `${context.keyPrefix}:*`)).length).toBeGreaterThan(1);
     api = await bootApi(context);
     expect((await api.app.inject({ method: 'GET', url: `/products/${product.id}` })).json().stock).toBe(5);
+  });
+
+  it('a restart of the same database keeps what Redis holds (the clock only moves forward)', async () => {
+    api = await bootApi(context);
+    const admin = await api.admin();
+    const product = (await api.app.inject({ method: 'POST', url: '/products', payload: { sku: 'EPOCH-KEEP', name: 'kept', price: '1.00', stock: 3 }, headers: admin })).json();
+    expect((await api.app.inject({ method: 'GET', url: `/products/${product.id}` })).statusCode).toBe(200);
+    await api.close();
+    const owner = JSON.parse((await redis.get(`${context.keyPrefix}:owner`)) ?? '{}') as { ticks?: number };
+    api = await bootApi(context);
+    const after = JSON.parse((await redis.get(`${context.keyPrefix}:owner`)) ?? '{}') as { ticks?: number };
+    expect(after.ticks).toBeGreaterThan(owner.ticks ?? Infinity);
+    // The session made before the restart still works: nothing was wiped.
+    expect((await api.app.inject({ method: 'GET', url: '/auth/me', headers: admin })).statusCode).toBe(200);
   });
 });

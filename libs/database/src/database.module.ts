@@ -4,14 +4,14 @@ import { DataSource } from 'typeorm';
 import { AppConfig, withDeadline } from '@stockroom/core';
 import { InjectRedis } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
-import { claimRedisForDatabase, recordDatabaseHigh } from './redis-ownership';
+import { claimRedisForDatabase, recordDatabaseClock } from './redis-ownership';
 import { buildDataSourceOptions } from './data-source-options';
 import { detectServerFlavour } from './database-preflight';
 import { runMigrationsExclusively } from './migration-runner';
 import { PoolMetrics } from './pool-metrics';
 
 const OWNERSHIP_CHECK_MS = 3_000;
-const HIGH_MARK_EVERY_MS = 60_000;
+const CLOCK_TICK_EVERY_MS = 60_000;
 
 /** Pending migrations, then Redis's ownership check (see claimRedisForDatabase), before anything reads Redis. */
 @Injectable()
@@ -37,13 +37,13 @@ class DatabaseOnBoot implements OnModuleInit, BeforeApplicationShutdown {
       this.logger.warn(`Redis ownership not checked (${error.message}); reads go to MySQL while Redis is away`);
       checked.catch(() => undefined);
     });
-    this.marking = setInterval(() => void recordDatabaseHigh(this.dataSource, this.redis, prefix).catch(() => undefined), HIGH_MARK_EVERY_MS).unref();
+    this.marking = setInterval(() => void recordDatabaseClock(this.dataSource, this.redis, prefix).catch(() => undefined), CLOCK_TICK_EVERY_MS).unref();
   }
 
-  /** The ledger's last mark, while Redis is still connected (a restore to before it is seen at the next boot). */
+  /** The clock's last tick, while Redis is still connected (a restore to before it is seen at the next boot). */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.marking);
-    await withDeadline(recordDatabaseHigh(this.dataSource, this.redis, this.config.redis.keyPrefix), 1_000).catch(() => undefined);
+    await withDeadline(recordDatabaseClock(this.dataSource, this.redis, this.config.redis.keyPrefix), 1_000).catch(() => undefined);
   }
 }
 

@@ -4,8 +4,8 @@ import type { RedisClient } from '@stockroom/redis';
 
 interface Owner {
   epoch: string;
-  /** The highest stock movement id this database had when an instance last looked. */
-  high: number;
+  /** The database's clock (`stockroom_epoch.ticks`) when an instance last moved it; absent in markers written before it existed. */
+  ticks?: number;
 }
 
 const logger = new Logger('Database');
@@ -14,8 +14,10 @@ const logger = new Logger('Database');
  * Everything Stockroom keeps in Redis (cache entries, counters, rankings, sessions, locks, the
  * queue) describes one database. A recreated database (a new epoch, made by its migration) or one
  * restored from a backup (its append-only ledger is behind what Redis saw) must not be served
- * another's entries: product 51 would be another product, a session another user. At boot,
- * before anything reads Redis, the marker `{prefix}:owner` is compared with MySQL; when Redis
+ * another's entries: product 51 would be another product, a session another user. The clock is
+ * the database's own (every instance moves it forward at boot, every minute and at shutdown, and
+ * records it in Redis), so a restored backup is behind what Redis saw whatever tables changed
+ * since. At boot, before anything reads Redis, the marker `{prefix}:owner` is compared with MySQL; when Redis
  * belongs to another database, every key under the prefix is removed (SCAN + UNLINK on each
  * primary, never KEYS) and the marker rewritten. A Redis with no marker (fresh, flushed, or from
  * before this check) is adopted as it is.
@@ -25,33 +27,34 @@ export async function claimRedisForDatabase(dataSource: DataSource, redis: Redis
   const markerKey = `${keyPrefix}:owner`;
   const marker = await markerOf(redis, markerKey);
   let outcome: 'adopted' | 'same' | 'wiped' = marker ? 'same' : 'adopted';
-  if (marker && (marker.epoch !== current.epoch || marker.high > current.high)) {
+  // A marker from before the clock has no ticks: only its epoch can be compared.
+  if (marker && (marker.epoch !== current.epoch || (marker.ticks ?? 0) > current.ticks)) {
     const removed = await removePrefix(redis, keyPrefix);
     outcome = 'wiped';
     logger.warn(
       marker.epoch !== current.epoch
         ? `Redis held another database's data (epoch ${marker.epoch}, this one ${current.epoch}): removed its ${removed} keys`
-        : `the database is behind what Redis saw (ledger ${current.high} < ${marker.high}: a restored backup?): removed Redis's ${removed} keys`,
+        : `the database is behind what Redis saw (clock ${current.ticks} < ${marker.ticks}: a restored backup?): removed Redis's ${removed} keys`,
     );
   }
-  await redis.set(markerKey, JSON.stringify({ epoch: current.epoch, high: Math.max(current.high, outcome === 'same' ? (marker?.high ?? 0) : 0) }));
+  await recordDatabaseClock(dataSource, redis, keyPrefix);
   return outcome;
 }
 
-/** Records how far the ledger has come, so a later restore to an earlier point is seen at the next boot. */
-export async function recordDatabaseHigh(dataSource: DataSource, redis: RedisClient, keyPrefix: string): Promise<void> {
+/** Moves the database's clock forward and records it in Redis, so a later restore to an earlier point is seen at the next boot. */
+export async function recordDatabaseClock(dataSource: DataSource, redis: RedisClient, keyPrefix: string): Promise<void> {
+  await dataSource.query('UPDATE stockroom_epoch SET ticks = ticks + 1 WHERE id = 1');
   const current = await databaseState(dataSource);
   const markerKey = `${keyPrefix}:owner`;
   const marker = await markerOf(redis, markerKey);
-  // Only ever forward, and only for this database's marker.
-  if (marker && (marker.epoch !== current.epoch || marker.high >= current.high)) return;
+  // Only ever forward, and only for this database's marker (another instance may have wiped and claimed it meanwhile).
+  if (marker && (marker.epoch !== current.epoch || (marker.ticks ?? 0) >= current.ticks)) return;
   await redis.set(markerKey, JSON.stringify(current));
 }
 
-async function databaseState(dataSource: DataSource): Promise<Owner> {
-  const [{ epoch }] = (await dataSource.query('SELECT epoch FROM stockroom_epoch WHERE id = 1')) as Array<{ epoch: string }>;
-  const [{ high }] = (await dataSource.query('SELECT COALESCE(MAX(id), 0) AS high FROM stock_movements')) as Array<{ high: string | number }>;
-  return { epoch, high: Number(high) };
+async function databaseState(dataSource: DataSource): Promise<Required<Owner>> {
+  const [{ epoch, ticks }] = (await dataSource.query('SELECT epoch, ticks FROM stockroom_epoch WHERE id = 1')) as Array<{ epoch: string; ticks: string | number }>;
+  return { epoch, ticks: Number(ticks) };
 }
 
 async function markerOf(redis: RedisClient, markerKey: string): Promise<Owner | undefined> {
