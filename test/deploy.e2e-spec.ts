@@ -17,13 +17,33 @@ interface Service {
   profiles?: string[];
 }
 
+type ComposeFile = { services: Record<string, Service>; networks: { default: { ipam: { config: Array<{ subnet: string }> } } } };
+
+/** Compose's override rules, as far as our files use them: maps merge, lists and scalars replace, `!override` replaces a map. */
+function withOverride(base: ComposeFile, overrideText: string): ComposeFile {
+  const REPLACE = '$override';
+  const override = parse(overrideText, {
+    merge: true,
+    customTags: [{ tag: '!override', collection: 'map', resolve: (map: { set(key: string, value: unknown): void }) => (map.set(REPLACE, true), map) } as never],
+  }) as { services: Record<string, unknown> };
+  const isMap = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
+  const merge = (into: unknown, from: unknown): unknown => {
+    if (!isMap(from)) return from;
+    const { [REPLACE]: replace, ...rest } = from;
+    const out: Record<string, unknown> = replace || !isMap(into) ? {} : { ...into };
+    for (const [key, value] of Object.entries(rest)) out[key] = merge(out[key], value);
+    return out;
+  };
+  return { ...base, services: merge(base.services, override.services) as Record<string, Service> };
+}
+
 /**
  * What can be checked of the deployment without a Docker engine: nginx's own syntax check of the
  * proxy config (Debian's nginx, as CI installs it), and the compose file's promises read from it.
  */
 describe('Deployment files (docker-compose.yml, deploy/, Dockerfile)', () => {
   // Compose applies YAML merge keys (`<<: *anchor`), so the test reads the file the same way.
-  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service>; networks: { default: { ipam: { config: Array<{ subnet: string }> } } } };
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
   const { services } = compose;
 
   it('the proxy config passes `nginx -t` and keeps /metrics internal', () => {
@@ -67,14 +87,27 @@ describe('Deployment files (docker-compose.yml, deploy/, Dockerfile)', () => {
     expect(services.api.environment).toMatchObject({ HOST: '0.0.0.0', PORT: '3000', DB_HOST: 'mysql', REDIS_URL: 'redis://redis:6379', WORKER_INLINE: 'false' });
   });
 
-  it('forms the cluster before the API connects, with nodes announced by name', () => {
-    expect(services.api.depends_on?.['redis-cluster-init']).toEqual({ condition: 'service_completed_successfully', required: false });
+  it('the cluster override replaces the single Redis: nodes announced by name, formed before the API connects', () => {
+    const merged = withOverride(compose, readFileSync(join(ROOT, 'deploy', 'compose.cluster.yml'), 'utf8'));
+    const started = Object.entries(merged.services).filter(([, service]) => !service.profiles).map(([name]) => name);
+    expect(started).not.toContain('redis');
+    expect(started).toEqual(expect.arrayContaining(['api', 'worker', 'redis-node-1', 'redis-node-2', 'redis-node-3', 'redis-cluster-init']));
+    expect(merged.services.api.depends_on).toEqual({ mysql: { condition: 'service_healthy' }, 'redis-cluster-init': { condition: 'service_completed_successfully' } });
+    for (const name of ['api', 'worker']) {
+      expect(merged.services[name].environment?.REDIS_CLUSTER_NODES).toBe('redis-node-1:6379,redis-node-2:6379,redis-node-3:6379');
+      // The rest of the environment is the base file's (maps merge).
+      expect(merged.services[name].environment?.DB_HOST).toBe('mysql');
+    }
     for (const node of ['redis-node-1', 'redis-node-2', 'redis-node-3']) {
-      const command = services[node].command ?? [];
+      const command = merged.services[node].command ?? [];
       expect(command[command.indexOf('--cluster-announce-hostname') + 1]).toBe(node);
       expect(command).toContain('--cluster-preferred-endpoint-type');
-      expect(services[node].profiles).toEqual(['cluster']);
+      expect(command).toContain('--appendonly');
+      expect(merged.services[node].image).toMatch(/:\d+\.\d+\.\d+$/);
     }
+    // Without the override nothing of the cluster starts, and the API waits for the single Redis.
+    expect(Object.keys(services).filter((name) => name.startsWith('redis-'))).toEqual([]);
+    expect(services.api.depends_on?.redis).toEqual({ condition: 'service_healthy' });
   });
 
   it('checks the container\'s liveness, not its readiness (a Redis blip must not mark serving replicas unhealthy)', () => {
