@@ -6,7 +6,12 @@ import { RedisCacheService } from './redis-cache.service';
 
 type Method = (...args: unknown[]) => Promise<unknown>;
 
-/** Wraps every @Cached / @CacheEvict method of the app's providers and controllers, once, at init. */
+/**
+ * Wraps every @Cached / @CacheEvict method of the app's providers and controllers, once, at init.
+ * Only singletons can be wrapped (a request-scoped instance is made per request, after init): a
+ * decorated method on a request- or transient-scoped class stops the boot with the class named,
+ * rather than leaving it silently uncached.
+ */
 @Injectable()
 export class CacheDecoratorExplorer implements OnModuleInit {
   constructor(
@@ -16,8 +21,21 @@ export class CacheDecoratorExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    if (!this.cache.enabled) return;
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    for (const wrapper of wrappers) {
+      const prototype = (wrapper.metatype as { prototype?: object } | undefined)?.prototype;
+      if (wrapper.isDependencyTreeStatic() || !prototype) continue;
+      const decorated = this.scanner.getAllMethodNames(prototype).filter((name) => {
+        const method = (prototype as Record<string, unknown>)[name] as object;
+        return Reflect.hasMetadata(CACHED_METADATA, method) || Reflect.hasMetadata(CACHE_EVICT_METADATA, method);
+      });
+      if (decorated.length > 0) {
+        throw new Error(
+          `@Cached/@CacheEvict on ${wrapper.name}.${decorated.join(', ')}: ${wrapper.name} is request- or transient-scoped (it or a dependency injects REQUEST), so its methods cannot be wrapped at startup; move them to a singleton provider`,
+        );
+      }
+    }
+    if (!this.cache.enabled) return;
     const seen = new Set<object>();
     for (const wrapper of wrappers) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
