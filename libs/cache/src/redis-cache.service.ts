@@ -39,7 +39,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   private readonly flights = new SingleFlight();
   private readonly namespaces = new Map<string, NamespaceOptions>();
   private readonly targets: CacheTargets;
-  readonly instanceId = randomUUID();
+  private readonly instanceId = randomUUID();
 
   constructor(
     private readonly config: AppConfig,
