@@ -13,7 +13,7 @@ const logger = new Logger('Database');
 /**
  * Everything Stockroom keeps in Redis (cache entries, counters, rankings, sessions, locks, the
  * queue) describes one database. A recreated database (a new epoch, made by its migration) or one
- * restored from a backup (its append-only ledger is behind what Redis saw) must not be served
+ * restored from a backup (its clock is behind what Redis saw) must not be served
  * another's entries: product 51 would be another product, a session another user. The clock is
  * the database's own (every instance moves it forward at boot, every minute and at shutdown, and
  * records it in Redis), so a restored backup is behind what Redis saw whatever tables changed
