@@ -39,6 +39,18 @@ export interface Rendering<T> {
   render(value: T): string;
 }
 
+/** What is stored beside a value: `<version>\n<rendering>`. */
+export function storedRendering<T>(rendering: Rendering<T>, value: T): string {
+  return `${rendering.version}\n${rendering.render(value)}`;
+}
+
+/** The rendering stored beside a value when it is of this version; the version is ASCII, so only the rendering is decoded. */
+export function renderingOfVersion(stored: Buffer | undefined, rendering: Pick<Rendering<unknown>, 'version'>): string | undefined {
+  const prefix = `${rendering.version}\n`;
+  if (!stored || stored.length < prefix.length || stored.toString('latin1', 0, prefix.length) !== prefix) return undefined;
+  return stored.toString('utf8', prefix.length);
+}
+
 export interface Entry {
   payload?: Buffer;
   stamp?: number;

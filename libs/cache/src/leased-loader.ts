@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheStats } from './cache-stats';
-import type { GetOrLoadOptions, Target } from './cache-target';
+import { GetOrLoadOptions, storedRendering, Target } from './cache-target';
 import type { EntryStore } from './entry-store';
 
 export interface Loaded<T> {
@@ -60,7 +60,7 @@ export class LeasedLoader {
       const { value, loadMs } = await this.timed(loader);
       // Only the lease holder stores: a load without the lease is served but not cached.
       if (lease === 'won' && (value !== null && value !== undefined ? true : options.cacheNull)) {
-        const rendering = options.render && value !== null && value !== undefined ? `${options.render.version}\n${options.render.render(value)}` : '';
+        const rendering = options.render && value !== null && value !== undefined ? storedRendering(options.render, value) : '';
         stored = await this.entries.store(target, value, generations, loadMs, options.stamp?.(value), token, rendering);
       }
       return { value, from: 'miss' };

@@ -6,7 +6,8 @@ import { createCodec } from './codecs';
 import { CacheEventBus } from './cache-events';
 import { CacheStats } from './cache-stats';
 import { SingleFlight } from './single-flight';
-import { CacheTargets, CacheWriteOptions, DELETED_STAMP, GetOrLoadOptions, NamespaceOptions, refreshEarly, Rendering } from './cache-target';
+import { CacheTargets, CacheWriteOptions, DELETED_STAMP, GetOrLoadOptions, NamespaceOptions, refreshEarly, Rendering, renderingOfVersion } from './cache-target';
+import type { CacheEvent } from './cache-events';
 import { CacheCommands, EntryStore } from './entry-store';
 import { InvalidationLog } from './invalidation-log';
 import { LeasedLoader } from './leased-loader';
@@ -67,7 +68,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     this.log = new InvalidationLog(this.targets, this.local, {
       redis: this.redis,
       guarded,
-      publish: (events) => guarded(() => this.events.publish(events), () => undefined),
+      publish: (events) => this.publish(events),
       listening: () => this.events.listening,
     });
     this.entries = new EntryStore(this.redis, createCodec(cache.codec), this.targets, this.local, this.log, stats, guarded);
@@ -183,10 +184,8 @@ export class RedisCacheService implements OnApplicationBootstrap {
         if (value) this.local.set(target, value.value, entry.expiresAt - now, found.generations, since);
       }
       this.stats.lookup(namespace, 'hit');
-      const stored = found.rendering;
-      // `<version>\n<rendering>`: the version is ASCII, so only the rendering is decoded.
-      const prefix = `${rendering.version}\n`;
-      if (stored && stored.length >= prefix.length && stored.toString('latin1', 0, prefix.length) === prefix) return stored.toString('utf8', prefix.length);
+      const stored = renderingOfVersion(found.rendering, rendering);
+      if (stored !== undefined) return stored;
       value ??= this.entries.decode(target, payload);
       return value && rendering.render(value.value as T);
     });
@@ -290,6 +289,11 @@ export class RedisCacheService implements OnApplicationBootstrap {
 
   /** Other instances drop the key from their L1. */
   private async evictElsewhere(entryKey: string): Promise<void> {
-    await this.entries.guarded(() => this.events.publish([{ type: 'evict', key: entryKey }]), () => undefined);
+    await this.publish([{ type: 'evict', key: entryKey }]);
+  }
+
+  /** Events for the other instances' L1s; lost ones are caught by CACHE_L1_TTL_MS and the resubscribe reset. */
+  private async publish(events: CacheEvent[]): Promise<void> {
+    await this.entries.guarded(() => this.events.publish(events), () => undefined);
   }
 }

@@ -29,7 +29,6 @@ export interface FastRead {
 }
 
 type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void;
-type Context = ExecutionContextHost;
 
 /**
  * Public GETs answered before Nest's per-request pipeline when their answer is cached (in L1, or
@@ -90,7 +89,7 @@ export class FastReads {
   }
 
   /** Runs the guards from `index` in order; `then()` when all pass, `then(error)` at the first refusal. */
-  private guard(context: Context, index: number, then: (error?: unknown) => void): void {
+  private guard(context: ExecutionContextHost, index: number, then: (error?: unknown) => void): void {
     for (let i = index; i < this.guards.length; i++) {
       let verdict: ReturnType<CanActivate['canActivate']>;
       try {
@@ -99,12 +98,12 @@ export class FastReads {
         return then(error);
       }
       if (typeof verdict === 'boolean') {
-        if (!verdict) return then(new ForbiddenException('Forbidden resource'));
+        if (!verdict) return then(refused());
         continue;
       }
       const pending = isObservable(verdict) ? lastValueFrom(verdict) : Promise.resolve(verdict);
       pending.then(
-        (allowed) => (allowed ? this.guard(context, i + 1, then) : then(new ForbiddenException('Forbidden resource'))),
+        (allowed) => (allowed ? this.guard(context, i + 1, then) : then(refused())),
         (error: unknown) => then(error),
       );
       return;
@@ -112,6 +111,9 @@ export class FastReads {
     then();
   }
 }
+
+/** What Nest answers when a guard returns false. */
+const refused = () => new ForbiddenException('Forbidden resource');
 
 function routeKey(read: FastRead): string {
   const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, read.handler) as RequestMethod];
