@@ -32,7 +32,7 @@ export class SessionStore {
   ) {
     // Its own connection with a reply deadline, behind the process's circuit: a hung Redis must
     // not hang every signed-in request, nor queue their commands while it is away.
-    const redis = connections.create({ name: 'sessions', commandTimeoutMs: config.auth.sessionRedisTimeoutMs });
+    const redis = connections.create({ name: 'sessions', commandTimeoutMs: config.auth.sessionRedisTimeoutMs, writeCoalescing: true });
     circuit.watch(redis);
     this.redis = redis as SessionCommands;
     defineLuaScripts(redis, [{ name: 'sessionTouch', numberOfKeys: 1, lua: readLuaScript(__dirname, 'auth', 'session-touch.lua') }]);
