@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { UnitOfWork } from '@stockroom/database';
+import { InsertStamp, UnitOfWork } from '@stockroom/database';
 
 /** A product's stock as its row holds it. */
 export interface StockLevels {
@@ -74,6 +74,38 @@ export class ProductStock {
   /** The purchase hot path: reserve `quantity` only if that much is still available. */
   reserve(productId: number, quantity: number): Promise<boolean> {
     return this.changesOneRow('UPDATE products SET reserved = reserved + ? WHERE id = ? AND stock - reserved >= ?', [quantity, productId, quantity]);
+  }
+
+  /**
+   * Group commit: locks these products' rows (ascending id, the order every writer locks in) and
+   * reads, in the same statement, what each still has available and its price, and the
+   * transaction's insert stamp. A product that does not exist is absent; with none found, no stamp.
+   */
+  async lockForReservation(productIds: number[]): Promise<{ rows: Map<number, { available: number; price: string }>; stamp: InsertStamp | undefined }> {
+    if (productIds.length === 0) return { rows: new Map(), stamp: undefined };
+    const rows = (await this.work.manager.query(
+      'SELECT id, stock - reserved AS available, price, CURRENT_TIMESTAMP(3) AS now, @@session.auto_increment_increment AS step FROM products WHERE id IN (?) ORDER BY id FOR UPDATE',
+      [productIds],
+    )) as Array<{ id: number; available: number | string; price: string; now: Date; step: number | string }>;
+    return {
+      rows: new Map(rows.map((row) => [Number(row.id), { available: Number(row.available), price: row.price }])),
+      stamp: rows[0] && { now: rows[0].now, idStep: Number(rows[0].step) },
+    };
+  }
+
+  /**
+   * Group commit: each product's total for the batch in one statement, every row still guarded by
+   * `stock - reserved >= its total`; true only when every row took its total.
+   */
+  async reserveTotals(totals: Map<number, number>): Promise<boolean> {
+    if (totals.size === 0) return true;
+    const cases = [...totals].map(() => 'WHEN ? THEN ?').join(' ');
+    const pairs = [...totals].flat();
+    const result = (await this.work.manager.query(
+      `UPDATE products SET reserved = reserved + CASE id ${cases} END WHERE id IN (?) AND stock - reserved >= CASE id ${cases} END`,
+      [...pairs, [...totals.keys()], ...pairs],
+    )) as { affectedRows: number };
+    return result.affectedRows === totals.size;
   }
 
   release(productId: number, quantity: number): Promise<boolean> {

@@ -6,3 +6,4 @@ export * from './mysql-errors';
 export { migrations } from './migrations';
 export * from './column-transformers';
 export * from './unit-of-work';
+export * from './group-commit';

@@ -3,6 +3,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 
+/** What a multi-row INSERT needs to know the rows it wrote without reading them back (read in its transaction, e.g. by ProductStock.lockForReservation). */
+export interface InsertStamp {
+  /** The database's clock (rows stamped with it read back equal). */
+  now: Date;
+  /**
+   * The gap between the ids one INSERT … VALUES (…), (…) gets: InnoDB gives a "simple insert"
+   * consecutive values in every lock mode, spaced by auto_increment_increment (not 1 on a
+   * multi-primary cluster), so row i's id is insertId + i × step.
+   */
+  idStep: number;
+}
+
 /** The transaction open in this async context, wherever it was opened. */
 const open = new AsyncLocalStorage<EntityManager>();
 

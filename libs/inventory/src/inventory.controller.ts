@@ -8,6 +8,7 @@ import type { StoredResponse } from '@stockroom/idempotency';
 import { InventoryService } from './inventory.service';
 import type { StockLevels } from '@stockroom/catalog';
 import { InventoryRepository } from './inventory.repository';
+import { ReservationIntake } from './reservation-intake';
 import { StockMovement } from './stock-movement.entity';
 import {
   AdjustmentDto,
@@ -35,6 +36,7 @@ export class InventoryController {
   constructor(
     private readonly inventory: InventoryService,
     private readonly repository: InventoryRepository,
+    private readonly reservations: ReservationIntake,
   ) {}
 
   @Get(':productId')
@@ -115,7 +117,7 @@ export class InventoryController {
   })
   async reserve(@Body() body: ReservationDto, @IdempotencyKey() key: string | undefined): Promise<ReservationResponse> {
     const reference = body.reference ?? key ?? randomUUID();
-    const movements = await this.inventory.reserveStock(body.items, { reference });
+    const movements = await this.reservations.reserve(body.items, { reference });
     return { reference, movements: movements.map(movementView) };
   }
 

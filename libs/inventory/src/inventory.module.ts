@@ -8,6 +8,8 @@ import { InventoryRepository } from './inventory.repository';
 import { InventoryService } from './inventory.service';
 import { InventoryController } from './inventory.controller';
 import { LedgerInitialStock } from './ledger-initial-stock';
+import { IntakeMetrics } from './intake-metrics';
+import { ReservationIntake } from './reservation-intake';
 
 /**
  * Stock and its ledger without HTTP (the worker, orders and the CLI need no more). It plugs the
@@ -15,8 +17,8 @@ import { LedgerInitialStock } from './ledger-initial-stock';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([StockMovement]), CatalogCoreModule],
-  providers: [InventoryRepository, InventoryService, LedgerInitialStock, UnitOfWork],
-  exports: [InventoryService, InventoryRepository],
+  providers: [InventoryRepository, InventoryService, LedgerInitialStock, UnitOfWork, IntakeMetrics, ReservationIntake],
+  exports: [InventoryService, InventoryRepository, IntakeMetrics, ReservationIntake],
 })
 export class InventoryCoreModule {}
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { isDuplicateKeyError, onPrimary, UnitOfWork } from '@stockroom/database';
+import { InsertStamp, isDuplicateKeyError, onPrimary, UnitOfWork } from '@stockroom/database';
 import { ProductStock } from '@stockroom/catalog';
 import { StockMovement, MovementType } from './stock-movement.entity';
 import { DuplicateRequestError } from '@stockroom/idempotency';
@@ -46,6 +46,24 @@ export class InventoryRepository {
       if (isDuplicateKeyError(error, 'UQ_stock_movements_reference')) throw new DuplicateMovementError();
       throw error;
     }
+  }
+
+  /** Many movements in one INSERT, stamped with the transaction's clock; what was written, ids included, without reading it back. */
+  async recordMovements(inputs: MovementInput[], stamp: InsertStamp): Promise<StockMovement[]> {
+    if (inputs.length === 0) return [];
+    const movements = inputs.map((input) => ({ reference: null, actor: null, fencingToken: null, ...input, createdAt: stamp.now }));
+    let result: { insertId: number | string };
+    try {
+      result = (await this.work.manager.query(
+        'INSERT INTO stock_movements (product_id, type, stock_delta, reserved_delta, reason, reference, actor, fencing_token, created_at) VALUES ?',
+        [movements.map((m) => [m.productId, m.type, m.stockDelta, m.reservedDelta, m.reason, m.reference, m.actor, m.fencingToken, m.createdAt])],
+      )) as { insertId: number | string };
+    } catch (error) {
+      if (isDuplicateKeyError(error, 'UQ_stock_movements_reference')) throw new DuplicateMovementError();
+      throw error;
+    }
+    const first = Number(result.insertId);
+    return movements.map((movement, index) => Object.assign(new StockMovement(), movement, { id: first + index * stamp.idStep }));
   }
 
   // Ledger reads are on the primary, like every inventory read: an idempotent retry recovers the

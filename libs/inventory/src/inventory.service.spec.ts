@@ -31,6 +31,17 @@ function fakeRepository(rows: Record<number, { stock: number; reserved: number; 
       return true;
     },
     sell: async () => true,
+    locked: [] as number[][],
+    lockForReservation: async (ids: number[]) => {
+      repository.locked.push(ids);
+      const found = ids.filter((id) => rows[id]);
+      return { rows: new Map(found.map((id) => [id, { available: rows[id].stock - rows[id].reserved, price: `${id}.00` }])), stamp: { now: new Date(0), idStep: 1 } };
+    },
+    reserveTotals: async (totals: Map<number, number>) => {
+      for (const [id, total] of totals) rows[id].reserved += total;
+      return true;
+    },
+    recordMovements: async (inputs: MovementInput[]) => inputs.map((input, index) => (movements.push(input), { id: index + 1, ...input })),
     recordMovement: async (input: MovementInput) => {
       movements.push(input);
       return { id: movements.length, ...input };
@@ -43,7 +54,7 @@ function fakeRepository(rows: Record<number, { stock: number; reserved: number; 
 /** A unit of work that only counts how often it was opened (the fake rows need no rollback here). */
 function fakeWork() {
   const opened = { count: 0 };
-  const work = { run: async <T>(fn: () => Promise<T>) => (opened.count++, fn()) } as unknown as UnitOfWork;
+  const work = { run: async <T>(fn: () => Promise<T>) => (opened.count++, fn()), active: true } as unknown as UnitOfWork;
   return { work, opened };
 }
 
@@ -78,6 +89,43 @@ describe('InventoryService', () => {
     await expect(refused).rejects.toBeInstanceOf(InsufficientStockError);
     await expect(refused).rejects.toMatchObject({ lines: [{ productId: 1, requested: 2, available: 1 }, { productId: 2, requested: 1, available: 0 }] });
     expect(repository.movements).toEqual([]);
+  });
+
+  it('decides a group of reservations in arrival order, each filled completely or refused, from one locking read', async () => {
+    const rows = { 1: { stock: 5, reserved: 1, fence: 0, version: 1 }, 2: { stock: 2, reserved: 0, fence: 0, version: 1 } };
+    const repository = fakeRepository(rows);
+    const service = new InventoryService(repository as unknown as InventoryRepository, locks, {} as ProductRepository, fakeWork().work, repository as unknown as ProductStock);
+    const { decisions, prices } = await service.allocate([
+      [{ productId: 2, quantity: 1 }, { productId: 1, quantity: 3 }],
+      [{ productId: 1, quantity: 2 }], // 1 left of product 1: refused, nothing of it applied
+      [{ productId: 2, quantity: 1 }, { productId: 7, quantity: 1 }], // no product 7
+      [{ productId: 1, quantity: 1 }, { productId: 2, quantity: 1 }],
+    ]);
+    expect(repository.locked).toEqual([[1, 2, 7]]);
+    expect(prices).toEqual(new Map([[1, '1.00'], [2, '2.00']]));
+    expect(decisions.map((decision) => decision && decision.code)).toEqual([null, 'INSUFFICIENT_STOCK', 'PRODUCT_NOT_FOUND', null]);
+    expect(decisions[1]).toMatchObject({ lines: [{ productId: 1, requested: 2, available: 1 }] });
+    // Product 1: 3 + 1 reserved on top of 1; product 2: 1 + 1. Nothing oversold.
+    expect(rows[1].reserved).toBe(5);
+    expect(rows[2].reserved).toBe(2);
+    const movements = await service.recordReservations(
+      [
+        { lines: [{ productId: 2, quantity: 1 }, { productId: 1, quantity: 3 }], context: { reference: 'a' } },
+        { lines: [{ productId: 1, quantity: 1 }, { productId: 2, quantity: 1 }], context: { reference: 'b' } },
+      ],
+      { now: new Date(0), idStep: 1 },
+    );
+    expect(movements.map((group) => group.map((m) => [m.productId, m.reservedDelta, m.reference]))).toEqual([
+      [[1, 3, 'a'], [2, 1, 'a']],
+      [[1, 1, 'b'], [2, 1, 'b']],
+    ]);
+  });
+
+  it('refuses to decide a group outside a unit of work (its row locks would end before the group commits)', async () => {
+    const repository = fakeRepository({});
+    const work = { active: false } as unknown as UnitOfWork;
+    const service = new InventoryService(repository as unknown as InventoryRepository, locks, {} as ProductRepository, work, repository as unknown as ProductStock);
+    await expect(service.allocate([[{ productId: 1, quantity: 1 }]])).rejects.toThrow(/unit of work/);
   });
 
   it('adjusts under the lock with its fencing token, and tells a stale token from too little stock', async () => {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { isOutOfRangeError, UnitOfWork } from '@stockroom/database';
+import { InsertStamp, isOutOfRangeError, UnitOfWork } from '@stockroom/database';
 import { LockService } from '@stockroom/lock';
 import { ProductNotFoundError, ProductRepository, ProductStock, StockLevels } from '@stockroom/catalog';
 import { InventoryRepository } from './inventory.repository';
@@ -9,6 +9,16 @@ import { StockMovement } from './stock-movement.entity';
 export interface StockLine {
   productId: number;
   quantity: number;
+}
+
+/** A group's reservations decided (InventoryService.allocate). */
+export interface Allocation {
+  /** Per request, in order: null when reserved, else why not. */
+  decisions: Array<InsufficientStockError | ProductNotFoundError | null>;
+  /** The price of every product found, read under the lock. */
+  prices: Map<number, string>;
+  /** For the group's inserts; undefined only when no product was found (nothing to insert). */
+  stamp: InsertStamp | undefined;
 }
 
 export interface ChangeContext {
@@ -98,6 +108,48 @@ export class InventoryService {
       if (short.length > 0) throw new InsufficientStockError(short);
       return this.record(merged, 'reservation', (q) => [0, q], context);
     });
+  }
+
+  /**
+   * Group commit, in the caller's unit of work: decides a whole group of reservation requests at
+   * once. Every product any of them names is locked and read in one statement; the requests are
+   * then taken in arrival order, each filled completely from what is left or refused (its short
+   * lines, or the product that does not exist), and the accepted totals are applied in one guarded
+   * UPDATE. Per request: null (reserved; record it with `recordReservations`) or its error; with
+   * the prices and the insert stamp the locking read returned.
+   */
+  async allocate(requests: StockLine[][]): Promise<Allocation> {
+    if (!this.work.active) throw new Error('allocate runs inside a unit of work: its row locks must last until the group commits');
+    const merged = requests.map(mergeLines);
+    const { rows, stamp } = await this.stock.lockForReservation([...new Set(merged.flat().map((line) => line.productId))].sort((a, b) => a - b));
+    const available = new Map([...rows].map(([id, row]) => [id, row.available]));
+    const totals = new Map<number, number>();
+    const decisions = merged.map((lines) => {
+      const unknown = lines.find((line) => !available.has(line.productId));
+      if (unknown) return new ProductNotFoundError({ id: unknown.productId });
+      const short = lines
+        .filter((line) => (available.get(line.productId) as number) < line.quantity)
+        .map((line) => ({ productId: line.productId, requested: line.quantity, available: available.get(line.productId) as number }));
+      if (short.length > 0) return new InsufficientStockError(short);
+      for (const line of lines) {
+        available.set(line.productId, (available.get(line.productId) as number) - line.quantity);
+        totals.set(line.productId, (totals.get(line.productId) ?? 0) + line.quantity);
+      }
+      return null;
+    });
+    // The rows are locked and were read in this transaction: a refusal here means something else is wrong.
+    if (!(await this.stock.reserveTotals(totals))) throw new Error('a locked product row refused the reservation it was read to allow');
+    return { decisions, prices: new Map([...rows].map(([id, row]) => [id, row.price])), stamp };
+  }
+
+  /** Group commit: the ledger rows of accepted reservations, in one INSERT; each request's movements. */
+  async recordReservations(entries: Array<{ lines: StockLine[]; context: ChangeContext }>, stamp: InsertStamp): Promise<StockMovement[][]> {
+    const perEntry = entries.map(({ lines, context }) =>
+      mergeLines(lines).map((line) => ({ productId: line.productId, type: 'reservation' as const, stockDelta: 0, reservedDelta: line.quantity, reason: 'reservation', ...context })),
+    );
+    const written = await this.inventory.recordMovements(perEntry.flat(), stamp);
+    let next = 0;
+    return perEntry.map((inputs) => written.slice(next, (next += inputs.length)));
   }
 
   /** Gives reserved units back (an order failed or expired). */

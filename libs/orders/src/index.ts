@@ -3,6 +3,7 @@ export * from './order.repository';
 export * from './order-queue';
 export * from './order-processing.service';
 export * from './orders.service';
+export * from './order-intake';
 export * from './orders.errors';
 export * from './orders.module';
 export * from './queue.module';

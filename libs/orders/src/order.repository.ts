@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { isDuplicateKeyError, onPrimary, UnitOfWork } from '@stockroom/database';
+import { InsertStamp, isDuplicateKeyError, onPrimary, UnitOfWork } from '@stockroom/database';
 import { DuplicateRequestError } from '@stockroom/idempotency';
 import { Order, OrderLine, OrderStatus } from './order.entity';
 
@@ -46,6 +46,37 @@ export class OrderRepository {
       order.lines.map((line, index) => ({ orderId: id, lineNo: index + 1, ...line })),
     );
     return id;
+  }
+
+  /** Group commit: the orders in one INSERT and all their lines in another; their ids, in order (see InsertStamp). */
+  async insertMany(orders: NewOrder[], stamp: InsertStamp): Promise<number[]> {
+    if (orders.length === 0) return [];
+    const { manager } = this.work;
+    let result: { insertId: number };
+    try {
+      result = (await manager.query('INSERT INTO orders (user_id, status, total, idempotency_key) VALUES ?', [
+        orders.map((order) => [order.userId, 'pending', order.total, order.idempotencyKey]),
+      ])) as { insertId: number };
+    } catch (error) {
+      if (isDuplicateKeyError(error, 'UQ_orders_idempotency')) throw new DuplicateOrderError();
+      throw error;
+    }
+    const ids = orders.map((_, index) => Number(result.insertId) + index * stamp.idStep);
+    await manager.query('INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price) VALUES ?', [
+      orders.flatMap((order, index) => order.lines.map((line, lineIndex) => [ids[index], lineIndex + 1, line.productId, line.quantity, line.unitPrice])),
+    ]);
+    return ids;
+  }
+
+  /** Which of these (user, Idempotency-Key) pairs already made an order, as `${userId}:${key}` (in the open unit of work). */
+  async takenKeys(pairs: Array<{ userId: number; idempotencyKey: string | null }>): Promise<Set<string>> {
+    const keyed = pairs.filter((pair): pair is { userId: number; idempotencyKey: string } => pair.idempotencyKey !== null);
+    if (keyed.length === 0) return new Set();
+    const rows = (await this.work.manager.query('SELECT user_id, idempotency_key FROM orders WHERE user_id IN (?) AND idempotency_key IN (?)', [
+      [...new Set(keyed.map((pair) => pair.userId))],
+      [...new Set(keyed.map((pair) => pair.idempotencyKey))],
+    ])) as Array<{ user_id: number; idempotency_key: string }>;
+    return new Set(rows.map((row) => `${row.user_id}:${row.idempotency_key}`));
   }
 
   /** In the open unit of work, else on the primary. */

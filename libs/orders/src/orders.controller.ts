@@ -19,7 +19,7 @@ export class OrdersController {
     operationId: 'placeOrder',
     summary: 'Place an order: stock is reserved now, payment and confirmation happen in the worker',
     description:
-      'Reserves the stock of every line at once (all or nothing; 409 INSUFFICIENT_STOCK names the short lines) and answers 202 with Location; the worker then takes payment and confirms or fails the order. 1–50 lines, 1–1000 each; lines of one product are added. Idempotency-Key (per user) makes retries safe: the same key and body get the first answer.',
+      'Reserves the stock of every line at once (all or nothing; 409 INSUFFICIENT_STOCK names the short lines) and answers 202 with Location once the order is committed; the worker then takes payment and confirms or fails the order. Orders arriving together are decided in arrival order and written together (group commit). 1–50 lines, 1–1000 each; lines of one product are added. Idempotency-Key (per user) makes retries safe: the same key and body get the first answer.',
   })
   @HttpCode(202)
   @Idempotent({ scope: 'order', perUser: true, recover: 'recoverPlacement' })

@@ -12,6 +12,7 @@ import { OrderProcessing } from './order-processing.service';
 import { PaymentGateway } from './payment.gateway';
 import { OrderMetrics } from './order-metrics';
 import { OrdersService } from './orders.service';
+import { OrderIntake } from './order-intake';
 import { OrdersController } from './orders.controller';
 import { OrderWorker } from './order.worker';
 import { QueueModule } from './queue.module';
@@ -20,8 +21,8 @@ import { OrderStatusFeed } from './order-status-feed';
 /** Orders without HTTP: storage, the queue, processing. Shared by the API and the worker app. */
 @Module({
   imports: [TypeOrmModule.forFeature([Order, OrderLine]), QueueModule, StatsCoreModule, InventoryCoreModule, CatalogCoreModule],
-  providers: [OrderRepository, OrderQueue, OrderProcessing, PaymentGateway, OrderMetrics, OrdersService, OrderStatusFeed, UnitOfWork],
-  exports: [OrderRepository, OrderQueue, OrderProcessing, OrderMetrics, OrdersService, OrderStatusFeed, QueueModule],
+  providers: [OrderRepository, OrderQueue, OrderProcessing, PaymentGateway, OrderMetrics, OrdersService, OrderIntake, OrderStatusFeed, UnitOfWork],
+  exports: [OrderRepository, OrderQueue, OrderProcessing, OrderMetrics, OrdersService, OrderIntake, OrderStatusFeed, QueueModule],
 })
 export class OrdersCoreModule {}
 

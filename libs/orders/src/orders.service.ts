@@ -1,14 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { EventStream, Principal, STAFF_ROLES } from '@stockroom/core';
-import { ProductNotFoundError, ProductService } from '@stockroom/catalog';
-import { UnitOfWork } from '@stockroom/database';
-import { InventoryService, mergeLines, StockLine } from '@stockroom/inventory';
+import { StockLine } from '@stockroom/inventory';
 import { Order, OrderStatus } from './order.entity';
 import { OrderRepository } from './order.repository';
-import { OrderQueue } from './order-queue';
-import { orderReference } from './order-processing.service';
+import { OrderIntake } from './order-intake';
 import { OrderNotFoundError } from './orders.errors';
-import { formatCents, toCents } from './money';
 import { OrderStatusChange, OrderStatusFeed } from './order-status-feed';
 
 /** A follower also reads the order this often: a change announced while its instance's subscription was down still arrives. */
@@ -22,19 +18,16 @@ export interface PlacedOrder {
 const isStaff = (principal: Principal): boolean => STAFF_ROLES.includes(principal.role);
 
 /**
- * Taking orders: stock for every line is reserved through the inventory hot path in the same
- * transaction that writes the order, then the order is handed to the queue. The answer never
- * waits for payment.
+ * Taking orders (OrderIntake: the order and its reservations in one transaction, alone or in a
+ * group commit, then the queue), reading them, following their status. The answer never waits
+ * for payment.
  */
 @Injectable()
 export class OrdersService {
   constructor(
     private readonly orders: OrderRepository,
-    private readonly inventory: InventoryService,
-    private readonly queue: OrderQueue,
+    private readonly intake: OrderIntake,
     private readonly feed: OrderStatusFeed,
-    private readonly catalog: ProductService,
-    private readonly work: UnitOfWork,
   ) {}
 
   /**
@@ -65,32 +58,15 @@ export class OrdersService {
     await recheck();
   }
 
-  /** Reserves every line with the order in one transaction, then queues it; the answer never waits for payment. */
+  /** Reserves every line with the order in one transaction, then queues it; answered only once committed. */
   async place(principal: Principal, items: StockLine[], idempotencyKey: string | undefined): Promise<PlacedOrder> {
-    const id = await this.create(principal.userId, items, idempotencyKey ?? null);
-    // After the commit; if Redis does not take it, the sweeper does (the order is already safe in MySQL).
-    await this.queue.enqueue([id]);
-    return { id, status: 'pending' };
+    return { id: await this.intake.place(principal.userId, items, idempotencyKey ?? null), status: 'pending' };
   }
 
   /** The order a user placed with an Idempotency-Key, as placing it answered (for a retry Redis cannot answer). */
   async placedWith(principal: Principal, idempotencyKey: string): Promise<PlacedOrder | undefined> {
     const existing = await this.orders.findByIdempotencyKey(principal.userId, idempotencyKey);
     return existing ? { id: existing.id, status: 'pending' } : undefined;
-  }
-
-  private create(userId: number, items: StockLine[], idempotencyKey: string | null): Promise<number> {
-    const lines = mergeLines(items);
-    return this.work.run(async () => {
-      const prices = await this.catalog.pricesOf(lines.map((line) => line.productId));
-      const missing = lines.find((line) => !prices.has(line.productId));
-      if (missing) throw new ProductNotFoundError({ id: missing.productId });
-      const priced = lines.map((line) => ({ ...line, unitPrice: prices.get(line.productId) as string }));
-      const total = formatCents(priced.reduce((sum, line) => sum + toCents(line.unitPrice) * BigInt(line.quantity), 0n));
-      const id = await this.orders.insert({ userId, total, idempotencyKey, lines: priced });
-      await this.inventory.reserveStock(lines, { reference: orderReference(id), actor: `user:${userId}` });
-      return id;
-    });
   }
 
   /** Owners see their orders, staff every order; someone else's order is a 404, not a 403 (its id says nothing). */

@@ -114,6 +114,16 @@ export abstract class AppConfig {
     /** Simulated payment latency. */
     readonly paymentDelayMs: number;
   };
+  abstract readonly intake: {
+    /** `batched`: concurrent orders and reservations are written in groups, one transaction each; `per-order`: one transaction per request. */
+    readonly mode: 'batched' | 'per-order';
+    /** How long the first waiting request waits for company before its group is written. */
+    readonly windowMs: number;
+    /** A group is written at once when this many wait. */
+    readonly maxBatch: number;
+    /** Groups written at the same time per process (each holds a DB connection); at most DB_POOL_SIZE − 1. */
+    readonly maxInFlight: number;
+  };
   abstract readonly worker: {
     /** Also process jobs inside the API process (one command gives a working system). */
     readonly inline: boolean;
@@ -165,6 +175,7 @@ const KEY_PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Reads and validates every setting; throws one ConfigError listing each bad variable. */
 export function loadConfig(env: Env): AppConfig {
   const read = new EnvReader(env);
+  const poolSize = read.int('DB_POOL_SIZE', 10, 2, 1000);
   const config: AppConfig = {
     nodeEnv: read.oneOf<NodeEnv>('NODE_ENV', 'development', ['development', 'production', 'test']),
     http: {
@@ -187,7 +198,7 @@ export function loadConfig(env: Env): AppConfig {
       password: read.secret('DB_PASSWORD', ''),
       name: read.string('DB_NAME', 'stockroom', { pattern: NAME, hint: 'letters, digits, _ $ - (at most 64)' }),
       // At least 2: the boot migration holds one connection for its lock while it migrates on another.
-      poolSize: read.int('DB_POOL_SIZE', 10, 2, 1000),
+      poolSize,
       migrationsRun: read.bool('DB_MIGRATIONS_RUN', true),
       replicas: read.hostList('DB_REPLICA_HOSTS'),
       replicaName: read.string('DB_REPLICA_NAME', read.string('DB_NAME', 'stockroom'), { pattern: NAME, hint: 'letters, digits, _ $ - (at most 64)' }),
@@ -246,6 +257,13 @@ export function loadConfig(env: Env): AppConfig {
       paymentDeclineAbove: read.string('PAYMENT_DECLINE_ABOVE', '', { pattern: /^$|^\d{1,10}(\.\d{1,2})?$/, hint: 'an amount such as 500 or 99.99, or empty' }),
       paymentErrorRate: read.float('PAYMENT_ERROR_RATE', 0, 0, 1),
       paymentDelayMs: read.int('PAYMENT_DELAY_MS', 0, 0, 600_000),
+    },
+    intake: {
+      mode: read.oneOf<'batched' | 'per-order'>('INTAKE_MODE', 'batched', ['batched', 'per-order']),
+      windowMs: read.int('INTAKE_WINDOW_MS', 5, 0, 1_000),
+      maxBatch: read.int('INTAKE_MAX_BATCH', 100, 1, 1_000),
+      // Capped below the pool: other queries (reads, the per-order fallback) always find a connection.
+      maxInFlight: Math.min(read.int('INTAKE_MAX_IN_FLIGHT', 4, 1, 100), poolSize - 1),
     },
     worker: {
       inline: read.bool('WORKER_INLINE', false),
