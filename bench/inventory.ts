@@ -1,7 +1,9 @@
 /**
- * `npm run bench:inventory`: reservations per second on one hot product, the guarded UPDATE
- * (InventoryService.reserveStock) against the seed's design (Redis lock → read → write), at the
- * same concurrency in the same process; and the lock's acquire + release round trip.
+ * `npm run bench:inventory`: reservations per second on one hot product, at the same concurrency
+ * in the same process: group commit (ReservationIntake, what `POST /inventory/reservations` runs by
+ * default), one transaction per reservation with the guarded UPDATE (InventoryService.reserveStock,
+ * INTAKE_MODE=per-order), and the seed's design (Redis lock → read → write); then the lock's
+ * acquire + release round trip.
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -14,13 +16,13 @@ import { RedisModule } from '@stockroom/redis';
 import { CacheModule } from '@stockroom/cache';
 import { LockModule, LockService } from '@stockroom/lock';
 import { CatalogModule } from '@stockroom/catalog';
-import { InventoryModule, InventoryRepository, InventoryService } from '@stockroom/inventory';
+import { InventoryModule, InventoryRepository, InventoryService, ReservationIntake } from '@stockroom/inventory';
 import { BENCH_ENV, percentile, saveReport } from './support';
 
 const CONCURRENCY = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_MS = Number(process.env.BENCH_DURATION ?? 10) * 1000;
 
-async function run(name: string, round: number, work: () => Promise<void>): Promise<string> {
+async function run(name: string, round: number, work: () => Promise<void>): Promise<{ row: string; perSecond: number }> {
   const latencies: number[] = [];
   let errors = 0;
   const deadline = performance.now() + DURATION_MS;
@@ -40,7 +42,8 @@ async function run(name: string, round: number, work: () => Promise<void>): Prom
   );
   const seconds = (performance.now() - started) / 1000;
   const sorted = latencies.sort((a, b) => a - b);
-  return `| ${name} | ${round} | ${Math.round(latencies.length / seconds)} | ${percentile(sorted, 50).toFixed(2)} | ${percentile(sorted, 99).toFixed(2)} | ${errors} |`;
+  const perSecond = Math.round(latencies.length / seconds);
+  return { row: `| ${name} | ${round} | ${perSecond} | ${percentile(sorted, 50).toFixed(2)} | ${percentile(sorted, 99).toFixed(2)} | ${errors} |`, perSecond };
 }
 
 async function main(): Promise<void> {
@@ -58,6 +61,8 @@ async function main(): Promise<void> {
   await dataSource.query("INSERT IGNORE INTO products (sku, name, description, price, stock) VALUES ('BENCH-HOT', 'Hot', '', '1.00', 1000000000)");
   const [{ id }] = (await dataSource.query("SELECT id FROM products WHERE sku = 'BENCH-HOT'")) as Array<{ id: number }>;
 
+  const intake = app.get(ReservationIntake);
+  const grouped = () => intake.reserve([{ productId: id, quantity: 1 }]).then(() => undefined);
   const guarded = () => inventory.reserveStock([{ productId: id, quantity: 1 }]).then(() => undefined);
   // The seed's update_stock: take a Redis lock, read the row, compute in Node, write it back.
   const lockReadWrite = () =>
@@ -74,9 +79,15 @@ async function main(): Promise<void> {
     );
 
   const rows = ['| design | round | reservations/s | p50 ms | p99 ms | errors |', '| --- | --- | --- | --- | --- | --- |'];
+  const ratios = ['| round | group commit / seed | per-request / seed |', '| --- | --- | --- |'];
   for (let round = 1; round <= 2; round++) {
-    rows.push(await run('guarded UPDATE, no Redis lock', round, guarded));
-    rows.push(await run('Redis lock → SELECT → UPDATE (seed)', round, lockReadWrite));
+    const figures = [
+      await run('group commit (default intake)', round, grouped),
+      await run('guarded UPDATE, one transaction each (per-order)', round, guarded),
+      await run('Redis lock → SELECT → UPDATE (seed)', round, lockReadWrite),
+    ];
+    rows.push(...figures.map((figure) => figure.row));
+    ratios.push(`| ${round} | ${(figures[0].perSecond / figures[2].perSecond).toFixed(1)} | ${(figures[1].perSecond / figures[2].perSecond).toFixed(1)} |`);
   }
 
   const lockRows = ['| operation | round | calls | mean µs | p50 µs | p99 µs |', '| --- | --- | --- | --- | --- | --- |'];
@@ -100,6 +111,8 @@ async function main(): Promise<void> {
     `load: ${CONCURRENCY} concurrent callers in one process, ${DURATION_MS / 1000}s per figure, one product, quantity 1, DB pool 60`,
     '',
     rows.join('\n'),
+    '',
+    ratios.join('\n'),
     '',
     lockRows.join('\n'),
   ]);

@@ -1,9 +1,13 @@
 /**
  * `npm run bench:orders`:
- * 1. Order intake (POST /orders → 202), all orders on one hot product and spread over 1,000
- *    products, against a bare Fastify server answering the same 202 (the HTTP ceiling). The API
- *    runs no worker here: intake is what is measured.
- * 2. End to end, pending → confirmed, with one and with two worker processes: orders are placed at
+ * 1. Order intake (POST /orders → 202) by group commit (INTAKE_MODE=batched, the default) and one
+ *    transaction per order (per-order), alternating, fresh API process each, all orders on one hot
+ *    product and spread over 1,000 products, against a bare Fastify server answering the same 202
+ *    (the HTTP ceiling). The API runs no worker here: intake is what is measured. After each
+ *    figure: reserved grew by exactly the 202s, and every product's row equals its ledger.
+ * 2. A sell-out in each mode: 5,000 units of one product, 50 buyers until every one is refused:
+ *    exactly 5,000 accepted, none oversold.
+ * 3. End to end, pending → confirmed, with one and with two worker processes: orders are placed at
  *    a fixed rate and each one's latency is `updated_at - created_at` in MySQL (millisecond
  *    columns, one clock), so polling adds nothing.
  */
@@ -95,44 +99,150 @@ async function endToEnd(workers: number, round: number, apiUrl: string, headers:
   return `| pending → confirmed, ${workers} worker${workers > 1 ? 's' : ''} (concurrency 10 each) | ${round} | ${RATE}/s offered | ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} | ${confirmed}/${ids.length} confirmed, ${refused} refused |`;
 }
 
+const MODES = ['per-order', 'batched'] as const;
+type Mode = (typeof MODES)[number];
+
+/** Reserved units per product against the ledger's: the rows that differ (none, unless something oversold or lost a movement). */
+async function ledgerMismatches(): Promise<number> {
+  const [row] = await sql<Array<{ n: number }>>(
+    `SELECT COUNT(*) AS n FROM products p LEFT JOIN (SELECT product_id, SUM(stock_delta) AS s, SUM(reserved_delta) AS r FROM stock_movements GROUP BY product_id) m ON m.product_id = p.id
+     WHERE p.reserved > p.stock OR COALESCE(m.s, 0) <> p.stock OR COALESCE(m.r, 0) <> p.reserved`,
+  );
+  return Number(row.n);
+}
+
+async function reservedOf(productId: number): Promise<number> {
+  return Number((await sql<Array<{ reserved: number }>>('SELECT reserved FROM products WHERE id = ?', [productId]))[0].reserved);
+}
+
+/** Units of the product held by pending orders (no worker runs during intake: every order is pending). */
+async function heldByOrders(productId: number): Promise<number> {
+  const [row] = await sql<Array<{ n: string | null }>>("SELECT SUM(l.quantity) AS n FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.status = 'pending' AND l.product_id = ?", [productId]);
+  return Number(row.n ?? 0);
+}
+
+/**
+ * One intake figure, checked: the hot product's reserved units grew by what its new orders hold,
+ * which is the 202s autocannon counted plus at most the requests in flight when it stopped; every
+ * product's row equals its ledger.
+ */
+async function intakeFigure(name: string, round: number, url: string, body: () => string, headers: Record<string, string>, checks: string[]): Promise<Figure> {
+  const [reserved, held] = [await reservedOf(1), await heldByOrders(1)];
+  const figure = await measure(name, round, url, () => '/orders', { connections: CONNECTIONS, duration: DURATION, method: 'POST', body, headers });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const [grown, ordered] = [(await reservedOf(1)) - reserved, (await heldByOrders(1)) - held];
+  const mismatches = await ledgerMismatches();
+  const hot = name.includes('hot');
+  checks.push(`| ${name} | ${round} | ${figure.ok} | ${hot ? ordered : '-'} | ${hot ? grown : '-'} | ${mismatches} |`);
+  if (mismatches > 0 || grown !== ordered || (hot && (grown < (figure.ok ?? 0) || grown > (figure.ok ?? 0) + CONNECTIONS))) {
+    throw new Error(`${name}: stock does not match what was accepted (${figure.ok} answered, ${ordered} ordered, ${grown} reserved, ${mismatches} rows ≠ ledger)`);
+  }
+  return figure;
+}
+
+/** 50 buyers of one unit each until `units` are sold out: every 202 is a unit, never one more. */
+async function sellOut(mode: Mode, url: string, headers: Record<string, string>, units: number): Promise<string> {
+  const { insertId: id } = await sql<{ insertId: number }>("INSERT INTO products (sku, name, description, price, stock) VALUES (?, 'Sell-out', '', '1.00', ?)", [`BENCH-SELLOUT-${mode}`, units]);
+  await sql("INSERT INTO stock_movements (product_id, type, stock_delta, reserved_delta, reason) VALUES (?, 'adjustment', ?, 0, 'bench sell-out')", [id, units]);
+  let accepted = 0;
+  let refused = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      for (;;) {
+        const response = await fetch(`${url}/orders`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ productId: id, quantity: 1 }] }) });
+        await response.arrayBuffer();
+        if (response.status === 202) accepted++;
+        else if (response.status === 409) {
+          refused++;
+          return;
+        } else throw new Error(`sell-out: ${response.status}`);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const [row] = await sql<Array<{ stock: number; reserved: number }>>('SELECT stock, reserved FROM products WHERE id = ?', [id]);
+  const mismatches = await ledgerMismatches();
+  if (accepted !== units || row.reserved !== row.stock || mismatches > 0) throw new Error(`sell-out (${mode}): ${accepted} accepted of ${units}, ${row.reserved}/${row.stock}, ${mismatches} mismatches`);
+  return `| ${mode} | ${units} | ${accepted} | ${row.stock - row.reserved} | ${mismatches} | ${(units / seconds).toFixed(0)} |`;
+}
+
 async function main(): Promise<void> {
+  // A database of its own, new each run: the checks compare every row with its ledger.
+  const server = await createConnection({ host: '127.0.0.1', user: 'root' });
+  await server.query(`DROP DATABASE IF EXISTS \`${BENCH_ENV.DB_NAME}\``);
+  await server.end();
+  // …and no queue left from another run (a bench tool may use KEYS; the service never does).
+  const redis = new Redis();
+  for (const pattern of [`${BENCH_ENV.REDIS_KEY_PREFIX}:*`, `{${BENCH_ENV.REDIS_KEY_PREFIX}:*`]) {
+    const keys = await redis.keys(pattern);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  redis.disconnect();
   buildAndSeed(PRODUCTS);
   // Enough stock that no order is refused: the figure is intake, not INSUFFICIENT_STOCK answers.
+  // (Through the ledger, so that every row equals its ledger and the checks can say so.)
+  await sql("INSERT INTO stock_movements (product_id, type, stock_delta, reserved_delta, reason) SELECT id, 'adjustment', 100000000 - stock, 0, 'bench stock' FROM products WHERE id <= ?", [PRODUCTS]);
   await sql('UPDATE products SET stock = 100000000 WHERE id <= ?', [PRODUCTS]);
   const bare = await startBareFastify(3302, '{}');
   const figures: Figure[] = [];
+  const checks = ['| figure | round | 202s | units ordered | reserved grew by | rows ≠ ledger |', '| --- | --- | --- | --- | --- | --- |'];
+  const sellOuts = ['| mode | units | accepted | left | rows ≠ ledger | units/s |', '| --- | --- | --- | --- | --- | --- |'];
   const latencies: string[] = [];
-  const load = { connections: CONNECTIONS, duration: DURATION, method: 'POST' as const };
   let product = 0;
   const hot = () => JSON.stringify({ items: [{ productId: 1, quantity: 1 }] });
   const spread = () => JSON.stringify({ items: [{ productId: (product++ % PRODUCTS) + 1, quantity: 1 }] });
+  let headers: Record<string, string> = {};
   try {
     for (let round = 1; round <= ROUNDS; round++) {
-      figures.push(await measure('bare fastify (202, same shape)', round, bare.url, () => '/orders', { ...load, body: hot }));
-      const api = await startApi(3301, { WORKER_INLINE: 'false' });
-      try {
-        const headers = await benchSession(api.url, CUSTOMER, { register: true });
-        await measure('warm-up', 0, api.url, () => '/orders', { ...load, duration: 3, body: spread, headers });
-        figures.push(await measure('POST /orders, one hot product', round, api.url, () => '/orders', { ...load, body: hot, headers }));
-        figures.push(await measure(`POST /orders, across ${PRODUCTS} products`, round, api.url, () => '/orders', { ...load, body: spread, headers }));
-        // The intake left a backlog: let workers drain it before timing end-to-end latency.
-        const drain = [startWorker({ WORKER_CONCURRENCY: '20' }), startWorker({ WORKER_CONCURRENCY: '20' })];
-        await waitForNoPending();
-        await Promise.all(drain.map(stop));
-        for (const workers of round % 2 ? [1, 2] : [2, 1]) latencies.push(await endToEnd(workers, round, api.url, headers));
-      } finally {
-        await stop(api.child);
+      figures.push(await measure('bare fastify (202, same shape)', round, bare.url, () => '/orders', { connections: CONNECTIONS, duration: DURATION, method: 'POST', body: hot }));
+      for (const mode of round % 2 ? MODES : [...MODES].reverse()) {
+        const api = await startApi(3301, { WORKER_INLINE: 'false', INTAKE_MODE: mode });
+        try {
+          headers = await benchSession(api.url, CUSTOMER, { register: true });
+          await measure('warm-up', 0, api.url, () => '/orders', { connections: CONNECTIONS, duration: 3, method: 'POST', body: spread, headers });
+          figures.push(await intakeFigure(`POST /orders, one hot product (${mode})`, round, api.url, hot, headers, checks));
+          figures.push(await intakeFigure(`POST /orders, across ${PRODUCTS} products (${mode})`, round, api.url, spread, headers, checks));
+          if (round === 1) sellOuts.push(await sellOut(mode, api.url, headers, 5_000));
+        } finally {
+          await stop(api.child);
+        }
       }
+    }
+    // The intake left a backlog: workers drain it before end-to-end latency is timed.
+    const api = await startApi(3301, { WORKER_INLINE: 'false' });
+    try {
+      const drain = [startWorker({ WORKER_CONCURRENCY: '20' }), startWorker({ WORKER_CONCURRENCY: '20' })];
+      await waitForNoPending(1_800_000);
+      await Promise.all(drain.map(stop));
+      for (const workers of [1, 2]) latencies.push(await endToEnd(workers, 1, api.url, headers));
+    } finally {
+      await stop(api.child);
     }
   } finally {
     await stop(bare.child);
   }
+  const ratios = ['| figure | round | batched / per-order req/s | p99 per-order → batched ms |', '| --- | --- | --- | --- |'];
+  for (const figure of figures.filter((f) => f.name.endsWith('(batched)'))) {
+    const perOrder = figures.find((f) => f.round === figure.round && f.name === figure.name.replace('(batched)', '(per-order)'));
+    if (perOrder) ratios.push(`| ${figure.name.replace(' (batched)', '')} | ${figure.round} | ${(figure.requestsPerSec / perOrder.requestsPerSec).toFixed(2)} | ${perOrder.p99} → ${figure.p99} |`);
+  }
   saveReport('orders', ['@nestjs/core', 'fastify', 'typeorm', 'mysql2', 'ioredis', 'bullmq', 'autocannon'], [
-    `intake: autocannon, ${CONNECTIONS} connections, ${DURATION}s per figure, one customer session, throttler off, no worker in the API process`,
+    `intake: autocannon, ${CONNECTIONS} connections, ${DURATION}s per figure, one customer session, throttler off, no worker in the API process; INTAKE_MODE alternating per round, other settings default`,
     '',
     table(figures, 'bare fastify (202, same shape)'),
     '',
-    `end to end: ${RATE} orders/s for ${DURATION}s, one line each, spread over ${PRODUCTS} products; latency = updated_at - created_at`,
+    ratios.join('\n'),
+    '',
+    'checks after each figure (hot: units its new orders hold = growth of its reserved units, between the 202s and the 202s plus the requests in flight at the end; every product: row = ledger, reserved <= stock):',
+    '',
+    checks.join('\n'),
+    '',
+    `sell-out: one product with 5,000 units, ${CONNECTIONS} buyers of one unit each until each is refused`,
+    '',
+    sellOuts.join('\n'),
+    '',
+    `end to end (batched intake): ${RATE} orders/s for ${DURATION}s, one line each, spread over ${PRODUCTS} products; latency = updated_at - created_at`,
     '',
     '| path | round | load | p50 ms | p99 ms | outcome |',
     '| --- | --- | --- | --- | --- | --- |',

@@ -18,6 +18,8 @@ export interface Figure {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Answers with a 2xx status. */
+  ok?: number;
   /** Largest resident set of the server process during the figure, when its pid was given. */
   rssMb?: number;
 }
@@ -173,6 +175,7 @@ export async function measure(
       p99: result.latency.p99,
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
+      ok: result['2xx'],
       ...(pid ? { rssMb: Math.round(largestRss) } : {}),
     };
   } finally {
