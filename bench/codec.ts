@@ -1,5 +1,5 @@
 /** `npm run bench:codec`: JSON vs MessagePack encode/decode speed and size, for a product and a 100-item page. */
-import { CacheCodec, JsonCodec, MsgpackCodec } from '@stockroom/cache';
+import { CacheCodec, JsonCodec, MsgpackCodec } from '../libs/cache/src/codecs';
 import { sampleProducts } from '@stockroom/catalog';
 import { saveReport } from './support';
 

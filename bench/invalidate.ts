@@ -38,7 +38,7 @@ async function scanAndDelete(redis: Redis): Promise<number> {
 
 async function main(): Promise<void> {
   const config = loadConfig({ REDIS_KEY_PREFIX: PREFIX, LOG_LEVEL: 'warn' });
-  @Module({ imports: [ConfigModule.forRoot(config), MetricsModule, RedisModule, CacheModule] })
+  @Module({ imports: [ConfigModule.forRoot(config), MetricsModule, RedisModule.forRoot(config.redis), CacheModule.forRoot(config.cache)] })
   class BenchModule {}
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });
   await app.init();

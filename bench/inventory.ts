@@ -49,7 +49,7 @@ async function run(name: string, round: number, work: () => Promise<void>): Prom
 async function main(): Promise<void> {
   const config = loadConfig({ ...BENCH_ENV, DB_POOL_SIZE: '60', CACHE_L1_MAX_ITEMS: '0' });
   await prepareDatabase(config);
-  @Module({ imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogModule, InventoryModule] })
+  @Module({ imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule.forRoot(config.redis), CacheModule.forRoot(config.cache), LockModule.forRoot(), CatalogModule, InventoryModule] })
   class BenchModule {}
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error'] });
   await app.init();

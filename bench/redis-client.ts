@@ -40,7 +40,7 @@ const variants: Array<{ name: string; open: () => Promise<Client> }> = [
   {
     name: 'Stockroom: writes coalesced + commandTimeout',
     open: async () => {
-      const client = createRedisConnection(CONFIG, { name: 'bench', commandTimeoutMs: 1_000, writeCoalescing: true }) as Redis;
+      const client = createRedisConnection(CONFIG.redis, { name: 'bench', commandTimeoutMs: 1_000, writeCoalescing: true }) as Redis;
       await client.ping();
       return { get: (key) => client.get(key), close: async () => client.disconnect() };
     },

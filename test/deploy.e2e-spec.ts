@@ -6,6 +6,8 @@ import { parse } from 'yaml';
 import { productionNodeOptions } from '../bench/support';
 import { ROOT, run } from './support/processes';
 import { TestContext } from './support/test-context';
+import { LEASE_RELEASE_LUA } from '../libs/cache/src/lease-release.lua';
+import { LOCK_ACQUIRE_LUA } from '../libs/lock/src/lock-acquire.lua';
 
 interface Service {
   image?: string;
@@ -124,9 +126,10 @@ describe('Deployment files (docker-compose.yml, deploy/, Dockerfile)', () => {
   });
 
   it('the image\'s operator commands run from dist/ as the image runs them: migrate, revert, seed', async () => {
-    // Built here as the image builds it (webpack bundle, Lua copied beside it).
+    // Built here as the image builds it: one webpack bundle, the Lua scripts inside it (nothing is read from disk beside it).
     execFileSync('npx', ['nest', 'build', 'cli'], { cwd: ROOT, stdio: 'ignore' });
-    execFileSync(process.execPath, ['tools/copy-lua.js'], { cwd: ROOT, stdio: 'ignore' });
+    const bundle = readFileSync(join(ROOT, 'dist', 'apps', 'cli', 'main.js'), 'utf8');
+    for (const script of [LEASE_RELEASE_LUA, LOCK_ACQUIRE_LUA]) expect(bundle).toContain(script.split('\n').find((line) => line.includes('redis.call')));
     const context = await TestContext.create();
     const cli = (...args: string[]) =>
       run(spawn(process.execPath, ['dist/apps/cli/main.js', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, ...context.env() }, stdio: ['ignore', 'pipe', 'pipe'] }));

@@ -10,7 +10,7 @@ const LISTENING = /\{[^\n]*"stockroom api listening"[^\n]*\}/;
 
 /**
  * `npm run start:dev` as a developer runs it on a fresh clone: from the sources (no dist), with
- * the worker in process (orders are processed), restarted when a source or a .lua script changes.
+ * the worker in process (orders are processed), restarted when a source changes, Lua scripts included (they are modules).
  */
 describe('npm run start:dev', () => {
   let context: TestContext;
@@ -23,7 +23,7 @@ describe('npm run start:dev', () => {
     await context?.dispose();
   });
 
-  it('serves from the sources, processes orders, and restarts when a .lua script changes', async () => {
+  it('serves from the sources, processes orders, and restarts when a Lua script changes', async () => {
     const child = spawn('npm', ['run', '--silent', 'start:dev'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, ...context.env({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' }) } as NodeJS.ProcessEnv,
@@ -44,9 +44,9 @@ describe('npm run start:dev', () => {
       }
       expect(status).toBe('confirmed');
 
-      // A .lua edit (its mtime is enough for the watcher) restarts the process.
+      // A Lua script's edit (its mtime is enough for the watcher) restarts the process.
       const restarted = waitForOutput(child, /Restarting '/);
-      const script = join(ROOT, 'libs', 'cache', 'src', 'lease-release.lua');
+      const script = join(ROOT, 'libs', 'cache', 'src', 'lease-release.lua.ts');
       const now = new Date();
       utimesSync(script, now, now);
       await restarted;

@@ -17,7 +17,7 @@ describe('LockService against the real Redis', () => {
 
   beforeAll(async () => {
     context = await TestContext.create();
-    @Module({ imports: [ConfigModule.forRoot(context.config()), MetricsModule, RedisModule, LockModule] })
+    @Module({ imports: [ConfigModule.forRoot(context.config()), MetricsModule, RedisModule.forRoot(context.config().redis), LockModule.forRoot()] })
     class LockTestModule {}
     app = await NestFactory.createApplicationContext(LockTestModule, { logger: false });
     locks = app.get(LockService);

@@ -31,7 +31,7 @@ describe('Redis connections that coalesce writes (medium tier)', () => {
   const prefix = `medium-writes-${randomUUID().slice(0, 8)}`;
   const clients: Redis[] = [];
   const open = async (writeCoalescing: boolean) => {
-    const client = createRedisConnection(CONFIG, { name: 'medium-writes', commandTimeoutMs: 1_000, writeCoalescing }) as Redis;
+    const client = createRedisConnection(CONFIG.redis, { name: 'medium-writes', commandTimeoutMs: 1_000, writeCoalescing }) as Redis;
     clients.push(client);
     if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
     return client;

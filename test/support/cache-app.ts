@@ -15,8 +15,9 @@ export interface CacheApp {
 
 /** The cache module alone (no MySQL), against the real Redis, with extra providers under test. */
 export async function bootCache(context: TestContext, overrides: Env = {}, providers: Array<new (...args: never[]) => unknown> = []): Promise<CacheApp> {
+  const config = context.config(overrides);
   @Module({
-    imports: [ConfigModule.forRoot(context.config(overrides)), MetricsModule, RedisModule, CacheModule],
+    imports: [ConfigModule.forRoot(config), MetricsModule, RedisModule.forRoot(config.redis), CacheModule.forRoot(config.cache)],
     providers,
   })
   class CacheTestModule {}

@@ -13,7 +13,8 @@ import type { TestContext } from './test-context';
  * MySQL and Redis of the test context, with no HTTP (no controllers, guards or Fastify).
  */
 export async function bootCore(context: TestContext, features: Array<Type<unknown> | DynamicModule>, overrides: Env = {}): Promise<INestApplicationContext> {
-  @Module({ imports: [ConfigModule.forRoot(context.config(overrides)), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, ...features] })
+  const config = context.config(overrides);
+  @Module({ imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule.forRoot(config.redis), CacheModule.forRoot(config.cache), LockModule.forRoot(), ...features] })
   class CoreTestModule {}
   const app = await NestFactory.createApplicationContext(CoreTestModule, { logger: false });
   await app.init();

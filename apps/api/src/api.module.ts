@@ -23,13 +23,14 @@ export class ApiModule {
         FastReadsModule.forRoot(fastReads),
         MetricsModule,
         DatabaseModule,
-        RedisModule,
-        CacheModule,
-        LockModule,
+        RedisModule.forRoot(config.redis),
+        // The cache's admin routes (/admin/cache, /stats/cache) are this app's choice.
+        CacheModule.forRoot({ ...config.cache, adminRoutes: true }),
+        LockModule.forRoot(),
         CatalogModule,
         StatsModule,
         InventoryModule,
-        RateLimitModule,
+        RateLimitModule.forRoot(config.throttle),
         // Users, sessions, the access guard, and core's PrincipalResolver port for every module.
         PrincipalsModule,
         OrdersModule,

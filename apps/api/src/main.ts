@@ -9,7 +9,7 @@ async function main(): Promise<void> {
     const config = loadConfigFromProcess();
     tuneRuntime(config);
     await prepareDatabase(config);
-    await assertRedisReachable(config);
+    await assertRedisReachable(config.redis);
     const app = await createApiApp(config);
     await app.listen({ port: config.http.port, host: config.http.host });
     // Shutdown hooks drain in-flight requests; this bounds how long that may take.

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
     const config = loadConfigFromProcess();
     tuneRuntime(config);
     await prepareDatabase(config);
-    await assertRedisReachable(config);
+    await assertRedisReachable(config.redis);
     const app = await createWorkerApp(config);
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => setTimeout(() => process.exit(1), config.http.shutdownTimeoutMs).unref());

@@ -15,7 +15,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogCoreModule, InventoryCoreModule, OrdersWorkerModule],
+      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, RedisModule.forRoot(config.redis), CacheModule.forRoot(config.cache), LockModule.forRoot(), CatalogCoreModule, InventoryCoreModule, OrdersWorkerModule],
       providers: [WorkerMetricsServer],
     };
   }

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { AppConfig } from '@stockroom/core';
-import { defineLuaScripts, readLuaScript, RedisCircuit, RedisConnections, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, RedisCircuit, RedisConnections, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import type { Role } from './user.entity';
+import { SESSION_TOUCH_LUA } from './session-touch.lua';
 
 export interface Session {
   userId: number;
@@ -35,7 +36,7 @@ export class SessionStore {
     const redis = connections.create({ name: 'sessions', commandTimeoutMs: config.auth.sessionRedisTimeoutMs, writeCoalescing: true });
     circuit.watch(redis);
     this.redis = redis as SessionCommands;
-    defineLuaScripts(redis, [{ name: 'sessionTouch', numberOfKeys: 1, lua: readLuaScript(__dirname, 'auth', 'session-touch.lua') }]);
+    defineLuaScripts(redis, [{ name: 'sessionTouch', numberOfKeys: 1, lua: SESSION_TOUCH_LUA }]);
   }
 
   /** Every call goes through the circuit; an open one fails at once (the caller answers 503). */

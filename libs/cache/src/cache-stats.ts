@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { CounterSeries, HotCounter, MetricsRegistry } from '@stockroom/core';
 
 export type CacheOutcome = 'hit' | 'l1_hit' | 'miss' | 'stale' | 'coalesced' | 'bypass';
@@ -28,7 +29,9 @@ export class CacheStats {
   private readonly events: HotCounter;
   private readonly lookupSeries = new Map<string, CounterSeries>();
 
-  constructor(registry: MetricsRegistry) {
+  /** Without the app's registry (an app with no /metrics) the counters still feed the stats. */
+  constructor(@Optional() appRegistry?: MetricsRegistry) {
+    const registry: Registry = appRegistry ?? new Registry();
     this.lookups = new HotCounter(
       'stockroom_cache_lookups_total',
       'Cache lookups by namespace and outcome (hit, l1_hit, miss, stale, coalesced, bypass)',

@@ -1,4 +1,4 @@
-import type { AppConfig } from '@stockroom/core';
+import type { CacheOptions } from './cache-options';
 import { RedisKeys } from '@stockroom/redis';
 
 export interface NamespaceOptions {
@@ -118,7 +118,7 @@ export class CacheTargets {
 
   constructor(
     private readonly keys: RedisKeys,
-    private readonly config: Pick<AppConfig, 'cache'>,
+    private readonly options: Pick<CacheOptions, 'ttlSeconds' | 'earlyRefreshBeta'>,
     private readonly namespaces: ReadonlyMap<string, NamespaceOptions>,
   ) {}
 
@@ -159,8 +159,8 @@ export class CacheTargets {
       keyPrefix: `${this.keys.key('cache', namespace)}:`,
       generationNames,
       generationKeys: generationNames.map((name) => this.generationKey(name)),
-      ttlMs: (defaults?.ttl ?? this.config.cache.ttlSeconds) * 1000,
-      beta: defaults?.beta ?? this.config.cache.earlyRefreshBeta,
+      ttlMs: (defaults?.ttl ?? this.options.ttlSeconds) * 1000,
+      beta: defaults?.beta ?? this.options.earlyRefreshBeta,
       l1: defaults?.l1 ?? true,
     };
     this.spaces.set(namespace, space);

@@ -1,4 +1,5 @@
-import { loadConfig, MetricsRegistry } from '@stockroom/core';
+import { MetricsRegistry } from '@stockroom/core';
+import { resolveCacheOptions } from './cache-options';
 import { RedisKeys } from '@stockroom/redis';
 import type { CacheEvent } from './cache-events';
 import { CacheStats } from './cache-stats';
@@ -11,7 +12,7 @@ function setUp() {
   const counters = new Map<string, number>();
   const published: CacheEvent[][] = [];
   const state = { redisUp: true, listening: true };
-  const targets = new CacheTargets(new RedisKeys('t'), loadConfig({}), new Map<string, NamespaceOptions>([['products', {}]]));
+  const targets = new CacheTargets(new RedisKeys('t'), resolveCacheOptions({}), new Map<string, NamespaceOptions>([['products', {}]]));
   const local = new LocalTier(100, 30_000, 1_000, new CacheStats(new MetricsRegistry()), { coherent: () => state.listening, outage: () => !state.redisUp });
   const log = new InvalidationLog(targets, local, {
     redis: {

@@ -1,7 +1,6 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AppConfig } from '@stockroom/core';
-import { defineLuaScripts, readLuaScript, RedisCircuit, RedisConnections, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, RedisCircuit, RedisConnections, RedisKeys } from '@stockroom/redis';
 import { createCodec } from './codecs';
 import { CacheEventBus } from './cache-events';
 import { CacheStats } from './cache-stats';
@@ -12,6 +11,10 @@ import { CacheCommands, EntryStore } from './entry-store';
 import { InvalidationLog } from './invalidation-log';
 import { LeasedLoader } from './leased-loader';
 import { LocalTier } from './local-tier';
+import { CACHE_SET_LUA } from './cache-set.lua';
+import { LEASE_RELEASE_LUA } from './lease-release.lua';
+import { CACHE_OPTIONS } from './cache-options';
+import type { CacheOptions } from './cache-options';
 
 /**
  * Cache-aside over Redis with an optional in-process L1: the facade the app injects. The work
@@ -43,18 +46,18 @@ export class RedisCacheService implements OnApplicationBootstrap {
   private readonly instanceId = randomUUID();
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(CACHE_OPTIONS) private readonly options: CacheOptions,
     keys: RedisKeys,
     private readonly stats: CacheStats,
     connections: RedisConnections,
     private readonly circuit: RedisCircuit,
   ) {
-    const { cache } = config;
-    this.targets = new CacheTargets(keys, config, this.namespaces);
+    const cache = options;
+    this.targets = new CacheTargets(keys, cache, this.namespaces);
     this.redis = connections.create({ name: 'cache', commandTimeoutMs: cache.redisTimeoutMs, writeCoalescing: true }) as CacheCommands;
     defineLuaScripts(this.redis, [
-      { name: 'cacheSet', numberOfKeys: 2, lua: readLuaScript(__dirname, 'cache', 'cache-set.lua') },
-      { name: 'leaseRelease', numberOfKeys: 1, lua: readLuaScript(__dirname, 'cache', 'lease-release.lua') },
+      { name: 'cacheSet', numberOfKeys: 2, lua: CACHE_SET_LUA },
+      { name: 'leaseRelease', numberOfKeys: 1, lua: LEASE_RELEASE_LUA },
     ]);
     const guarded = <T>(call: () => Promise<T>, fallback: () => T): Promise<T> =>
       circuit.run(this.redis, call, () => {
@@ -86,7 +89,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.cache.enabled) return;
+    if (!this.options.enabled) return;
     await this.connected();
     if (!this.local.enabled) return;
     // Without the channel L1 cannot stay coherent; serve without it until Redis is back.
@@ -106,7 +109,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
   }
 
   get enabled(): boolean {
-    return this.config.cache.enabled;
+    return this.options.enabled;
   }
 
   /** Declares a namespace and its defaults; only declared namespaces can be invalidated by name from outside. */

@@ -26,3 +26,4 @@ export * from './http/fast-reads';
 export * from './http/event-stream';
 export * from './deadline';
 export * from './stable-stringify';
+export * from './module-options';

@@ -1,11 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter } from 'prom-client';
 import { MetricsRegistry } from '@stockroom/core';
-import { defineLuaScripts, InjectRequestRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, InjectRequestRedis, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { LockLostError, LockTimeoutError } from './lock.errors';
+import { LOCK_ACQUIRE_LUA } from './lock-acquire.lua';
+import { LOCK_EXTEND_LUA } from './lock-extend.lua';
+import { LOCK_RELEASE_LUA } from './lock-release.lua';
 
 export interface LockOptions {
   /** How long the lease lasts without renewal. */
@@ -13,6 +16,11 @@ export interface LockOptions {
   /** How long to wait for a busy lock before LockTimeoutError. */
   waitMs?: number;
 }
+
+/** LockModule.forRoot: the defaults of every acquire that does not set its own (5 s lease, 2 s wait). */
+export type LockModuleOptions = LockOptions;
+
+export const LOCK_OPTIONS = Symbol('LOCK_OPTIONS');
 
 export interface LockLease {
   readonly resource: string;
@@ -42,32 +50,35 @@ const RESOURCE = /^[A-Za-z0-9:_.-]{1,200}$/;
 export class LockService {
   private readonly redis: LockCommands;
   private readonly acquisitions: Counter<'outcome'>;
+  private readonly defaults: Required<LockModuleOptions>;
 
   constructor(
     // A request waits for the lock: each command has the request deadline (REDIS_TIMEOUT_MS).
     @InjectRequestRedis() redis: RedisClient,
     private readonly keys: RedisKeys,
-    registry: MetricsRegistry,
+    @Optional() registry?: MetricsRegistry,
+    @Optional() @Inject(LOCK_OPTIONS) options?: LockModuleOptions,
   ) {
+    this.defaults = { ttlMs: options?.ttlMs ?? 5_000, waitMs: options?.waitMs ?? 2_000 };
     this.redis = redis as LockCommands;
     defineLuaScripts(redis, [
-      { name: 'lockAcquire', numberOfKeys: 2, lua: readLuaScript(__dirname, 'lock', 'lock-acquire.lua') },
-      { name: 'lockRelease', numberOfKeys: 1, lua: readLuaScript(__dirname, 'lock', 'lock-release.lua') },
-      { name: 'lockExtend', numberOfKeys: 1, lua: readLuaScript(__dirname, 'lock', 'lock-extend.lua') },
+      { name: 'lockAcquire', numberOfKeys: 2, lua: LOCK_ACQUIRE_LUA },
+      { name: 'lockRelease', numberOfKeys: 1, lua: LOCK_RELEASE_LUA },
+      { name: 'lockExtend', numberOfKeys: 1, lua: LOCK_EXTEND_LUA },
     ]);
     this.acquisitions = new Counter({
       name: 'stockroom_lock_acquisitions_total',
       help: 'Lock acquisitions: acquired at once, acquired after waiting (contended), timed out, lost',
       labelNames: ['outcome'],
-      registers: [registry],
+      registers: registry ? [registry] : [],
     });
   }
 
   /** Waits (jittered exponential backoff, bounded by waitMs) for the lock; throws LockTimeoutError. */
   async acquire(resource: string, options: LockOptions = {}): Promise<LockLease> {
     if (!RESOURCE.test(resource)) throw new Error(`invalid lock resource ${JSON.stringify(resource)}`);
-    const ttlMs = options.ttlMs ?? 5_000;
-    const deadline = Date.now() + (options.waitMs ?? 2_000);
+    const ttlMs = options.ttlMs ?? this.defaults.ttlMs;
+    const deadline = Date.now() + (options.waitMs ?? this.defaults.waitMs);
     const lockKey = this.keys.tagged('lock', resource);
     const fenceKey = `${lockKey}:fence`;
     const token = randomUUID();
@@ -97,7 +108,7 @@ export class LockService {
    * the store it writes, which refuses older tokens.
    */
   async withLock<T>(resource: string, fn: (lease: LockLease, signal: AbortSignal) => Promise<T>, options: LockOptions = {}): Promise<T> {
-    const ttlMs = options.ttlMs ?? 5_000;
+    const ttlMs = options.ttlMs ?? this.defaults.ttlMs;
     const lease = await this.acquire(resource, { ...options, ttlMs });
     const controller = new AbortController();
     const renew = setInterval(() => {

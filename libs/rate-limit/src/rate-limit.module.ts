@@ -1,18 +1,19 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata, Provider } from '@nestjs/common';
+import { AsyncModuleOptions, asyncOptionsProvider } from '@stockroom/core';
 import { ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
-import { AppConfig } from '@stockroom/core';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
+import { RATE_LIMIT_OPTIONS, resolveRateLimitOptions } from './rate-limit-options';
+import type { RateLimitModuleOptions, RateLimitOptions } from './rate-limit-options';
 import { ipTracker, RateLimitGuard, RouteThrottler } from './rate-limit.guard';
 import { accountOfRoute, CREDENTIAL_ACCOUNT_THROTTLER, CREDENTIAL_IP_THROTTLER, isCredentialRoute } from './throttle.decorators';
 
 /**
- * Named throttlers from config: `default` (THROTTLE_LIMIT per THROTTLE_TTL_SECONDS), an optional
- * `burst`, and the brute-force pair `auth-ip` / `auth-account` that only routes marked
+ * Named throttlers from the options: `default` (`limit` per `ttlSeconds`), an optional `burst`,
+ * and the brute-force pair `auth-ip` / `auth-account` that only routes marked
  * `@CredentialThrottle` meet.
  */
-export function throttlersFrom(config: AppConfig): ThrottlerModuleOptions {
-  const { throttle } = config;
+export function throttlersFrom(throttle: RateLimitOptions): ThrottlerModuleOptions {
   // Off: no throttler at all, so the guard has nothing to do on any route.
   if (!throttle.enabled) return { throttlers: [] };
   const credential = {
@@ -38,19 +39,38 @@ export function throttlersFrom(config: AppConfig): ThrottlerModuleOptions {
   return { throttlers };
 }
 
-@Module({ providers: [RedisThrottlerStorage], exports: [RedisThrottlerStorage] })
-class ThrottlerStorageModule {}
+/**
+ * The Redis-backed @nestjs/throttler: exact across instances (one Lua call counts and blocks),
+ * with its throttlers from the options. Exports RateLimitGuard and installs nothing: the app
+ * decides where the guard runs (Stockroom makes it the first global guard in app.factory.ts).
+ * Needs RedisModule; reports to a MetricsRegistry when the app has one.
+ */
+@Module({})
+export class RateLimitModule {
+  static forRoot(options: RateLimitModuleOptions = {}): DynamicModule {
+    return RateLimitModule.with({ provide: RATE_LIMIT_OPTIONS, useValue: resolveRateLimitOptions(options) });
+  }
 
-@Module({
-  imports: [
-    ThrottlerModule.forRootAsync({
-      imports: [ThrottlerStorageModule],
-      inject: [AppConfig, RedisThrottlerStorage],
-      useFactory: (config: AppConfig, storage: RedisThrottlerStorage) => ({ ...throttlersFrom(config), storage }),
-    }),
-  ],
-  // The app makes the guard global (app.factory.ts), in order with its other guards.
-  providers: [RateLimitGuard],
-  exports: [RateLimitGuard],
-})
-export class RateLimitModule {}
+  static forRootAsync(options: AsyncModuleOptions<RateLimitModuleOptions>): DynamicModule {
+    return RateLimitModule.with(asyncOptionsProvider(RATE_LIMIT_OPTIONS, options, resolveRateLimitOptions), options.imports);
+  }
+
+  private static with(options: Provider, imports: ModuleMetadata['imports'] = []): DynamicModule {
+    // The options reach the throttler's own async factory through a module of their own.
+    @Module({ providers: [options, RedisThrottlerStorage], exports: [RATE_LIMIT_OPTIONS, RedisThrottlerStorage], imports })
+    class RateLimitStorageModule {}
+    return {
+      module: RateLimitModule,
+      imports: [
+        RateLimitStorageModule,
+        ThrottlerModule.forRootAsync({
+          imports: [RateLimitStorageModule],
+          inject: [RATE_LIMIT_OPTIONS, RedisThrottlerStorage],
+          useFactory: (throttle: RateLimitOptions, storage: RedisThrottlerStorage) => ({ ...throttlersFrom(throttle), storage }),
+        }),
+      ],
+      providers: [RateLimitGuard],
+      exports: [RateLimitGuard],
+    };
+  }
+}

@@ -1,11 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { Counter } from 'prom-client';
-import { AppConfig, MetricsRegistry } from '@stockroom/core';
-import { defineLuaScripts, InjectRequestRedis, readLuaScript, RedisCircuit, RedisKeys } from '@stockroom/redis';
+import { MetricsRegistry } from '@stockroom/core';
+import { RATE_LIMIT_OPTIONS } from './rate-limit-options';
+import type { RateLimitOptions } from './rate-limit-options';
+import { defineLuaScripts, InjectRequestRedis, RedisCircuit, RedisKeys } from '@stockroom/redis';
 import { CREDENTIAL_ACCOUNT_THROTTLER, CREDENTIAL_IP_THROTTLER } from './throttle.decorators';
 import type { RedisClient } from '@stockroom/redis';
+import { THROTTLE_HIT_LUA } from './throttle-hit.lua';
 
 const CREDENTIAL_THROTTLERS = [CREDENTIAL_IP_THROTTLER, CREDENTIAL_ACCOUNT_THROTTLER];
 
@@ -29,18 +32,18 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private failing = false;
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(RATE_LIMIT_OPTIONS) private readonly options: RateLimitOptions,
     @InjectRequestRedis() redis: RedisClient,
     private readonly circuit: RedisCircuit,
     private readonly keys: RedisKeys,
-    registry: MetricsRegistry,
+    @Optional() registry?: MetricsRegistry,
   ) {
     this.redis = redis as ThrottleCommands;
-    defineLuaScripts(redis, [{ name: 'throttleHit', numberOfKeys: 2, lua: readLuaScript(__dirname, 'rate-limit', 'throttle-hit.lua') }]);
+    defineLuaScripts(redis, [{ name: 'throttleHit', numberOfKeys: 2, lua: THROTTLE_HIT_LUA }]);
     this.failures = new Counter({
       name: 'stockroom_throttle_storage_failures_total',
       help: 'Requests the throttler could not count because Redis was unavailable',
-      registers: [registry],
+      registers: registry ? [registry] : [],
     });
   }
 
@@ -61,10 +64,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
       return { totalHits, timeToExpire: Math.ceil(windowLeftMs / 1000), isBlocked: blocked === 1, timeToBlockExpire: Math.ceil(blockLeftMs / 1000) };
     }
     this.failures.inc();
-    const closed = this.config.throttle.failClosed || CREDENTIAL_THROTTLERS.includes(throttlerName);
+    const closed = this.options.failClosed || CREDENTIAL_THROTTLERS.includes(throttlerName);
     if (!this.failing) {
       this.failing = true;
-      this.logger.warn(`rate limiting ${this.config.throttle.failClosed ? 'refusing' : 'letting through'} requests (sign-in refused), Redis unavailable`);
+      this.logger.warn(`rate limiting ${this.options.failClosed ? 'refusing' : 'letting through'} requests (sign-in refused), Redis unavailable`);
     }
     const seconds = Math.ceil(ttl / 1000);
     return closed

@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { RedisClient } from './redis-connection.factory';
 
 export interface LuaScript {
@@ -7,17 +5,6 @@ export interface LuaScript {
   name: string;
   numberOfKeys: number;
   lua: string;
-}
-
-/**
- * Reads a `.lua` file that sits beside the code using it. In the webpack bundle every module's
- * `__dirname` is the bundle's folder, where the build copies scripts to `lua/<lib>/<file>`.
- */
-export function readLuaScript(dirname: string, lib: string, file: string): string {
-  for (const candidate of [join(dirname, file), join(dirname, 'lua', lib, file)]) {
-    if (existsSync(candidate)) return readFileSync(candidate, 'utf8');
-  }
-  throw new Error(`Lua script ${lib}/${file} not found beside ${dirname}`);
 }
 
 /**

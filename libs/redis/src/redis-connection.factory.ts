@@ -1,6 +1,6 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
 import type { Writable } from 'node:stream';
-import type { AppConfig } from '@stockroom/core';
+import type { RedisModuleOptions } from './redis-options';
 
 export type RedisClient = Redis | Cluster;
 
@@ -21,10 +21,11 @@ export interface RedisConnectionOptions {
 }
 
 /**
- * The single entry point for Redis connections: standalone from REDIS_URL, a Cluster from
- * REDIS_CLUSTER_NODES, or a Sentinel-managed primary from REDIS_SENTINELS — chosen by config alone.
+ * The single entry point for Redis connections: a Cluster from `clusterNodes`, a Sentinel-managed
+ * primary from `sentinels`, else the standalone `url` (REDIS_CLUSTER_NODES, REDIS_SENTINELS,
+ * REDIS_URL in the app) — chosen by the settings alone.
  */
-export function createRedisConnection(config: Pick<AppConfig, 'redis'>, options: RedisConnectionOptions): RedisClient {
+export function createRedisConnection(target: Pick<RedisModuleOptions, 'url' | 'clusterNodes' | 'sentinels' | 'sentinelName'>, options: RedisConnectionOptions): RedisClient {
   const common: RedisOptions = {
     connectionName: `stockroom:${options.name}`,
     connectTimeout: 5_000,
@@ -34,7 +35,7 @@ export function createRedisConnection(config: Pick<AppConfig, 'redis'>, options:
     lazyConnect: options.failFast ?? false,
     commandTimeout: options.commandTimeoutMs,
   };
-  const { clusterNodes, sentinels, sentinelName, url } = config.redis;
+  const { clusterNodes = [], sentinels = [], sentinelName = 'mymaster', url = 'redis://127.0.0.1:6379' } = target;
   if (clusterNodes.length > 0) {
     const cluster = new Cluster(clusterNodes.map((node) => ({ host: node.host, port: node.port })), {
       redisOptions: common,
@@ -81,8 +82,8 @@ export function coalesceWrites(client: Redis): void {
 }
 
 /** Where the configuration points, for messages. */
-export function describeRedisTarget(config: Pick<AppConfig, 'redis'>): string {
-  const { clusterNodes, sentinels, sentinelName, url } = config.redis;
+export function describeRedisTarget(target: Pick<RedisModuleOptions, 'url' | 'clusterNodes' | 'sentinels' | 'sentinelName'>): string {
+  const { clusterNodes = [], sentinels = [], sentinelName = 'mymaster', url = 'redis://127.0.0.1:6379' } = target;
   if (clusterNodes.length > 0) return `cluster ${clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
   if (sentinels.length > 0) return `sentinel ${sentinelName}@${sentinels.map((n) => `${n.host}:${n.port}`).join(',')}`;
   const parsed = new URL(url);

@@ -1,4 +1,5 @@
-import { AppConfig, DependencyUnavailableError } from '@stockroom/core';
+import { DependencyUnavailableError } from '@stockroom/core';
+import type { RedisModuleOptions } from './redis-options';
 import { createRedisConnection, describeRedisTarget } from './redis-connection.factory';
 
 const START_HINT =
@@ -6,8 +7,8 @@ const START_HINT =
   '(or `docker compose up -d redis`), or point REDIS_URL at a running server';
 
 /** One PING with no reconnect loop, so boot fails with one line when Redis is down. */
-export async function assertRedisReachable(config: Pick<AppConfig, 'redis'>): Promise<void> {
-  const probe = createRedisConnection(config, { name: 'preflight', failFast: true });
+export async function assertRedisReachable(target: RedisModuleOptions): Promise<void> {
+  const probe = createRedisConnection(target, { name: 'preflight', failFast: true });
   // connect() rejects with a generic "Connection is closed"; the socket error says why.
   let cause: { code?: string; message: string } | undefined;
   probe.on('error', (error: Error & { code?: string }) => (cause ??= error));
@@ -16,7 +17,7 @@ export async function assertRedisReachable(config: Pick<AppConfig, 'redis'>): Pr
     await probe.ping();
   } catch (error) {
     const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-    throw new DependencyUnavailableError('Redis', describeRedisTarget(config), reason, START_HINT);
+    throw new DependencyUnavailableError('Redis', describeRedisTarget(target), reason, START_HINT);
   } finally {
     probe.disconnect();
   }

@@ -1,12 +1,14 @@
-import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Logger, Module, ModuleMetadata, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { AppConfig, MetricsRegistry } from '@stockroom/core';
+import { AsyncModuleOptions, asyncOptionsProvider, MetricsRegistry } from '@stockroom/core';
 import Redis from 'ioredis';
 import { createRedisConnection, RedisConnectionOptions } from './redis-connection.factory';
 import { refuseCrossSlotCommands } from './slot-guard';
 import type { RedisClient } from './redis-connection.factory';
 import { RedisKeys } from './redis-keys';
 import { RedisCircuit } from './redis-circuit';
+import { REDIS_OPTIONS, resolveRedisOptions } from './redis-options';
+import type { RedisModuleOptions, ResolvedRedisOptions } from './redis-options';
 
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 export const REQUEST_REDIS_CLIENT = Symbol('REQUEST_REDIS_CLIENT');
@@ -31,7 +33,7 @@ export class RedisConnections implements OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
 
   constructor(
-    private readonly config: AppConfig,
+    @Inject(REDIS_OPTIONS) private readonly options: ResolvedRedisOptions,
     @Optional() registry?: MetricsRegistry,
   ) {
     const { names } = this;
@@ -58,8 +60,8 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 
   create(options: RedisConnectionOptions): RedisClient {
-    const client = createRedisConnection(this.config, options);
-    if (this.config.redis.assertSlots && client instanceof Redis) refuseCrossSlotCommands(client);
+    const client = createRedisConnection(this.options, options);
+    if (this.options.assertSlots && client instanceof Redis) refuseCrossSlotCommands(client);
     let lastError = '';
     // Log each distinct failure once instead of once per reconnect attempt.
     client.on('error', (error: Error) => {
@@ -92,36 +94,57 @@ export function pendingCommands(client: RedisClient): number {
   return (queues.commandQueue?.length ?? 0) + (queues.offlineQueue?.length ?? 0);
 }
 
-@Global()
-@Module({
-  providers: [
-    RedisConnections,
-    {
-      provide: REDIS_CLIENT,
-      inject: [RedisConnections],
-      useFactory: (connections: RedisConnections): RedisClient => connections.create({ name: 'commands' }),
+const PROVIDERS: Provider[] = [
+  RedisConnections,
+  {
+    provide: REDIS_CLIENT,
+    inject: [RedisConnections],
+    useFactory: (connections: RedisConnections): RedisClient => connections.create({ name: 'commands' }),
+  },
+  {
+    provide: REQUEST_REDIS_CLIENT,
+    inject: [RedisConnections, REDIS_OPTIONS, RedisCircuit],
+    useFactory: (connections: RedisConnections, options: ResolvedRedisOptions, circuit: RedisCircuit): RedisClient => {
+      // Concurrent requests' throttle counts and session reads share writes (and Redis's reads) instead of one each.
+      const client = connections.create({ name: 'requests', commandTimeoutMs: options.timeoutMs, writeCoalescing: true });
+      circuit.watch(client);
+      return client;
     },
-    {
-      provide: REQUEST_REDIS_CLIENT,
-      inject: [RedisConnections, AppConfig, RedisCircuit],
-      useFactory: (connections: RedisConnections, config: AppConfig, circuit: RedisCircuit): RedisClient => {
-        // Concurrent requests' throttle counts and session reads share writes (and Redis's reads) instead of one each.
-        const client = connections.create({ name: 'requests', commandTimeoutMs: config.redis.timeoutMs, writeCoalescing: true });
-        circuit.watch(client);
-        return client;
-      },
-    },
-    {
-      provide: RedisCircuit,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => new RedisCircuit(config.redis.retryMs),
-    },
-    {
-      provide: RedisKeys,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => new RedisKeys(config.redis.keyPrefix),
-    },
-  ],
-  exports: [REDIS_CLIENT, REQUEST_REDIS_CLIENT, RedisCircuit, RedisConnections, RedisKeys],
-})
-export class RedisModule {}
+  },
+  {
+    provide: RedisCircuit,
+    inject: [REDIS_OPTIONS],
+    useFactory: (options: ResolvedRedisOptions) => new RedisCircuit(options.retryMs),
+  },
+  {
+    provide: RedisKeys,
+    inject: [REDIS_OPTIONS],
+    useFactory: (options: ResolvedRedisOptions) => new RedisKeys(options.keyPrefix),
+  },
+];
+
+/**
+ * Connections (one factory, closed at shutdown), the key builder, the request-path circuit.
+ * Global once imported, like Nest's ConfigModule: every feature injects the same connections.
+ * Needs nothing else from the app; with a MetricsRegistry present it also reports its connections.
+ */
+@Module({})
+export class RedisModule {
+  static forRoot(options: RedisModuleOptions = {}): DynamicModule {
+    return RedisModule.with([{ provide: REDIS_OPTIONS, useValue: resolveRedisOptions(options) }]);
+  }
+
+  static forRootAsync(options: AsyncModuleOptions<RedisModuleOptions>): DynamicModule {
+    return RedisModule.with([asyncOptionsProvider(REDIS_OPTIONS, options, resolveRedisOptions)], options.imports);
+  }
+
+  private static with(options: Provider[], imports: ModuleMetadata['imports'] = []): DynamicModule {
+    return {
+      module: RedisModule,
+      global: true,
+      imports,
+      providers: [...options, ...PROVIDERS],
+      exports: [REDIS_CLIENT, REQUEST_REDIS_CLIENT, RedisCircuit, RedisConnections, RedisKeys],
+    };
+  }
+}

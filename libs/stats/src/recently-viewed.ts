@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@stockroom/core';
-import { defineLuaScripts, InjectRedis, InjectRequestRedis, readLuaScript, RedisCircuit, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, InjectRedis, InjectRequestRedis, RedisCircuit, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { PeriodicFlush } from './periodic-flush';
+import { RECENT_PUSH_LUA } from './recent-push.lua';
 
 const KEEP = 20;
 const TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -35,7 +36,7 @@ export class RecentlyViewed extends PeriodicFlush {
   ) {
     super(config);
     this.redis = redis as RecentCommands;
-    defineLuaScripts(redis, [{ name: 'recentPush', numberOfKeys: 1, lua: readLuaScript(__dirname, 'stats', 'recent-push.lua') }]);
+    defineLuaScripts(redis, [{ name: 'recentPush', numberOfKeys: 1, lua: RECENT_PUSH_LUA }]);
   }
 
   record(userId: number, productId: number): void {

@@ -1,10 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig, RetryLaterError } from '@stockroom/core';
-import { defineLuaScripts, InjectRedis, InjectRequestRedis, readLuaScript, RedisCircuit, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, InjectRedis, InjectRequestRedis, RedisCircuit, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { CounterBuffer } from './counter-buffer';
 import { PeriodicFlush } from './periodic-flush';
 import { RankingMetric, statsKeys } from './stats.keys';
+import { COUNTERS_ADD_LUA } from './counters-add.lua';
 
 /** Distinct search terms the ranking keeps (the most searched): anyone can type a new one. */
 export const SEARCH_RANKING_SIZE = 1_000;
@@ -56,7 +57,7 @@ export class StatsService extends PeriodicFlush {
   ) {
     super(config);
     this.keys = statsKeys(redisKeys);
-    defineLuaScripts(redis, [{ name: 'countersAdd', numberOfKeys: 2, lua: readLuaScript(__dirname, 'stats', 'counters-add.lua') }]);
+    defineLuaScripts(redis, [{ name: 'countersAdd', numberOfKeys: 2, lua: COUNTERS_ADD_LUA }]);
   }
 
   recordView(productId: number): void {

@@ -2,9 +2,10 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '@stockroom/core';
 import { isDuplicateKeyError, UnitOfWork } from '@stockroom/database';
-import { defineLuaScripts, InjectRedis, readLuaScript, RedisKeys } from '@stockroom/redis';
+import { defineLuaScripts, InjectRedis, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { statsKeys } from './stats.keys';
+import { VIEWS_CLAIM_LUA } from './views-claim.lua';
 
 export interface ViewBatch {
   flushId: string;
@@ -45,7 +46,7 @@ export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
     redisKeys: RedisKeys,
   ) {
     this.keys = statsKeys(redisKeys);
-    defineLuaScripts(redis, [{ name: 'viewsClaim', numberOfKeys: 2, lua: readLuaScript(__dirname, 'stats', 'views-claim.lua') }]);
+    defineLuaScripts(redis, [{ name: 'viewsClaim', numberOfKeys: 2, lua: VIEWS_CLAIM_LUA }]);
   }
 
   onModuleInit(): void {

@@ -29,7 +29,7 @@ export async function seedCommand(args: string[]): Promise<void> {
   const inserted = await bootOrExit('seed', async () => {
     const config = loadConfigFromProcess();
     await prepareDatabase(config);
-    @Module({ imports: [ConfigModule.forRoot({ ...config, catalog: { ...config.catalog, sampleOnEmpty: false } }), MetricsModule, DatabaseModule, RedisModule, CacheModule, LockModule, CatalogCoreModule, InventoryCoreModule] })
+    @Module({ imports: [ConfigModule.forRoot({ ...config, catalog: { ...config.catalog, sampleOnEmpty: false } }), MetricsModule, DatabaseModule, RedisModule.forRoot(config.redis), CacheModule.forRoot(config.cache), LockModule.forRoot(), CatalogCoreModule, InventoryCoreModule] })
     class SeedModule {}
     const app = await NestFactory.createApplicationContext(SeedModule, { logger: ['error', 'warn'] });
     try {

@@ -1,4 +1,5 @@
--- Writes one cache entry, or a tombstone, atomically with the key's load lease.
+// cache-set.lua, as a module: the script ships inside every build and every app that imports the lib.
+export const CACHE_SET_LUA = `-- Writes one cache entry, or a tombstone, atomically with the key's load lease.
 -- KEYS[1] entry hash, KEYS[2] the entry's load lease (same hash tag, so the same slot)
 -- ARGV[1] payload, ARGV[2] stamp ('' = unversioned), ARGV[3] ttl ms, ARGV[4] generations,
 -- ARGV[5] logical expiry (epoch ms), ARGV[6] load time ms, ARGV[7] '1' for a tombstone,
@@ -34,3 +35,4 @@ if incoming ~= '' then
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
+`;

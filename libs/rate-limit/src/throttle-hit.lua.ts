@@ -1,4 +1,5 @@
--- One request against one throttler, atomically: count it in a fixed window, and block the
+// throttle-hit.lua, as a module: the script ships inside every build and every app that imports the lib.
+export const THROTTLE_HIT_LUA = `-- One request against one throttler, atomically: count it in a fixed window, and block the
 -- client for a while once it is over the limit.
 -- KEYS[1] hit counter, KEYS[2] block marker (same hash tag, so the same slot)
 -- ARGV[1] window ms, ARGV[2] limit, ARGV[3] block ms (0 = block only for the rest of the window)
@@ -27,3 +28,4 @@ if hits > tonumber(ARGV[2]) then
   return { hits, windowLeft, 1, windowLeft }
 end
 return { hits, windowLeft, 0, 0 }
+`;

@@ -1,4 +1,5 @@
--- Adds a batch of counts in one call (one argument for Node to encode, however many ids).
+// counters-add.lua, as a module: the script ships inside every build and every app that imports the lib.
+export const COUNTERS_ADD_LUA = `-- Adds a batch of counts in one call (one argument for Node to encode, however many ids).
 -- KEYS[1] a hash to HINCRBY, KEYS[2] a ranking to ZINCRBY.
 -- ARGV[1] '1' when KEYS[1] is used, ARGV[2] the most members the ranking keeps ('0': no bound),
 -- ARGV[3] a JSON array: member, amount, member, amount, ...
@@ -17,3 +18,4 @@ if keep > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -keep - 1)
 end
 return #counts / 2
+`;

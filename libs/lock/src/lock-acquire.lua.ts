@@ -1,4 +1,5 @@
--- Grants the lock to ARGV[1] for ARGV[2] ms when it is free, with the next fencing token.
+// lock-acquire.lua, as a module: the script ships inside every build and every app that imports the lib.
+export const LOCK_ACQUIRE_LUA = `-- Grants the lock to ARGV[1] for ARGV[2] ms when it is free, with the next fencing token.
 -- KEYS[1] lock, KEYS[2] the resource's fencing counter (same hash tag, so the same slot).
 -- Returns the fencing token, or the negative ms left on the current holder's lease.
 --
@@ -18,3 +19,4 @@ end
 local left = redis.call('PTTL', KEYS[1])
 if left < 1 then left = 1 end
 return -left
+`;

@@ -1,4 +1,5 @@
--- Reads a session and slides its expiry, in one call; never past its absolute end.
+// session-touch.lua, as a module: the script ships inside every build and every app that imports the lib.
+export const SESSION_TOUCH_LUA = `-- Reads a session and slides its expiry, in one call; never past its absolute end.
 -- KEYS[1] session key. ARGV[1] sliding ttl ms, ARGV[2] now (epoch ms).
 -- Returns the stored JSON, or false when missing or past its absolute end (then deleted).
 local raw = redis.call('GET', KEYS[1])
@@ -13,3 +14,4 @@ if left <= 0 then
 end
 redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[1]), left))
 return raw
+`;

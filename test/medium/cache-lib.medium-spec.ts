@@ -1,0 +1,81 @@
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import { CacheEvict, Cached, CacheModule, RedisCacheService } from '@stockroom/cache';
+import { RedisModule } from '@stockroom/redis';
+import { keysMatching, serviceEnv, TestContext, testRedis } from '../support/test-context';
+
+/** A provider of "another app": its reads are cached by @Cached, its write evicts them. */
+@Injectable()
+class PriceBook {
+  loads = 0;
+  private prices = new Map([['tea', 3]]);
+
+  @Cached<[string], number | null>({ namespace: 'prices', key: (item) => item })
+  async price(item: string): Promise<number | null> {
+    this.loads++;
+    return this.prices.get(item) ?? null;
+  }
+
+  @CacheEvict({ namespace: 'prices' })
+  async setPrice(item: string, price: number): Promise<void> {
+    this.prices.set(item, price);
+  }
+}
+
+/**
+ * The cache and Redis libs taken into a Nest app that has nothing else of Stockroom's: no
+ * ConfigModule, no AppConfig, no metrics registry, no HTTP; each lib configured by its forRoot.
+ */
+describe('libs/cache + libs/redis in a minimal Nest app (medium tier)', () => {
+  let context: TestContext;
+  let app: INestApplicationContext;
+
+  beforeAll(async () => {
+    context = await TestContext.create();
+    const clusterNodes = (serviceEnv.REDIS_CLUSTER_NODES ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((node) => ({ host: node.split(':')[0], port: Number(node.split(':')[1]) }));
+    @Module({
+      imports: [
+        RedisModule.forRootAsync({ useFactory: async () => ({ url: serviceEnv.REDIS_URL, clusterNodes, keyPrefix: context.keyPrefix }) }),
+        CacheModule.forRoot({ l1MaxItems: 100 }),
+      ],
+      providers: [PriceBook],
+    })
+    class MinimalModule {}
+    app = await NestFactory.createApplicationContext(MinimalModule, { logger: false });
+    await app.init();
+    app.get(RedisCacheService).defineNamespace('prices', { ttl: 60 });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await context?.dispose();
+  });
+
+  it('caches a @Cached method and evicts it with @CacheEvict, with no other Stockroom module', async () => {
+    const book = app.get(PriceBook);
+    expect(await book.price('tea')).toBe(3);
+    expect(await book.price('tea')).toBe(3);
+    expect(book.loads).toBe(1);
+    await book.setPrice('tea', 4);
+    expect(await book.price('tea')).toBe(4);
+    expect(book.loads).toBe(2);
+    // The entry lives in Redis under the prefix this app gave RedisModule.
+    const redis = testRedis();
+    try {
+      expect(await keysMatching(redis, `${context.keyPrefix}:cache:*`)).not.toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('mounts no routes of its own unless asked (adminRoutes)', () => {
+    expect(Reflect.getMetadata('controllers', CacheModule)).toBeUndefined();
+    expect(CacheModule.forRoot({}).controllers).toEqual([]);
+    expect(CacheModule.forRoot({ adminRoutes: true }).controllers).toHaveLength(1);
+  });
+});
