@@ -31,8 +31,8 @@ function priced(request: OrderRequest, prices: Map<number, string>): NewOrder | 
  *   are written in one transaction: the keys already used in one read (when any order has one),
  *   every product locked, priced and decided in one statement (in arrival order, each order filled
  *   completely or refused), the orders, lines and ledger in one INSERT each, one commit, one
- *   enqueue. A group whose write fails as a whole (a
- *   duplicate Idempotency-Key, a deadlock) is written again order by order.
+ *   enqueue. A group whose write fails as a whole (a duplicate Idempotency-Key, a deadlock) is
+ *   written again order by order.
  * - `per-order`: one transaction per order (the orders, each line's guarded UPDATE, the ledger).
  * Either way an order is all or nothing, and MySQL's row locks arbitrate between instances.
  */
@@ -90,7 +90,7 @@ export class OrderIntake implements BeforeApplicationShutdown {
     // A retry whose key already made an order is answered with that order (as the per-order path's
     // INSERT would), before stock is decided: it must not be refused for stock it already holds.
     const taken = await this.orders.takenKeys(requests);
-    const fresh = requests.filter((request) => !taken.has(`${request.userId}:${request.idempotencyKey}`));
+    const fresh = requests.filter((request) => request.idempotencyKey === null || !taken.has(`${request.userId}:${request.idempotencyKey}`));
     // The prices come from the locking read: what the orders are charged is what the rows held when they were decided.
     const { decisions, prices, stamp } = await this.inventory.allocate(fresh.map((request) => request.lines));
     const outcomes = new Map<OrderRequest, Outcome<number>>();
