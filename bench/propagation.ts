@@ -1,16 +1,18 @@
-import { percentile, startApi, stop } from './support';
+import { BENCH_ADMIN, benchSession, percentile, startApi, stop } from './support';
 
 /** L1 propagation between two API processes: a PATCH answered by A, then B polled until it serves the change. */
 export async function propagation(): Promise<string> {
   const [a, b] = await Promise.all([startApi(3311, { CACHE_L1_MAX_ITEMS: '20000' }), startApi(3312, { CACHE_L1_MAX_ITEMS: '20000' })]);
   const delays: number[] = [];
   try {
+    const staff = await benchSession(a.url, BENCH_ADMIN);
     for (let i = 0; i < 100; i++) {
       const id = 1 + (i % 50);
       await fetch(`${b.url}/products/${id}`);
       await fetch(`${b.url}/products/${id}`);
       const name = `propagation ${Date.now()} ${i}`;
-      await fetch(`${a.url}/products/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+      const patched = await fetch(`${a.url}/products/${id}`, { method: 'PATCH', headers: { ...staff, 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+      if (patched.status !== 200) throw new Error(`PATCH answered ${patched.status}`);
       const started = performance.now();
       for (;;) {
         const body = (await (await fetch(`${b.url}/products/${id}`)).json()) as { name: string };
