@@ -77,6 +77,14 @@ describe('LockService', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(55);
   });
 
+  it('takes its defaults from LockModule.forRoot options, and works without a metrics registry', async () => {
+    const fake = fakeLockRedis();
+    const locks = new LockService(fake.redis, new RedisKeys('t'), undefined, { waitMs: 40, ttlMs: 10_000 });
+    await locks.acquire('sku:d');
+    expect(fake.holders.get('t:lock:{sku:d}')?.until).toBeGreaterThan(Date.now() + 5_000);
+    await expect(locks.acquire('sku:d')).rejects.toBeInstanceOf(LockTimeoutError);
+  });
+
   it('refuses a resource name that is not a plain key', async () => {
     const { locks, calls } = make();
     await expect(locks.acquire('two words')).rejects.toThrow(/invalid lock resource/);
