@@ -121,7 +121,12 @@ describe('Faults: Redis data loss, crashed idempotent requests, reservations, pa
       const failed = await placeOrder([{ productId: product.id, quantity: 1 }]);
       const taker = new Worker(queue.name, null, { connection: queue.opts.connection, prefix: queue.opts.prefix });
       try {
-        const job = (await taker.getNextJob('test-token')) as Job;
+        // The maintenance schedule (put back by the previous case) may have a run waiting ahead of the order's job: set it aside.
+        let job = (await taker.getNextJob('test-token')) as Job;
+        while (job.name === MAINTENANCE) {
+          await job.moveToCompleted('set aside by the test', 'test-token', false);
+          job = (await taker.getNextJob('test-token')) as Job;
+        }
         expect(job.id).toBe(orderJobId(failed));
         await job.moveToFailed(new UnrecoverableError('MySQL away'), 'test-token');
       } finally {
