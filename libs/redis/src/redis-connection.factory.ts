@@ -1,6 +1,9 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
 import type { Writable } from 'node:stream';
-import type { RedisModuleOptions } from './redis-options';
+import type { ResolvedRedisOptions } from './redis-options';
+
+/** Where the connections go, every field given (resolveRedisOptions fills the defaults). */
+export type RedisTarget = Pick<ResolvedRedisOptions, 'url' | 'clusterNodes' | 'sentinels' | 'sentinelName'>;
 
 export type RedisClient = Redis | Cluster;
 
@@ -25,7 +28,7 @@ export interface RedisConnectionOptions {
  * primary from `sentinels`, else the standalone `url` (REDIS_CLUSTER_NODES, REDIS_SENTINELS,
  * REDIS_URL in the app) — chosen by the settings alone.
  */
-export function createRedisConnection(target: Pick<RedisModuleOptions, 'url' | 'clusterNodes' | 'sentinels' | 'sentinelName'>, options: RedisConnectionOptions): RedisClient {
+export function createRedisConnection(target: RedisTarget, options: RedisConnectionOptions): RedisClient {
   const common: RedisOptions = {
     connectionName: `stockroom:${options.name}`,
     connectTimeout: 5_000,
@@ -35,7 +38,7 @@ export function createRedisConnection(target: Pick<RedisModuleOptions, 'url' | '
     lazyConnect: options.failFast ?? false,
     commandTimeout: options.commandTimeoutMs,
   };
-  const { clusterNodes = [], sentinels = [], sentinelName = 'mymaster', url = 'redis://127.0.0.1:6379' } = target;
+  const { clusterNodes, sentinels, sentinelName, url } = target;
   if (clusterNodes.length > 0) {
     const cluster = new Cluster(clusterNodes.map((node) => ({ host: node.host, port: node.port })), {
       redisOptions: common,
@@ -82,8 +85,8 @@ export function coalesceWrites(client: Redis): void {
 }
 
 /** Where the configuration points, for messages. */
-export function describeRedisTarget(target: Pick<RedisModuleOptions, 'url' | 'clusterNodes' | 'sentinels' | 'sentinelName'>): string {
-  const { clusterNodes = [], sentinels = [], sentinelName = 'mymaster', url = 'redis://127.0.0.1:6379' } = target;
+export function describeRedisTarget(target: RedisTarget): string {
+  const { clusterNodes, sentinels, sentinelName, url } = target;
   if (clusterNodes.length > 0) return `cluster ${clusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
   if (sentinels.length > 0) return `sentinel ${sentinelName}@${sentinels.map((n) => `${n.host}:${n.port}`).join(',')}`;
   const parsed = new URL(url);

@@ -1,4 +1,5 @@
 import { DependencyUnavailableError } from '@stockroom/core';
+import { resolveRedisOptions } from './redis-options';
 import type { RedisModuleOptions } from './redis-options';
 import { createRedisConnection, describeRedisTarget } from './redis-connection.factory';
 
@@ -7,7 +8,8 @@ const START_HINT =
   '(or `docker compose up -d redis`), or point REDIS_URL at a running server';
 
 /** One PING with no reconnect loop, so boot fails with one line when Redis is down. */
-export async function assertRedisReachable(target: RedisModuleOptions): Promise<void> {
+export async function assertRedisReachable(options: RedisModuleOptions): Promise<void> {
+  const target = resolveRedisOptions(options);
   const probe = createRedisConnection(target, { name: 'preflight', failFast: true });
   // connect() rejects with a generic "Connection is closed"; the socket error says why.
   let cause: { code?: string; message: string } | undefined;
