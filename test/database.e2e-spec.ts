@@ -3,6 +3,7 @@ import { buildDataSourceOptions, detectServerFlavour, isCheckConstraintError, mi
 import { Product, BOOT_SAMPLE_SIZE } from '@stockroom/catalog';
 import { StockMovement } from '@stockroom/inventory';
 import { User } from '@stockroom/auth';
+import { Category } from '@stockroom/categories';
 import { bootApi, TestContext } from './support/test-context';
 import { run, spawnTs } from './support/processes';
 
@@ -10,7 +11,7 @@ describe('Database: migrations, schema rules and seeding', () => {
   let context: TestContext;
 
   let flavour: 'mysql' | 'mariadb';
-  const dataSource = () => new DataSource(buildDataSourceOptions(context.config(), [Product, StockMovement, User], flavour));
+  const dataSource = () => new DataSource(buildDataSourceOptions(context.config(), [Product, Category, StockMovement, User], flavour));
   const count = async () => (await context.query<Array<{ n: number }>>('SELECT COUNT(*) AS n FROM products'))[0].n;
 
   beforeAll(async () => {

@@ -4,6 +4,7 @@ import { DatabaseModule } from '@stockroom/database';
 import { RedisModule } from '@stockroom/redis';
 import { CacheModule } from '@stockroom/cache';
 import { CatalogModule } from '@stockroom/catalog';
+import { CategoriesModule } from '@stockroom/categories';
 import { StatsModule } from '@stockroom/stats';
 import { LockModule } from '@stockroom/lock';
 import { InventoryModule } from '@stockroom/inventory';
@@ -28,6 +29,7 @@ export class ApiModule {
         CacheModule.forRoot({ ...config.cache, adminRoutes: true }),
         LockModule.forRoot(),
         CatalogModule,
+        CategoriesModule,
         StatsModule,
         InventoryModule,
         RateLimitModule.forRoot(config.throttle),

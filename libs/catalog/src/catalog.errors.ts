@@ -26,3 +26,13 @@ export class ProductHasReservationsError extends DomainError {
     super(`Product ${id} has ${reserved} units reserved by pending orders; delete it once they are confirmed or failed`, { id, reserved });
   }
 }
+
+/** The catalogue's own, because product writes and `?category=` answer it too (the categories lib uses the same). */
+export class CategoryNotFoundError extends DomainError {
+  readonly status = 404;
+  readonly code = 'CATEGORY_NOT_FOUND';
+
+  constructor(id: number) {
+    super(`Category ${id} not found`, { id });
+  }
+}

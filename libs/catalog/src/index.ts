@@ -9,3 +9,4 @@ export * from './dto/product.response';
 export * from './initial-stock.port';
 export * from './availability-board';
 export * from './product-stock';
+export * from './product-categories.port';

@@ -35,6 +35,11 @@ export class Product {
   @Column({ type: 'bigint', default: 0, select: false, transformer: bigintAsNumber })
   fence!: number;
 
+  /** The category the product is in (null: none); the categories lib checks it on every write (ProductCategories). */
+  @Index('IDX_products_category')
+  @Column({ name: 'category_id', type: 'int', nullable: true })
+  categoryId!: number | null;
+
   @Index('IDX_products_views')
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber })
   views!: number;

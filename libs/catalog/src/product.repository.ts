@@ -8,6 +8,7 @@ import type { JsonRepresentation } from '@stockroom/core';
 import { Product } from './product.entity';
 import { ProductSkuTakenError } from './catalog.errors';
 import { InitialStockRecorder } from './initial-stock.port';
+import { ProductCategories } from './product-categories.port';
 import { fromProductJsonRendering, productJsonRendering } from './product-json';
 
 export interface NewProduct {
@@ -16,9 +17,17 @@ export interface NewProduct {
   description: string;
   price: string;
   stock: number;
+  categoryId?: number | null;
 }
 
-export type ProductChanges = Partial<Pick<NewProduct, 'sku' | 'name' | 'description' | 'price'>>;
+export type ProductChanges = Partial<Pick<NewProduct, 'sku' | 'name' | 'description' | 'price' | 'categoryId'>>;
+
+export interface ProductQuery {
+  page: number;
+  limit: number;
+  q?: string;
+  category?: number;
+}
 
 export interface ProductPage {
   items: Product[];
@@ -52,6 +61,8 @@ function likeContains(text: string): string {
 export class ProductRepository {
   /** The stock ledger, plugged in by the inventory module when the app has one (see InitialStockRecorder). */
   private ledger?: InitialStockRecorder;
+  /** The categories products may name, plugged in by the categories module when the app has one. */
+  private categories?: ProductCategories;
 
   constructor(
     @InjectRepository(Product) private readonly products: Repository<Product>,
@@ -65,6 +76,25 @@ export class ProductRepository {
   /** Called once at startup by the module that keeps the ledger: catalogue writes that set stock record it there. */
   recordInitialStockWith(ledger: InitialStockRecorder): void {
     this.ledger = ledger;
+  }
+
+  /** Called once at startup by the categories module: product writes that name a category check it there. */
+  checkCategoriesWith(categories: ProductCategories): void {
+    this.categories = categories;
+  }
+
+  /** Throws CategoryNotFoundError for an unknown category; nothing to check in an app without categories. */
+  async ensureCategoryExists(id: number): Promise<void> {
+    await this.categories?.ensureExists(id);
+  }
+
+  /**
+   * In the open unit of work (a category's delete): whether any product is in the category. A
+   * locking read, so a product written into it and committed meanwhile is seen.
+   */
+  async anyInCategory(categoryId: number): Promise<boolean> {
+    const rows = (await this.work.manager.query('SELECT id FROM products WHERE category_id = ? LIMIT 1 LOCK IN SHARE MODE', [categoryId])) as unknown[];
+    return rows.length > 0;
   }
 
   findById(id: number): Promise<Product | null> {
@@ -108,20 +138,28 @@ export class ProductRepository {
   }
 
   /** Ordered by id so pages are stable while rows are added. */
-  list(query: { page: number; limit: number; q?: string }): Promise<ProductPage> {
-    const load = async (manager: EntityManager) => {
-      const builder = manager.createQueryBuilder(Product, 'p').orderBy('p.id', 'ASC');
-      if (query.q) builder.where('p.name LIKE :pattern', { pattern: likeContains(query.q) });
-      const [items, total] = await builder
-        .skip((query.page - 1) * query.limit)
-        .take(query.limit)
-        .getManyAndCount();
-      return { items, page: query.page, limit: query.limit, total };
-    };
+  list(query: ProductQuery): Promise<ProductPage> {
     // Only the first pages of browsing are cached: anonymous input (any `q`, any page) must not
-    // grow Redis without bound. A page carries its own page and limit, so it renders the same from any cache level.
-    if (query.q || query.page > CACHED_LIST_PAGES) return load(this.products.manager);
-    return this.cache.getOrLoad(PRODUCT_LIST_NAMESPACE, `pages:${query.page}:${query.limit}:`, () => this.fill(load));
+    // grow Redis without bound. A page carries its own page and limit, so it renders the same from
+    // any cache level. A category's pages are cached by the service (ProductService.categoryPage).
+    if (query.q || query.category !== undefined || query.page > CACHED_LIST_PAGES) return this.loadPage(query, this.products.manager);
+    return this.cache.getOrLoad(PRODUCT_LIST_NAMESPACE, `pages:${query.page}:${query.limit}:`, () => this.pageToCache(query));
+  }
+
+  /** A page the caller will cache: read on the primary, as everything the cache keeps (see fill). */
+  pageToCache(query: ProductQuery): Promise<ProductPage> {
+    return this.fill((manager) => this.loadPage(query, manager));
+  }
+
+  private async loadPage(query: ProductQuery, manager: EntityManager): Promise<ProductPage> {
+    const builder = manager.createQueryBuilder(Product, 'p').orderBy('p.id', 'ASC');
+    if (query.q) builder.andWhere('p.name LIKE :pattern', { pattern: likeContains(query.q) });
+    if (query.category !== undefined) builder.andWhere('p.category_id = :category', { category: query.category });
+    const [items, total] = await builder
+      .skip((query.page - 1) * query.limit)
+      .take(query.limit)
+      .getManyAndCount();
+    return { items, page: query.page, limit: query.limit, total };
   }
 
   /** Most viewed first; ties broken by id so the order is stable. */
@@ -172,6 +210,7 @@ export class ProductRepository {
     try {
       // One unit of work with the ledger's movement (joined by the inventory repository).
       product = await this.work.run(async () => {
+        if (input.categoryId != null) await this.categories?.holdForProduct(input.categoryId);
         const result = await this.work.manager.insert(Product, input);
         const id = (result.identifiers[0] as { id: number }).id;
         if (input.stock > 0) await this.ledger?.recordInitialStock(id, input.stock);
@@ -194,6 +233,7 @@ export class ProductRepository {
     try {
       product = await this.work.run(async () => {
         const { manager } = this.work;
+        if (changes.categoryId != null) await this.categories?.holdForProduct(changes.categoryId);
         const result = await manager
           .createQueryBuilder()
           .update(Product)

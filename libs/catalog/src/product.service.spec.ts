@@ -54,4 +54,22 @@ describe('ProductService', () => {
     const service = new ProductService(repository({ delete: async () => ({ reserved: 4 }) }), stats);
     await expect(service.delete(3)).rejects.toMatchObject({ status: 409, code: 'PRODUCT_HAS_RESERVATIONS', details: { id: 3, reserved: 4 } });
   });
+
+  it('checks a category before listing it, and serves its first pages from the cached method only', async () => {
+    const ensureCategoryExists = jest.fn(async (id: number) => {
+      if (id === 9) throw new Error('no category 9');
+    });
+    const list = jest.fn(async () => ({ items: [], page: 30, limit: 20, total: 0 }));
+    const service = new ProductService(repository({ ensureCategoryExists, list }), stats);
+    const categoryPage = jest.spyOn(service, 'categoryPage').mockResolvedValue({ items: [product], page: 1, limit: 20, total: 1 });
+
+    await expect(service.list({ page: 1, limit: 20, category: 9 })).rejects.toThrow('no category 9');
+    expect(await service.list({ page: 1, limit: 20, category: 3 })).toMatchObject({ total: 1 });
+    expect(categoryPage).toHaveBeenCalledWith(3, 1, 20);
+    // Searches and deep pages are read as they are, never cached.
+    await service.list({ page: 1, limit: 20, category: 3, q: 'lamp' });
+    await service.list({ page: 30, limit: 20, category: 3 });
+    expect(categoryPage).toHaveBeenCalledTimes(1);
+    expect(list).toHaveBeenCalledTimes(2);
+  });
 });

@@ -2,8 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { JsonRepresentation, ValidationFailedError } from '@stockroom/core';
 import { StatsService } from '@stockroom/stats';
 import { Product } from './product.entity';
-import { LIST_WINDOW, NewProduct, ProductChanges, ProductPage, ProductRepository } from './product.repository';
+import { Cached } from '@stockroom/cache';
+import { CACHED_LIST_PAGES, LIST_WINDOW, NewProduct, PRODUCT_LIST_NAMESPACE, ProductChanges, ProductPage, ProductQuery, ProductRepository } from './product.repository';
 import { ProductHasReservationsError, ProductNotFoundError } from './catalog.errors';
+
+/** How long a category's product pages may be cached at most (the seed's TTL for categories). */
+export const CATEGORY_PAGE_TTL_SECONDS = 86_400;
 
 @Injectable()
 export class ProductService {
@@ -43,11 +47,26 @@ export class ProductService {
     return product;
   }
 
-  list(query: { page: number; limit: number; q?: string }): Promise<ProductPage> {
+  async list(query: ProductQuery): Promise<ProductPage> {
     if (query.page * query.limit > LIST_WINDOW) {
       throw new ValidationFailedError([{ field: 'page', problems: [`page x limit may be at most ${LIST_WINDOW}; narrow the search with q instead`] }]);
     }
-    return this.products.list({ ...query, q: query.q || undefined });
+    const q = query.q || undefined;
+    if (query.category !== undefined) {
+      // Known categories only: cached pages then exist for real categories, never for any number sent.
+      await this.products.ensureCategoryExists(query.category);
+      if (!q && query.page <= CACHED_LIST_PAGES) return this.categoryPage(query.category, query.page, query.limit);
+    }
+    return this.products.list({ ...query, q });
+  }
+
+  /**
+   * A category's first pages, kept as long as the seed keeps categories (a day): they belong to the
+   * list namespace, so every product write (and stock change) retires them with the other pages.
+   */
+  @Cached({ namespace: PRODUCT_LIST_NAMESPACE, ttl: CATEGORY_PAGE_TTL_SECONDS, key: (category: number, page: number, limit: number) => `category:${category}:${page}:${limit}` })
+  categoryPage(category: number, page: number, limit: number): Promise<ProductPage> {
+    return this.products.pageToCache({ category, page, limit });
   }
 
   /**

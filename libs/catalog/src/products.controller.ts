@@ -128,10 +128,10 @@ export class ProductsController {
     operationId: 'listProducts',
     summary: 'List products, ordered by id, optionally searching names',
     description:
-      'Ordered by id. `limit` 1..100 (default 20); `page × limit` at most 10,000 (deeper is 400: narrow with `q`). `q` searches names case-insensitively (`%` and `_` are literal) and is counted in the search ranking. Browse pages 1–20 are cached; searches and deeper pages are read from the database. Anonymous answers are publicly cacheable for a few seconds; send the ETag back as If-None-Match for a 304.',
+      'Ordered by id. `limit` 1..100 (default 20); `page × limit` at most 10,000 (deeper is 400: narrow with `q`). `q` searches names case-insensitively (`%` and `_` are literal) and is counted in the search ranking. `category` keeps the products of one category (not of its subcategories); an unknown category is 404. Browse pages 1–20 are cached, a category\'s for up to a day, every product write retiring them; searches and deeper pages are read from the database. Anonymous answers are publicly cacheable for a few seconds; send the ETag back as If-None-Match for a 304.',
   })
   @ApiConditionalGet(ProductPageResponse)
-  @ApiErrors({ 400: ['VALIDATION_FAILED'] })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['CATEGORY_NOT_FOUND'] })
   async list(@Query() query: ListProductsQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
     const page = await this.products.list(query);
     if (query.q) this.stats.recordSearch(query.q);
@@ -209,11 +209,12 @@ export class ProductsController {
     operationId: 'createProduct',
     summary: 'Create a product',
     description:
-      'Creates a product; an initial `stock` is recorded in the ledger. 409 PRODUCT_SKU_TAKEN when the SKU exists.',
+      'Creates a product; an initial `stock` is recorded in the ledger. 409 PRODUCT_SKU_TAKEN when the SKU exists; 404 CATEGORY_NOT_FOUND when `categoryId` names no category.',
   })
   @ApiCreatedResponse({ type: ProductResponse })
   @ApiErrors({
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
+    404: ['CATEGORY_NOT_FOUND'],
     409: ['PRODUCT_SKU_TAKEN'],
     413: ['PAYLOAD_TOO_LARGE'],
     415: ['UNSUPPORTED_MEDIA_TYPE'],
@@ -227,13 +228,13 @@ export class ProductsController {
     operationId: 'updateProduct',
     summary: 'Change some fields of a product (stock changes go through inventory)',
     description:
-      'Changes any of sku, name, description and price, and bumps `version` (an empty patch changes nothing). Stock changes go through the inventory routes.',
+      'Changes any of sku, name, description, price and categoryId (null: no category), and bumps `version` (an empty patch changes nothing). Stock changes go through the inventory routes.',
   })
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: ProductResponse })
   @ApiErrors({
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
-    404: ['PRODUCT_NOT_FOUND'],
+    404: ['PRODUCT_NOT_FOUND', 'CATEGORY_NOT_FOUND'],
     409: ['PRODUCT_SKU_TAKEN'],
     413: ['PAYLOAD_TOO_LARGE'],
     415: ['UNSUPPORTED_MEDIA_TYPE'],

@@ -35,3 +35,14 @@ export function isOutOfRangeError(error: unknown): boolean {
 export function isDeadlockError(error: unknown): boolean {
   return driverError(error)?.errno === 1213;
 }
+
+/**
+ * A foreign key refused the statement: `'referenced'` when a row others point at was to be deleted
+ * (1451), `'missing'` when a row was to point at one that does not exist (1452).
+ */
+export function foreignKeyRefusal(error: unknown, constraint?: string): 'referenced' | 'missing' | undefined {
+  const driver = driverError(error);
+  if (driver?.errno !== 1451 && driver?.errno !== 1452) return undefined;
+  if (constraint !== undefined && !(driver.sqlMessage ?? '').includes(constraint)) return undefined;
+  return driver.errno === 1451 ? 'referenced' : 'missing';
+}

@@ -40,4 +40,12 @@ export class CreateProductDto {
   @Min(0)
   @Max(MAX_INT)
   stock?: number;
+
+  @ApiPropertyOptional({ example: 3, type: Number, nullable: true, minimum: 1, maximum: MAX_INT, description: 'The category the product is in (GET /categories); null: none. 404 CATEGORY_NOT_FOUND when there is no such category' })
+  // Null is a value here (no category), unlike the other optional fields.
+  @ValidateIf((_object, value) => value !== undefined && value !== null)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_INT)
+  categoryId?: number | null;
 }

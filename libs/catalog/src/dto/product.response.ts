@@ -20,6 +20,9 @@ export class ProductResponse {
   @ApiProperty({ example: 25, description: 'Units on hand' })
   stock!: number;
 
+  @ApiProperty({ example: 3, type: Number, nullable: true, description: 'The category the product is in (GET /categories); null: none' })
+  categoryId!: number | null;
+
   @ApiProperty({ example: 0 })
   views!: number;
 
@@ -43,6 +46,8 @@ export class ProductResponse {
       description: product.description,
       price: product.price,
       stock: product.stock,
+      // Entries cached before categories existed have no field.
+      categoryId: product.categoryId ?? null,
       views: product.views,
       version: product.version,
       createdAt: product.createdAt.toISOString(),
