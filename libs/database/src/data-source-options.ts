@@ -27,6 +27,9 @@ export function buildDataSourceOptions(
     poolSize: config.db.poolSize,
     connectTimeout: 5_000,
     supportBigNumbers: true,
+    // mysql2 captures a stack trace at every query's call for its errors' stacks (1.4 % of an order
+    // intake's CPU); TypeORM wraps every failure in a QueryFailedError with its own stack anyway.
+    extra: { trace: false },
     entities,
     migrations,
     migrationsTableName: 'migrations',

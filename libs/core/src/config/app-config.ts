@@ -263,7 +263,7 @@ export function loadConfig(env: Env): AppConfig {
       windowMs: read.int('INTAKE_WINDOW_MS', 5, 0, 1_000),
       maxBatch: read.int('INTAKE_MAX_BATCH', 100, 1, 1_000),
       // Capped below the pool: other queries (reads, the per-order fallback) always find a connection.
-      maxInFlight: Math.min(read.int('INTAKE_MAX_IN_FLIGHT', 4, 1, 100), poolSize - 1),
+      maxInFlight: Math.min(read.int('INTAKE_MAX_IN_FLIGHT', 2, 1, 100), poolSize - 1),
     },
     worker: {
       inline: read.bool('WORKER_INLINE', false),
