@@ -1,8 +1,9 @@
 /**
  * `npm run bench:orders`:
  * 1. Order intake (POST /orders → 202) by group commit (INTAKE_MODE=batched, the default) and one
- *    transaction per order (per-order), alternating, fresh API process each, all orders on one hot
- *    product and spread over 1,000 products, against a bare Fastify server answering the same 202
+ *    transaction per order (per-order), one API process per mode side by side with their figures
+ *    alternating (fresh processes each round), all orders on one hot product and spread over 1,000
+ *    products, against a bare Fastify server answering the same 202
  *    (the HTTP ceiling). The API runs no worker here: intake is what is measured. After each
  *    figure: reserved grew by exactly the 202s, and every product's row equals its ledger.
  * 2. A sell-out in each mode: 5,000 units of one product, 50 buyers until every one is refused:
@@ -197,17 +198,21 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       figures.push(await measure('bare fastify (202, same shape)', round, bare.url, () => '/orders', { connections: CONNECTIONS, duration: DURATION, method: 'POST', body: hot }));
-      for (const mode of round % 2 ? MODES : [...MODES].reverse()) {
-        const api = await startApi(3301, { WORKER_INLINE: 'false', INTAKE_MODE: mode });
-        try {
-          headers = await benchSession(api.url, CUSTOMER, { register: true });
-          await measure('warm-up', 0, api.url, () => '/orders', { connections: CONNECTIONS, duration: 3, method: 'POST', body: spread, headers });
-          figures.push(await intakeFigure(`POST /orders, one hot product (${mode})`, round, api.url, hot, headers, checks));
-          figures.push(await intakeFigure(`POST /orders, across ${PRODUCTS} products (${mode})`, round, api.url, spread, headers, checks));
-          if (round === 1) sellOuts.push(await sellOut(mode, api.url, headers, 5_000));
-        } finally {
-          await stop(api.child);
+      // Both modes' APIs run side by side (the idle one costs next to nothing) and their figures
+      // alternate seconds apart: this machine's speed drifts by up to 1.5x from one round to the next.
+      const order = round % 2 ? MODES : [...MODES].reverse();
+      const apis = new Map<Mode, { child: ChildProcess; url: string }>();
+      try {
+        for (const [i, mode] of order.entries()) apis.set(mode, await startApi(3301 + 2 * i, { WORKER_INLINE: 'false', INTAKE_MODE: mode }));
+        const url = (mode: Mode) => (apis.get(mode) as { url: string }).url;
+        headers = await benchSession(url(order[0]), CUSTOMER, { register: true });
+        for (const mode of order) await measure('warm-up', 0, url(mode), () => '/orders', { connections: CONNECTIONS, duration: 3, method: 'POST', body: spread, headers });
+        for (const [kind, body] of [['one hot product', hot], [`across ${PRODUCTS} products`, spread]] as const) {
+          for (const mode of order) figures.push(await intakeFigure(`POST /orders, ${kind} (${mode})`, round, url(mode), body, headers, checks));
         }
+        if (round === 1) for (const mode of order) sellOuts.push(await sellOut(mode, url(mode), headers, 5_000));
+      } finally {
+        await Promise.all([...apis.values()].map((api) => stop(api.child)));
       }
     }
     // The intake left a backlog: workers drain it before end-to-end latency is timed.
@@ -229,7 +234,7 @@ async function main(): Promise<void> {
     if (perOrder) ratios.push(`| ${figure.name.replace(' (batched)', '')} | ${figure.round} | ${(figure.requestsPerSec / perOrder.requestsPerSec).toFixed(2)} | ${perOrder.p99} → ${figure.p99} |`);
   }
   saveReport('orders', ['@nestjs/core', 'fastify', 'typeorm', 'mysql2', 'ioredis', 'bullmq', 'autocannon'], [
-    `intake: autocannon, ${CONNECTIONS} connections, ${DURATION}s per figure, one customer session, throttler off, no worker in the API process; INTAKE_MODE alternating per round, other settings default`,
+    `intake: autocannon, ${CONNECTIONS} connections, ${DURATION}s per figure, one customer session, throttler off, no worker in the API process; one API per INTAKE_MODE side by side, figures alternating (order reversed every other round), other settings default`,
     '',
     table(figures, 'bare fastify (202, same shape)'),
     '',
