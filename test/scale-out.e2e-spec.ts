@@ -37,7 +37,19 @@ describe('Scale-out: two API processes and one worker on one MySQL and one Redis
 
   beforeAll(async () => {
     context = await TestContext.create();
-    const env = context.env({ THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: String(LIMIT), THROTTLE_TTL_SECONDS: '60', CACHE_L1_MAX_ITEMS: '1000', DB_POOL_SIZE: '20' });
+    // Redis deadlines of 5 s, not 1: this suite is about what two instances agree on. On a loaded CI
+    // machine one of its 300 orders was once answered neither 202 nor 409 (most likely a Redis
+    // answer past the 1 s deadline; the tally below now names it). The deadlines themselves are
+    // tested in redis-pause and the fault suite.
+    const env = context.env({
+      THROTTLE_ENABLED: 'true',
+      THROTTLE_LIMIT: String(LIMIT),
+      THROTTLE_TTL_SECONDS: '60',
+      CACHE_L1_MAX_ITEMS: '1000',
+      DB_POOL_SIZE: '20',
+      REDIS_TIMEOUT_MS: '5000',
+      SESSION_REDIS_TIMEOUT_MS: '5000',
+    });
     [a, b] = await Promise.all([startApiProcess(env), startApiProcess(env)]);
     worker = await startWorkerProcess(env);
   });
@@ -74,8 +86,13 @@ describe('Scale-out: two API processes and one worker on one MySQL and one Redis
         send(agent, `${i % 2 ? a.url : b.url}/orders`, 'POST', { items: [{ productId: product.id, quantity: 1 }] }, { ...customer.headers, 'idempotency-key': `scale-${i}` }),
       ),
     );
-    expect(orders.filter((r) => r.status === 202)).toHaveLength(100);
-    expect(orders.filter((r) => r.status === 409 && JSON.parse(r.body).code === 'INSUFFICIENT_STOCK')).toHaveLength(200);
+    // Tallied by status and code, so a failure shows what the odd answers were.
+    const tally: Record<string, number> = {};
+    for (const r of orders) {
+      const answer = r.status === 202 ? '202' : `${r.status} ${(JSON.parse(r.body) as { code?: string }).code ?? r.body.slice(0, 200)}`;
+      tally[answer] = (tally[answer] ?? 0) + 1;
+    }
+    expect(tally).toEqual({ '202': 100, '409 INSUFFICIENT_STOCK': 200 });
     for (const started = Date.now(); Date.now() - started < 180_000; await sleep(200)) {
       const [row] = await context.query<Array<{ n: number }>>("SELECT COUNT(*) AS n FROM orders WHERE status = 'confirmed'");
       if (Number(row.n) === 100) break;
