@@ -103,14 +103,23 @@ export interface ApiProcess {
   child: ChildProcess;
   url: string;
   exited: Promise<ProcessResult>;
+  /** The error lines (pino level 50 and above) it logged so far: what a test shows beside an unexpected 500. */
+  errors(): string[];
 }
 
 /** Starts `apps/api/src/main.ts` on a free loopback port and waits for its "listening" log line. */
 export async function startApiProcess(env: Env): Promise<ApiProcess> {
   const child = spawnTs('apps/api/src/main.ts', { ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+  const errors: string[] = [];
+  let partial = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (/"level":(5\d|6\d)\b/.test(line)) errors.push(line);
+  });
   const exited = collect(child);
   const line = await waitForOutput(child, /\{[^\n]*"stockroom api listening"[^\n]*\}/);
-  return { child, url: JSON.parse(line).url as string, exited };
+  return { child, url: JSON.parse(line).url as string, exited, errors: () => [...errors] };
 }
 
 export interface WorkerProcess {
