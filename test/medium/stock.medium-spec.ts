@@ -49,6 +49,34 @@ describe('Stock, ledger and units of work (medium tier)', () => {
     expect(await movementsOf(product.id)).toHaveLength(1);
   });
 
+  it('runs a deadlock victim\'s unit of work again (InnoDB rolled it back whole), once the other transaction is through', async () => {
+    const [a, b, ...others] = await Promise.all(
+      ['MED-DL-A', 'MED-DL-B', 'MED-DL-C', 'MED-DL-D', 'MED-DL-E'].map((sku) => products.create({ sku, name: sku, description: '', price: '1.00', stock: 1 })),
+    );
+    const holder = await context.connect();
+    let attempts = 0;
+    try {
+      // Rows changed make the holder the heavier transaction: InnoDB rolls back the lighter one, the unit of work.
+      await holder.query('START TRANSACTION');
+      // One row per statement: `IN (…)` over a table this small is a scan, which would lock b too.
+      for (const row of [a, ...others]) await holder.query('UPDATE products SET views = views + 1 WHERE id = ?', [row.id]);
+      const unit = work.run(async () => {
+        attempts++;
+        await work.manager.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [b.id]);
+        await work.manager.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [a.id]);
+        return 'through';
+      });
+      await context.untilLockWait();
+      // Closes the cycle: b is held by the unit of work, which waits for a.
+      await holder.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [b.id]);
+      await holder.query('COMMIT');
+      expect(await unit).toBe('through');
+      expect(attempts).toBe(2);
+    } finally {
+      await holder.end();
+    }
+  });
+
   it('reserves all lines or none: a short line leaves the others and the ledger untouched', async () => {
     const [a, b] = [
       await products.create({ sku: 'MED-3', name: 'A', description: '', price: '1.00', stock: 5 }),

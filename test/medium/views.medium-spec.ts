@@ -33,6 +33,29 @@ describe('Views write-behind through the catalogue\'s store (medium tier)', () =
     expect(rows.map((row) => Number(row.views))).toEqual([3, 4]);
   });
 
+  it('locks its rows in id order, as every other writer does: a flush never deadlocks with a transaction going up the ids', async () => {
+    const products = app.get(ProductRepository);
+    const low = await products.create({ sku: 'VIEW-LOW', name: 'Low', description: '', price: '1.00', stock: 0 });
+    const high = await products.create({ sku: 'VIEW-HIGH', name: 'High', description: '', price: '1.00', stock: 0 });
+    const holder = await context.connect();
+    try {
+      // An order group locks its products in ascending id; it holds the lower one now.
+      await holder.query('START TRANSACTION');
+      await holder.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [low.id]);
+      // Counts that statements by count would write high id first (its count comes first).
+      const flush = app.get(ViewsWriteBehind).apply({ flushId: 'medium-flush-order', counts: new Map([[high.id, 3], [low.id, 1]]) });
+      await context.untilLockWait();
+      // The group goes on to the higher id: it waits for nothing, where it used to close a deadlock cycle (and, the lighter, be its victim).
+      await holder.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [high.id]);
+      await holder.query('COMMIT');
+      expect(await flush).toBe(4);
+    } finally {
+      await holder.end();
+    }
+    const rows = await context.query<Array<{ views: number }>>('SELECT views FROM products WHERE id IN (?) ORDER BY id', [[low.id, high.id]]);
+    expect(rows.map((row) => Number(row.views))).toEqual([1, 3]);
+  });
+
   it('adds a large batch of mixed counts (more than one statement\'s worth of ids) exactly, leaving updated_at alone', async () => {
     await context.query(
       `INSERT INTO products (sku, name, description, price, stock, reserved, views, version) VALUES ${Array.from({ length: 2_500 }, (_, i) => `('BULK-${i}', 'Bulk', '', 1.00, 0, 0, 0, 1)`).join(',')}`,

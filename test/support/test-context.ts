@@ -98,6 +98,28 @@ export class TestContext {
     }
   }
 
+  /** A connection of the test's own (a second client holding locks); the caller ends it. */
+  connect(): ReturnType<typeof createConnection> {
+    return createConnection({ ...connectionOptions(), database: this.dbName });
+  }
+
+  /**
+   * Resolves once a transaction on this test's database waits for a row lock (a bound for a stuck
+   * test, not a speed). Polled every 200 ms: InnoDB refreshes what INNODB_TRX shows only when it
+   * was not read for 100 ms, so a faster poll keeps reading the first snapshot.
+   */
+  async untilLockWait(boundMs = 60_000): Promise<void> {
+    for (const started = Date.now(); ; await new Promise((resolve) => setTimeout(resolve, 200))) {
+      const [row] = await this.query<Array<{ n: number }>>(
+        `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+         WHERE t.trx_state = 'LOCK WAIT' AND p.DB = ?`,
+        [this.dbName],
+      );
+      if (Number(row.n) > 0) return;
+      if (Date.now() - started > boundMs) throw new Error('no transaction came to wait for a lock');
+    }
+  }
+
   async dispose(): Promise<void> {
     await withServer((sql) => sql.query(`DROP DATABASE IF EXISTS \`${this.dbName}\``));
     await deleteKeys(`${this.keyPrefix}:*`);

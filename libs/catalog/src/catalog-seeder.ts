@@ -1,6 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '@stockroom/core';
-import { isDeadlockError } from '@stockroom/database';
 import { ProductRepository } from './product.repository';
 import { sampleProducts } from './sample-catalog';
 
@@ -26,20 +25,10 @@ export class CatalogSeeder implements OnApplicationBootstrap {
   async seed(count: number, onProgress?: (done: number) => void): Promise<number> {
     let inserted = 0;
     for (let from = 1; from <= count; from += BATCH) {
-      inserted += await this.insertBatch(sampleProducts(from, Math.min(BATCH, count - from + 1)));
+      // Instances seeding at once can deadlock on the same rows: the unit of work runs the victim again.
+      inserted += await this.products.insertIgnoringExisting(sampleProducts(from, Math.min(BATCH, count - from + 1)));
       onProgress?.(Math.min(from + BATCH - 1, count));
     }
     return inserted;
-  }
-
-  /** Instances seeding at once can deadlock on the same rows (InnoDB picks a victim): the victim retries its batch. */
-  private async insertBatch(rows: ReturnType<typeof sampleProducts>): Promise<number> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.products.insertIgnoringExisting(rows);
-      } catch (error) {
-        if (attempt >= 5 || !isDeadlockError(error)) throw error;
-      }
-    }
   }
 }

@@ -82,6 +82,16 @@ describe('HttpErrorFilter logging', () => {
     expect(catchWith(lost)).toEqual({ warn: ['DEPENDENCY_UNAVAILABLE: Connection lost: The server closed the connection.'], error: [] });
   });
 
+  it('answers 503 DEPENDENCY_UNAVAILABLE for a database too busy to decide now (a deadlock past its retries, a lock wait timeout)', () => {
+    const deadlock = Object.assign(new Error('Deadlock found when trying to get lock'), { driverError: { code: 'ER_LOCK_DEADLOCK', errno: 1213 } });
+    const lockWait = Object.assign(new Error('Lock wait timeout exceeded'), { driverError: { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205 } });
+    expect([toErrorResponse(deadlock), toErrorResponse(lockWait)]).toMatchObject([
+      { statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE' },
+      { statusCode: 503, code: 'DEPENDENCY_UNAVAILABLE' },
+    ]);
+    expect(catchWith(deadlock)).toEqual({ warn: ['DEPENDENCY_UNAVAILABLE: Deadlock found when trying to get lock'], error: [] });
+  });
+
   it('logs an unexpected error with its stack', () => {
     const logged = catchWith(new Error('boom'));
     expect(logged.warn).toEqual([]);

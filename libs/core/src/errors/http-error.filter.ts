@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { DomainError } from './domain-error';
-import { ServiceUnreachableError, isConnectionFailure } from './connection-failure';
+import { ServiceUnreachableError, isTransientFailure } from './connection-failure';
 import { ErrorResponse } from './error-response';
 
 const CODE_BY_STATUS: Record<number, string> = {
@@ -55,9 +55,9 @@ export function toErrorResponse(caught: unknown): ErrorResponse {
   return body(500, 'INTERNAL_ERROR', 'Internal server error');
 }
 
-/** A database (or other server) that cannot be reached is an outage, not a bug: a 503 error. */
+/** A database (or other server) that cannot be reached, or is too busy to decide now, is an outage, not a bug: a 503 error. */
 function asOutage(caught: unknown): unknown {
-  return isConnectionFailure(caught) ? new ServiceUnreachableError() : caught;
+  return isTransientFailure(caught) ? new ServiceUnreachableError() : caught;
 }
 
 /** Keeps a structured exception body (a failed health check) as `details`. */
