@@ -264,11 +264,12 @@ describe('Fault suite: Redis paused, killed and flushed; MySQL killed; a worker 
     const failures = seen.filter((s) => s.status === 500);
     // With what the APIs logged as errors, so a failure says why; printed first as well, in short,
     // because a long assertion diff is cut where CI keeps only the head and tail of the output.
+    const logged = failures.length > 0 ? apis.flatMap((api) => api.errors()) : [];
     if (failures.length > 0) {
-      const logged = apis.flatMap((api) => api.errors()).map((line) => line.slice(0, 1_500));
-      process.stdout.write(`fault suite: ${name}: 500 at ${failures.map((f) => f.startedAt - startedAt).join(', ')} ms after the fault began; logged: ${JSON.stringify(logged)}\n`);
+      const short = logged.map((line) => line.slice(0, 1_500));
+      process.stdout.write(`fault suite: ${name}: 500 at ${failures.map((f) => f.startedAt - startedAt).join(', ')} ms after the fault began; logged: ${JSON.stringify(short)}\n`);
     }
-    expect({ failures, logged: failures.length > 0 ? apis.flatMap((api) => api.errors()) : [] }).toEqual({ failures: [], logged: [] });
+    expect({ failures, logged }).toEqual({ failures: [], logged: [] });
     // Sign-in answers 200 or 503 (never a 401 for the right password, never a hang).
     expect(seen.filter((s) => s.kind === 'sign-in' && s.status !== 200 && s.status !== 503)).toEqual([]);
     // Reads that began after every route answered again never fail.

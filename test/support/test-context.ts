@@ -89,7 +89,7 @@ export class TestContext {
   }
 
   async query<T = unknown>(statement: string, params: unknown[] = []): Promise<T> {
-    const sql = await createConnection({ ...connectionOptions(), database: this.dbName });
+    const sql = await this.connect();
     try {
       const [rows] = await sql.query(statement, params);
       return rows as T;
