@@ -1,5 +1,5 @@
 import { TestContext } from './support/test-context';
-import { bootCache, CacheApp } from './support/cache-app';
+import { bootCache, CacheApp, untilListening } from './support/cache-app';
 import { PrivateRedis } from './support/redis-server';
 
 /**
@@ -17,6 +17,8 @@ describe('Cache lookups: commands per lookup and the generations they trust', ()
     const app = await bootCache(context, { REDIS_URL: redis.url, REDIS_CLUSTER_NODES: '', CACHE_REDIS_TIMEOUT_MS: '10000', ...overrides });
     app.cache.defineNamespace('lookups');
     apps.push(app);
+    // What a lookup trusts depends on listening (generations learned over the channel).
+    if (overrides.CACHE_L1_MAX_ITEMS !== '0') await untilListening(app);
     return app;
   };
 

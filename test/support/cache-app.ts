@@ -26,4 +26,15 @@ export async function bootCache(context: TestContext, overrides: Env = {}, provi
   return { app, cache: app.get(RedisCacheService), stats: app.get(CacheStats), close: () => app.close() };
 }
 
+/**
+ * Waits until the app's cache listens to its event channel: only then does L1 trust what it
+ * learned (on a loaded machine the subscription may come after boot). Throws after `timeoutMs`.
+ */
+export async function untilListening(app: CacheApp, timeoutMs = 60_000): Promise<void> {
+  const events = (app.cache as unknown as { events: { listening: boolean } }).events;
+  for (const started = Date.now(); !events.listening; await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() - started > timeoutMs) throw new Error(`the cache did not listen to its event channel within ${timeoutMs} ms`);
+  }
+}
+
 export { Injectable };

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { subscribeWhenReady } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 
 export type CacheEvent =
@@ -74,7 +75,7 @@ export class CacheEventBus {
   }
 
   private async listen(): Promise<void> {
-    await this.subscriber.subscribe(this.channel);
+    await subscribeWhenReady(this.subscriber, this.channel);
     this.subscribed = true;
     this.handlers.onResubscribed();
   }

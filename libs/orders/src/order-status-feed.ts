@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { withDeadline } from '@stockroom/core';
-import { InjectRequestRedis, RedisConnections, RedisKeys } from '@stockroom/redis';
+import { InjectRequestRedis, RedisConnections, RedisKeys, subscribeWhenReady } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import type { OrderStatus } from './order.entity';
 
@@ -70,7 +70,7 @@ export class OrderStatusFeed {
   /** Processes with no followers never open the connection; a failed SUBSCRIBE is tried again by the next follower. */
   private subscribe(): Promise<void> {
     const subscriber = (this.subscriber ??= this.openSubscriber());
-    this.subscribed ??= subscriber.subscribe(this.channel).then(
+    this.subscribed ??= subscribeWhenReady(subscriber, this.channel).then(
       () => undefined,
       (error: Error) => {
         this.logger.warn(`order status feed not subscribed (${error.message}); followers recheck MySQL meanwhile`);

@@ -92,3 +92,24 @@ export function describeRedisTarget(target: RedisTarget): string {
   const parsed = new URL(url);
   return `${parsed.hostname}:${parsed.port || 6379}`;
 }
+
+/**
+ * SUBSCRIBE on `client` without breaking its handshake. ioredis writes SUBSCRIBE (a command
+ * allowed while Redis loads) as soon as the socket connects, before its own ready check; the
+ * connection is then in subscriber mode, the check's INFO is refused, and ioredis drops and
+ * rebuilds the connection, while the first SUBSCRIBE's reply has already told the caller it is
+ * subscribed (a loaded CI saw a process deaf to its channel). During that handshake (`connect`)
+ * this waits for `ready`; in any other state ioredis queues the command until ready, or fails it.
+ */
+export function subscribeWhenReady(client: RedisClient, channel: string): Promise<unknown> {
+  if (client.status !== 'connect') return client.subscribe(channel);
+  return new Promise((resolve, reject) => {
+    const next = () => {
+      client.off('ready', next);
+      client.off('close', next);
+      subscribeWhenReady(client, channel).then(resolve, reject);
+    };
+    client.on('ready', next);
+    client.on('close', next);
+  });
+}
