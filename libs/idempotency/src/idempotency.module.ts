@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { IdempotencyService } from './idempotency.service';
-import { IdempotencyInterceptor } from './idempotent.decorator';
+import { IdempotencyBinder } from './idempotent.decorator';
 
 /** Import it where a controller uses `@Idempotent` (needs the Redis module). */
 @Module({
-  providers: [IdempotencyService, IdempotencyInterceptor],
-  exports: [IdempotencyService, IdempotencyInterceptor],
+  imports: [DiscoveryModule],
+  providers: [IdempotencyService, IdempotencyBinder],
+  exports: [IdempotencyService],
 })
 export class IdempotencyModule {}

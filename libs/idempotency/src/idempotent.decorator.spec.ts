@@ -1,19 +1,29 @@
-import { CallHandler, ExecutionContext } from '@nestjs/common';
-import { ModuleRef, Reflector } from '@nestjs/core';
-import { lastValueFrom, of, throwError } from 'rxjs';
-import { attachPrincipal, ValidationFailedError } from '@stockroom/core';
-import { Idempotent, IdempotencyInterceptor } from './idempotent.decorator';
+import { HttpCode } from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { attachPrincipal, ValidationFailedError, withinRequest } from '@stockroom/core';
+import { bindIdempotency, Idempotent } from './idempotent.decorator';
 import type { IdempotencyService, StoredResponse } from './idempotency.service';
 import { IdempotencyService as Service } from './idempotency.service';
 
+type Reply = ReturnType<typeof exchangeFor>['reply'];
+
 class Controller {
   recovered?: { key: string; request: unknown };
+  made = 0;
+  reply?: Reply;
 
   @Idempotent({ scope: 'thing', perUser: true, recover: 'recoverThing' })
-  make(): void {}
+  @HttpCode(202)
+  async make(id: number): Promise<{ id: number }> {
+    this.made++;
+    this.reply?.status(202).header('Location', `/things/${id}`);
+    return { id };
+  }
 
   @Idempotent({ scope: 'plain' })
-  plain(): void {}
+  async plain(): Promise<void> {
+    throw new Error('not run');
+  }
 
   async recoverThing(key: string, request: unknown): Promise<StoredResponse> {
     this.recovered = { key, request };
@@ -21,7 +31,7 @@ class Controller {
   }
 }
 
-function contextFor(handler: (...args: never[]) => unknown, headers: Record<string, string>) {
+function exchangeFor(headers: Record<string, string>) {
   const reply = {
     statusCode: 201,
     headers: {} as Record<string, string>,
@@ -34,73 +44,78 @@ function contextFor(handler: (...args: never[]) => unknown, headers: Record<stri
       return this;
     },
     hasHeader(name: string) {
-      return name in this.headers;
+      return name.toLowerCase() in this.headers;
     },
     getHeader(name: string) {
-      return this.headers[name];
+      return this.headers[name.toLowerCase()];
     },
   };
-  const request = { headers, params: { id: '7' }, body: { n: 1 } };
-  const context = {
-    getHandler: () => handler,
-    getClass: () => Controller,
-    switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }),
-  } as unknown as ExecutionContext;
-  return { context, reply, request };
+  const request = { id: 'req-1', headers, params: { id: '7' }, body: { n: 1 } };
+  return { reply, request };
+}
+
+/** Calls `handler` on `controller` as Nest would, inside the request context that configureFastify opens. */
+function serve<T>(exchange: ReturnType<typeof exchangeFor>, call: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => withinRequest(exchange.request as never, exchange.reply as never, () => void call().then(resolve, reject)));
 }
 
 describe('@Idempotent', () => {
-  const controller = new Controller();
+  let controller: Controller;
   let run: jest.Mock;
-  let interceptor: IdempotencyInterceptor;
 
   beforeEach(() => {
+    controller = new Controller();
     run = jest.fn(async (_scope, _key, _fingerprint, work: () => Promise<StoredResponse>) => ({ ...(await work()), replayed: false }));
-    interceptor = new IdempotencyInterceptor({ run } as unknown as IdempotencyService, new Reflector(), { get: () => controller } as unknown as ModuleRef);
+    bindIdempotency(controller, { run } as unknown as IdempotencyService);
   });
 
   it('leaves a request without the header to the handler alone', async () => {
-    const { context } = contextFor(Controller.prototype.make, {});
-    const handle: CallHandler = { handle: () => of({ made: 1 }) };
-    expect(await lastValueFrom(interceptor.intercept(context, handle))).toEqual({ made: 1 });
+    const exchange = exchangeFor({});
+    expect(await serve(exchange, () => controller.make(7))).toEqual({ id: 7 });
     expect(run).not.toHaveBeenCalled();
   });
 
-  it('refuses a malformed key with 400 before the handler runs', () => {
-    const { context } = contextFor(Controller.prototype.make, { 'idempotency-key': 'not a key!' });
-    expect(() => interceptor.intercept(context, { handle: () => of(1) })).toThrow(ValidationFailedError);
+  it('refuses a malformed key with 400 before the handler runs', async () => {
+    const exchange = exchangeFor({ 'idempotency-key': 'not a key!' });
+    await expect(serve(exchange, () => controller.make(7))).rejects.toThrow(ValidationFailedError);
+    expect(controller.made).toBe(0);
   });
 
   it('keys by scope and user, fingerprints parameters and body as one object, and keeps the status and Location of the first answer', async () => {
-    const { context, request, reply } = contextFor(Controller.prototype.make, { 'idempotency-key': 'k-1' });
-    attachPrincipal(request as never, { userId: 5, role: 'customer' });
-    const handle: CallHandler = {
-      handle: () => {
-        reply.statusCode = 202;
-        reply.header('Location', '/things/7');
-        return of({ id: 7 });
-      },
-    };
-    expect(await lastValueFrom(interceptor.intercept(context, handle))).toEqual({ id: 7 });
-    const [scope, key, fingerprint, work] = run.mock.calls[0] as [string, string, unknown, () => Promise<StoredResponse>];
+    const exchange = exchangeFor({ 'idempotency-key': 'k-1' });
+    attachPrincipal(exchange.request as never, { userId: 5, role: 'customer' });
+    controller.reply = exchange.reply;
+    expect(await serve(exchange, () => controller.make(7))).toEqual({ id: 7 });
+    const [scope, key, fingerprint] = run.mock.calls[0] as [string, string, unknown];
     expect([scope, key, fingerprint]).toEqual(['thing:5', 'k-1', { id: 7, n: 1 }]);
-    expect(await work()).toEqual({ status: 202, body: { id: 7 }, headers: { location: '/things/7' } });
+    expect(await run.mock.results[0].value).toEqual({ status: 202, body: { id: 7 }, headers: { location: '/things/7' }, replayed: false });
+    expect(exchange.reply.headers['idempotent-replayed']).toBeUndefined();
   });
 
-  it('replays a stored answer with its status and headers, marked as a replay', async () => {
+  it('replays a stored answer with its status and headers, marked as a replay, without running the handler', async () => {
     run.mockResolvedValueOnce({ status: 409, body: { code: 'X' }, headers: { location: '/x' }, replayed: true });
-    const { context, reply } = contextFor(Controller.prototype.plain, { 'idempotency-key': 'k-2' });
-    expect(await lastValueFrom(interceptor.intercept(context, { handle: () => throwError(() => new Error('not run')) }))).toEqual({ code: 'X' });
-    expect(reply.statusCode).toBe(409);
-    expect(reply.headers).toEqual({ location: '/x', 'idempotent-replayed': 'true' });
+    const exchange = exchangeFor({ 'idempotency-key': 'k-2' });
+    expect(await serve(exchange, () => controller.plain())).toEqual({ code: 'X' });
+    expect(exchange.reply.statusCode).toBe(409);
+    expect(exchange.reply.headers).toEqual({ location: '/x', 'idempotent-replayed': 'true' });
   });
 
-  it('asks the controller\'s recover method for the first answer', async () => {
-    const { context, request } = contextFor(Controller.prototype.make, { 'idempotency-key': 'k-3' });
-    await lastValueFrom(interceptor.intercept(context, { handle: () => of(1) }));
+  it("asks the controller's recover method for the first answer", async () => {
+    const exchange = exchangeFor({ 'idempotency-key': 'k-3' });
+    await serve(exchange, () => controller.make(7));
     const recover = run.mock.calls[0][4] as () => Promise<StoredResponse>;
     expect(await recover()).toEqual({ status: 201, body: { recovered: true } });
-    expect(controller.recovered).toEqual({ key: 'k-3', request });
+    expect(controller.recovered).toEqual({ key: 'k-3', request: exchange.request });
+  });
+
+  it('keeps the metadata of the decorators applied before it (the route keeps its status code)', () => {
+    expect(Reflect.getMetadata(HTTP_CODE_METADATA, Controller.prototype.make)).toBe(202);
+    expect(Controller.prototype.make.name).toBe('make');
+  });
+
+  it('says which module is missing when the controller was never bound', async () => {
+    const unbound = new Controller();
+    await expect(serve(exchangeFor({ 'idempotency-key': 'k-4' }), () => unbound.make(7))).rejects.toThrow('import IdempotencyModule');
   });
 
   it('validates keys as the ledger stores references', () => {

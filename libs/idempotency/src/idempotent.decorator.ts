@@ -1,9 +1,8 @@
-import { applyDecorators, CallHandler, createParamDecorator, ExecutionContext, Injectable, NestInterceptor, SetMetadata, UseInterceptors } from '@nestjs/common';
-import { ModuleRef, Reflector } from '@nestjs/core';
+import { applyDecorators, createParamDecorator, ExecutionContext, Injectable, OnModuleInit, SetMetadata } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { from, lastValueFrom, Observable } from 'rxjs';
-import { principalOf } from '@stockroom/core';
+import { currentExchange, principalOf } from '@stockroom/core';
 import { IDEMPOTENCY_HEADER, IdempotencyService, StoredResponse } from './idempotency.service';
 
 const IDEMPOTENT = 'stockroom:idempotent';
@@ -24,6 +23,17 @@ export interface IdempotentOptions {
   recover?: string;
 }
 
+type Handler = (...args: unknown[]) => Promise<unknown>;
+type Recover = (key: string, request: FastifyRequest) => Promise<StoredResponse | undefined>;
+
+/** Each controller instance's IdempotencyService (bound at init: a decorator cannot inject). */
+const services = new WeakMap<object, IdempotencyService>();
+
+/** Lets `controller`'s @Idempotent handlers use `service` (IdempotencyModule does it for every controller at init). */
+export function bindIdempotency(controller: object, service: IdempotencyService): void {
+  services.set(controller, service);
+}
+
 /**
  * Makes a route honour `Idempotency-Key` in one line: the header is validated (400) and
  * documented, the first answer (status, body, `Location`) is kept 24 h and replayed to retries
@@ -31,9 +41,55 @@ export interface IdempotentOptions {
  * request is 422, a retry while the first still runs waits for it (409 after 5 s). Without the
  * header the route runs as usual. The handler gets the key with `@IdempotencyKey()`, to let the
  * database arbitrate too (a unique reference), which is what keeps a retry safe when Redis is gone.
+ *
+ * It wraps the handler itself, not a Nest interceptor: Nest runs every interceptor through RxJS
+ * and two `AsyncResource.bind` per request, which cost order intake about a tenth of its
+ * throughput (docs/BENCHMARKS.md). The wrapper runs after the guards and pipes (a request that
+ * fails validation never claims its key) and reaches the request through the request context.
  */
 export function Idempotent(options: IdempotentOptions): MethodDecorator {
-  return applyDecorators(SetMetadata(IDEMPOTENT, options), UseInterceptors(IdempotencyInterceptor), ApiHeader(IDEMPOTENCY_HEADER));
+  const wrap: MethodDecorator = (_target, _property, descriptor) => {
+    const original = descriptor.value as unknown as Handler;
+    const handler = idempotentHandler(original, options);
+    // Decorators below this one put their metadata on the original function: it moves with it.
+    for (const key of Reflect.getMetadataKeys(original)) Reflect.defineMetadata(key, Reflect.getMetadata(key, original), handler);
+    Object.defineProperty(handler, 'name', { value: original.name });
+    descriptor.value = handler as never;
+    return descriptor;
+  };
+  return applyDecorators(wrap, SetMetadata(IDEMPOTENT, options), ApiHeader(IDEMPOTENCY_HEADER));
+}
+
+function idempotentHandler(original: Handler, options: IdempotentOptions): Handler {
+  return async function idempotent(this: object, ...args: unknown[]): Promise<unknown> {
+    const exchange = currentExchange();
+    if (!exchange) throw new Error('@Idempotent runs inside an HTTP request (configureFastify sets the request context)');
+    const { request, reply } = exchange;
+    const key = IdempotencyService.validateKey(headerOf(request));
+    if (key === undefined) return original.apply(this, args);
+    const service = services.get(this);
+    if (!service) throw new Error(`@Idempotent on ${this.constructor.name}: import IdempotencyModule in its module`);
+    const principal = principalOf(request);
+    const scope = options.perUser && principal ? `${options.scope}:${principal.userId}` : options.scope;
+    const work = async (): Promise<StoredResponse> => {
+      const body = await original.apply(this, args);
+      return { status: reply.statusCode, body, ...keptHeaders(reply) };
+    };
+    const recover = async (): Promise<StoredResponse | undefined> => {
+      if (!options.recover) return undefined;
+      return ((this as Record<string, Recover>)[options.recover] as Recover).call(this, key, request);
+    };
+    const result = await service.run(scope, key, fingerprintOf(request), work, recover);
+    void reply.status(result.status);
+    for (const [name, value] of Object.entries(result.headers ?? {})) void reply.header(name, value);
+    if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
+    return result.body;
+  };
+}
+
+function keptHeaders(reply: FastifyReply): { headers?: Record<string, string> } {
+  const headers = Object.fromEntries(KEPT_HEADERS.flatMap((name) => (reply.hasHeader(name) ? [[name, String(reply.getHeader(name))]] : [])));
+  return Object.keys(headers).length > 0 ? { headers } : {};
 }
 
 /** The request's valid Idempotency-Key, or undefined when it sent none. */
@@ -52,39 +108,21 @@ function fingerprintOf(request: FastifyRequest): Record<string, unknown> {
   return { ...Object.fromEntries(params), ...(request.body as Record<string, unknown> | undefined) };
 }
 
+/** Binds every controller that has an @Idempotent handler to this app's IdempotencyService, before any request. */
 @Injectable()
-export class IdempotencyInterceptor implements NestInterceptor {
+export class IdempotencyBinder implements OnModuleInit {
   constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
     private readonly idempotency: IdempotencyService,
-    private readonly reflector: Reflector,
-    private readonly moduleRef: ModuleRef,
   ) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const options = this.reflector.get<IdempotentOptions>(IDEMPOTENT, context.getHandler());
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
-    const key = IdempotencyService.validateKey(headerOf(request));
-    if (key === undefined) return next.handle();
-    const principal = principalOf(request);
-    const scope = options.perUser && principal ? `${options.scope}:${principal.userId}` : options.scope;
-    const work = async (): Promise<StoredResponse> => {
-      const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      const headers = Object.fromEntries(KEPT_HEADERS.flatMap((name) => (reply.hasHeader(name) ? [[name, String(reply.getHeader(name))]] : [])));
-      return { status: reply.statusCode, body, ...(Object.keys(headers).length > 0 ? { headers } : {}) };
-    };
-    const recover = async (): Promise<StoredResponse | undefined> => {
-      if (!options.recover) return undefined;
-      const controller = this.moduleRef.get(context.getClass(), { strict: false }) as Record<string, (key: string, request: FastifyRequest) => Promise<StoredResponse | undefined>>;
-      return controller[options.recover](key, request);
-    };
-    return from(
-      this.idempotency.run(scope, key, fingerprintOf(request), work, recover).then((result) => {
-        void reply.status(result.status);
-        for (const [name, value] of Object.entries(result.headers ?? {})) void reply.header(name, value);
-        if (result.replayed) void reply.header('Idempotent-Replayed', 'true');
-        return result.body;
-      }),
-    );
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getControllers()) {
+      const instance = wrapper.instance as object | undefined;
+      if (!instance || typeof instance !== 'object') continue;
+      const prototype = Object.getPrototypeOf(instance) as Record<string, object>;
+      if (this.scanner.getAllMethodNames(prototype).some((name) => Reflect.hasMetadata(IDEMPOTENT, prototype[name]))) bindIdempotency(instance, this.idempotency);
+    }
   }
 }

@@ -66,7 +66,7 @@ export function configureFastify(fastify: FastifyInstance, setup: FastifySetup):
     inFlight.enter(request);
     void reply.headers(headers);
     void reply.header('x-request-id', request.id);
-    withinRequest(request.id, done);
+    withinRequest(request, reply, done);
   });
   const unmatched = metrics?.recorder('ANY', 'unmatched');
   fastify.addHook('onSend', (request, reply, payload, done) => {
