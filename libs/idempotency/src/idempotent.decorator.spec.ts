@@ -1,5 +1,5 @@
 import { HttpCode } from '@nestjs/common';
-import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { HTTP_CODE_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import { attachPrincipal, ValidationFailedError, withinRequest } from '@stockroom/core';
 import { bindIdempotency, Idempotent } from './idempotent.decorator';
 import type { IdempotencyService, StoredResponse } from './idempotency.service';
@@ -106,6 +106,10 @@ describe('@Idempotent', () => {
     const recover = run.mock.calls[0][4] as () => Promise<StoredResponse>;
     expect(await recover()).toEqual({ status: 201, body: { recovered: true } });
     expect(controller.recovered).toEqual({ key: 'k-3', request: exchange.request });
+  });
+
+  it('adds no Nest interceptor to the route (RxJS and AsyncResource.bind on every request)', () => {
+    expect(Reflect.getMetadata(INTERCEPTORS_METADATA, Controller.prototype.make)).toBeUndefined();
   });
 
   it('keeps the metadata of the decorators applied before it (the route keeps its status code)', () => {
