@@ -54,7 +54,7 @@ function exchangeFor(headers: Record<string, string>) {
   return { reply, request };
 }
 
-/** Calls `handler` on `controller` as Nest would, inside the request context that configureFastify opens. */
+/** Runs `call` (a handler call, as Nest makes it) inside the request context that configureFastify opens. */
 function serve<T>(exchange: ReturnType<typeof exchangeFor>, call: () => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => withinRequest(exchange.request as never, exchange.reply as never, () => void call().then(resolve, reject)));
 }
