@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { Injectable, Module } from '@nestjs/common';
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { INestApplicationContext } from '@nestjs/common';
 import { CacheEvict, Cached, CacheModule, RedisCacheService } from '@stockroom/cache';
 import { RedisModule } from '@stockroom/redis';
@@ -21,6 +22,24 @@ class PriceBook {
   @CacheEvict({ namespace: 'prices' })
   async setPrice(item: string, price: number): Promise<void> {
     this.prices.set(item, price);
+  }
+}
+
+/** A route handler cached and evicted by the decorators themselves (Nest takes it from the prototype before init). */
+@Controller('quotes')
+class QuoteController {
+  loads = 0;
+
+  @Get()
+  @Cached<[], number>({ namespace: 'quotes', key: () => 'today' })
+  async today(): Promise<number> {
+    return ++this.loads;
+  }
+
+  @Get('reprice')
+  @CacheEvict({ namespace: 'quotes' })
+  async reprice(): Promise<string> {
+    return 'repriced';
   }
 }
 
@@ -70,6 +89,27 @@ describe('libs/cache + libs/redis in a minimal Nest app (medium tier)', () => {
       expect(await keysMatching(redis, `${context.keyPrefix}:cache:*`)).not.toEqual([]);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('caches and evicts a controller\'s route handler, not only provider methods', async () => {
+    @Module({
+      imports: [RedisModule.forRootAsync({ useFactory: async () => ({ url: serviceEnv.REDIS_URL, clusterNodes: [], keyPrefix: context.keyPrefix }) }), CacheModule.forRoot({ l1MaxItems: 100 })],
+      controllers: [QuoteController],
+    })
+    class RoutesModule {}
+    const http = await NestFactory.create<NestFastifyApplication>(RoutesModule, new FastifyAdapter(), { logger: false });
+    try {
+      await http.init();
+      await http.getHttpAdapter().getInstance().ready();
+      http.get(RedisCacheService).defineNamespace('quotes', { ttl: 60 });
+      const get = async (url: string) => (await http.inject({ method: 'GET', url })).body;
+      expect([await get('/quotes'), await get('/quotes')]).toEqual(['1', '1']);
+      expect(await get('/quotes/reprice')).toBe('repriced');
+      expect(await get('/quotes')).toBe('2');
+      expect(http.get(QuoteController).loads).toBe(2);
+    } finally {
+      await http.close();
     }
   });
 

@@ -27,3 +27,4 @@ export * from './http/event-stream';
 export * from './deadline';
 export * from './stable-stringify';
 export * from './module-options';
+export * from './wrap-method';

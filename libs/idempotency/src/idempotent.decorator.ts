@@ -2,7 +2,7 @@ import { applyDecorators, createParamDecorator, ExecutionContext, Injectable, On
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { currentExchange, principalOf } from '@stockroom/core';
+import { currentExchange, principalOf, wrapMethod } from '@stockroom/core';
 import { IDEMPOTENCY_HEADER, IdempotencyService, StoredResponse } from './idempotency.service';
 
 const IDEMPOTENT = 'stockroom:idempotent';
@@ -49,13 +49,7 @@ export function bindIdempotency(controller: object, service: IdempotencyService)
  */
 export function Idempotent(options: IdempotentOptions): MethodDecorator {
   const wrap: MethodDecorator = (_target, _property, descriptor) => {
-    const original = descriptor.value as unknown as Handler;
-    const handler = idempotentHandler(original, options);
-    // Decorators below this one put their metadata on the original function: it moves with it.
-    for (const key of Reflect.getMetadataKeys(original)) Reflect.defineMetadata(key, Reflect.getMetadata(key, original), handler);
-    Object.defineProperty(handler, 'name', { value: original.name });
-    descriptor.value = handler as never;
-    return descriptor;
+    wrapMethod(descriptor as unknown as TypedPropertyDescriptor<Handler>, (original) => idempotentHandler(original, options));
   };
   return applyDecorators(wrap, SetMetadata(IDEMPOTENT, options), ApiHeader(IDEMPOTENCY_HEADER));
 }
