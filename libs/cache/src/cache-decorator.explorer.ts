@@ -1,7 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { decoratedMethods } from '@stockroom/core';
 import { bindCache, CACHE_EVICT_METADATA, CACHED_METADATA } from './cache.decorators';
 import { RedisCacheService } from './redis-cache.service';
+
+const DECORATED = [CACHED_METADATA, CACHE_EVICT_METADATA];
 
 /**
  * Binds every provider and controller that has @Cached / @CacheEvict methods (the decorators wrap
@@ -19,27 +22,20 @@ export class CacheDecoratorExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
-    for (const wrapper of wrappers) {
-      const prototype = (wrapper.metatype as { prototype?: object } | undefined)?.prototype;
-      if (wrapper.isDependencyTreeStatic() || !prototype) continue;
-      const decorated = this.scanner.getAllMethodNames(prototype).filter((name) => isDecorated((prototype as Record<string, object>)[name]));
-      if (decorated.length > 0) {
-        throw new Error(
-          `@Cached/@CacheEvict on ${wrapper.name}.${decorated.join(', ')}: ${wrapper.name} is request- or transient-scoped (it or a dependency injects REQUEST), so its methods cannot be bound to the cache at startup; move them to a singleton provider`,
-        );
+    for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
+      if (!wrapper.isDependencyTreeStatic()) {
+        const prototype = (wrapper.metatype as { prototype?: object } | undefined)?.prototype;
+        const decorated = prototype ? decoratedMethods(this.scanner, prototype, DECORATED) : [];
+        if (decorated.length > 0) {
+          throw new Error(
+            `@Cached/@CacheEvict on ${wrapper.name}.${decorated.join(', ')}: ${wrapper.name} is request- or transient-scoped (it or a dependency injects REQUEST), so its methods cannot be bound to the cache at startup; move them to a singleton provider`,
+          );
+        }
+        continue;
       }
-    }
-    if (!this.cache.enabled) return;
-    for (const wrapper of wrappers) {
       const instance = wrapper.instance as object | undefined;
-      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
-      const prototype = Object.getPrototypeOf(instance) as Record<string, object>;
-      if (this.scanner.getAllMethodNames(prototype).some((name) => isDecorated(prototype[name]))) bindCache(instance, this.cache);
+      if (!this.cache.enabled || !instance || typeof instance !== 'object') continue;
+      if (decoratedMethods(this.scanner, Object.getPrototypeOf(instance) as object, DECORATED).length > 0) bindCache(instance, this.cache);
     }
   }
-}
-
-function isDecorated(method: object): boolean {
-  return Reflect.hasMetadata(CACHED_METADATA, method) || Reflect.hasMetadata(CACHE_EVICT_METADATA, method);
 }

@@ -57,8 +57,7 @@ export function CacheEvict<A extends unknown[], R>(options: CacheEvictOptions) {
       async function evictingMethod(this: object, ...args: A): Promise<R> {
         const result = await original.apply(this, args);
         const cache = caches.get(this);
-        if (cache && options.namespace) await cache.invalidateNamespace(options.namespace);
-        else if (cache) await cache.invalidateTags(options.tags ?? []);
+        if (cache) await (options.namespace ? cache.invalidateNamespace(options.namespace) : cache.invalidateTags(options.tags ?? []));
         return result;
       },
     );

@@ -1,3 +1,5 @@
+import type { MetadataScanner } from '@nestjs/core';
+
 /**
  * Replaces a decorated method with `wrap(original)` on its prototype, where Nest takes a route's
  * handler from and where every call goes (a wrapper put on instances at init would miss routes:
@@ -10,4 +12,9 @@ export function wrapMethod<F extends (...args: never[]) => unknown>(descriptor: 
   for (const key of Reflect.getMetadataKeys(original)) Reflect.defineMetadata(key, Reflect.getMetadata(key, original), wrapper);
   Object.defineProperty(wrapper, 'name', { value: original.name });
   descriptor.value = wrapper;
+}
+
+/** The names of `prototype`'s methods that carry one of `keys` (metadata on the function, as decorators using wrapMethod leave it). */
+export function decoratedMethods(scanner: MetadataScanner, prototype: object, keys: ReadonlyArray<string | symbol>): string[] {
+  return scanner.getAllMethodNames(prototype).filter((name) => keys.some((key) => Reflect.hasMetadata(key, (prototype as Record<string, object>)[name])));
 }

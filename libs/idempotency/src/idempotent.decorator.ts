@@ -2,7 +2,7 @@ import { applyDecorators, createParamDecorator, ExecutionContext, Injectable, On
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { currentExchange, principalOf, wrapMethod } from '@stockroom/core';
+import { currentExchange, decoratedMethods, principalOf, wrapMethod } from '@stockroom/core';
 import { IDEMPOTENCY_HEADER, IdempotencyService, StoredResponse } from './idempotency.service';
 
 const IDEMPOTENT = 'stockroom:idempotent';
@@ -115,8 +115,7 @@ export class IdempotencyBinder implements OnModuleInit {
     for (const wrapper of this.discovery.getControllers()) {
       const instance = wrapper.instance as object | undefined;
       if (!instance || typeof instance !== 'object') continue;
-      const prototype = Object.getPrototypeOf(instance) as Record<string, object>;
-      if (this.scanner.getAllMethodNames(prototype).some((name) => Reflect.hasMetadata(IDEMPOTENT, prototype[name]))) bindIdempotency(instance, this.idempotency);
+      if (decoratedMethods(this.scanner, Object.getPrototypeOf(instance) as object, [IDEMPOTENT]).length > 0) bindIdempotency(instance, this.idempotency);
     }
   }
 }
