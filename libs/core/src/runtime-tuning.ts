@@ -10,4 +10,9 @@ import type { AppConfig } from './config/app-config';
  */
 export function tuneRuntime(config: Pick<AppConfig, 'runtime'>): void {
   if (config.runtime.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.runtime.heapGrowingPercent}`);
+  // V8 allocates objects straight into the old generation from allocation sites whose objects
+  // mostly survived a scavenge. Under load a scavenge always finds the requests in flight alive, so
+  // it pretenured Node's and Fastify's per-request objects: they then died in the old generation,
+  // a full GC every half second and scavenges four times as long (docs/DESIGN.md, "Memory under load").
+  if (!config.runtime.pretenuring) setFlagsFromString('--no-allocation-site-pretenuring');
 }

@@ -156,6 +156,8 @@ export abstract class AppConfig {
   abstract readonly runtime: {
     /** V8's old-generation growth after each full GC, in percent (0: V8's own, up to 4x what survived). */
     readonly heapGrowingPercent: number;
+    /** V8's allocation-site pretenuring (off by default: it moved request objects straight to the old generation). */
+    readonly pretenuring: boolean;
   };
 }
 
@@ -288,6 +290,7 @@ export function loadConfig(env: Env): AppConfig {
     },
     runtime: {
       heapGrowingPercent: read.int('NODE_HEAP_GROWING_PERCENT', 40, 0, 400),
+      pretenuring: read.bool('NODE_PRETENURING', false),
     },
   };
   if (config.nodeEnv === 'production' && config.auth.adminPassword === EXAMPLE_ADMIN_PASSWORD) {
