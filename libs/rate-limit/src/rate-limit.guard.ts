@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ExecutionContext, Injectable, Optional } from '@nestjs/common';
+import { ExecutionContext, Injectable, Logger, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, InjectThrottlerStorage, normalizeIp, ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
 import type { Resolvable, ThrottlerGenerateKeyFunction, ThrottlerGetTrackerFunction, ThrottlerModuleOptions, ThrottlerOptions, ThrottlerStorage } from '@nestjs/throttler';
@@ -75,6 +75,22 @@ export class RateLimitGuard extends ThrottlerGuard {
   ) {
     super(options, storage, reflector);
     this.refused = new Counter({ name: 'stockroom_throttled_requests_total', help: 'Requests refused with 429, by throttler', labelNames: ['throttler'], registers: [registry] });
+  }
+
+  /**
+   * With throttling off (THROTTLE_ENABLED=false) no throttler is configured on purpose and the app
+   * does not install this guard; the base class would still warn at every boot that nothing is limited.
+   */
+  override async onModuleInit(): Promise<void> {
+    const configured = Array.isArray(this.options) ? this.options : this.options.throttlers;
+    if (configured.length > 0) return super.onModuleInit();
+    const logger = this.logger;
+    this.logger = Object.assign(new Logger(ThrottlerGuard.name), { warn: () => undefined });
+    try {
+      await super.onModuleInit();
+    } finally {
+      this.logger = logger;
+    }
   }
 
   /**
