@@ -10,6 +10,8 @@ import { COUNTERS_ADD_LUA } from './counters-add.lua';
 /** Distinct search terms the ranking keeps (the most searched): anyone can type a new one. */
 export const SEARCH_RANKING_SIZE = 1_000;
 
+type CounterCommands = RedisClient & { countersAdd(hash: string, ranking: string, withHash: string, keep: string, counts: string): Promise<number> };
+
 /** Counters per script call: about a millisecond of Redis's time each. */
 const COUNTERS_PER_SCRIPT = 250;
 
@@ -35,7 +37,7 @@ export function normaliseSearchTerm(term: string): string {
 
 /**
  * Views, sales and searches. A request only touches process memory; every STATS_BUFFER_FLUSH_MS
- * one pipeline of scripts carries the sums to Redis (HINCRBY on the views not yet in MySQL,
+ * script calls, one after another, carry the sums to Redis (HINCRBY on the views not yet in MySQL,
  * ZINCRBY on the rankings). A failed send puts the counts back, so Redis being away costs no increments while
  * the process lives.
  */
@@ -91,7 +93,7 @@ export class StatsService extends PeriodicFlush {
     return entries;
   }
 
-  /** Sends what the buffers hold in one pipeline; one send at a time. */
+  /** Sends what the buffers hold; one send at a time. */
   send(): Promise<void> {
     this.sending ??= this.sendBuffers().finally(() => (this.sending = undefined));
     return this.sending;
@@ -100,38 +102,36 @@ export class StatsService extends PeriodicFlush {
   private async sendBuffers(): Promise<void> {
     if (this.views.size + this.sales.size + this.searches.size === 0) return;
     // One script call per counter kind and chunk, its counts in one JSON argument: Node encodes a
-    // few strings, not two arguments per product, and Redis serves other clients between chunks
-    // (one call over every product a busy second viewed would hold it for tens of milliseconds).
-    const pipeline = this.redis.pipeline() as ReturnType<RedisClient['pipeline']> & {
-      countersAdd(hash: string, ranking: string, withHash: string, keep: string, counts: string): unknown;
-    };
-    const sent: Array<() => void> = [];
+    // few strings, not two arguments per product. The calls go one after another, not as one
+    // pipeline: Redis runs every command it has read from a connection before serving another,
+    // so a pipeline of chunks would hold the requests' own Redis calls (sessions, rate limits,
+    // cache reads) for several milliseconds every flush; one chunk holds them for about one.
+    const calls: Array<{ send: () => Promise<unknown>; restore: () => void }> = [];
     const add = <K extends string | number>(buffer: CounterBuffer<K>, metric: RankingMetric, withHash: boolean, keep: number) => {
       if (buffer.size === 0) return;
       for (const counts of buffer.drainInChunks(COUNTERS_PER_SCRIPT)) {
         const pairs: Array<string | number> = [];
         for (const [member, n] of counts) pairs.push(String(member), n);
-        pipeline.countersAdd(this.keys.pendingViews, this.keys.ranking(metric), withHash ? '1' : '0', String(keep), JSON.stringify(pairs));
-        sent.push(() => buffer.restore(counts));
+        const json = JSON.stringify(pairs);
+        calls.push({
+          send: () => (this.redis as CounterCommands).countersAdd(this.keys.pendingViews, this.keys.ranking(metric), withHash ? '1' : '0', String(keep), json),
+          restore: () => buffer.restore(counts),
+        });
       }
     };
     add(this.views, 'views', true, 0);
     add(this.sales, 'sales', false, 0);
     add(this.searches, 'searches', false, SEARCH_RANKING_SIZE);
-    let results: Array<[Error | null, unknown]>;
-    try {
-      results = (await pipeline.exec()) ?? [];
-    } catch (error) {
-      // Refused by a connection that is down: nothing was applied, all of it is sent again.
-      for (const restore of sent) restore();
-      this.logger.warn(`counters kept in memory, Redis unavailable: ${(error as Error).message}`);
-      return;
-    }
-    // Each script is atomic: only the ones that failed are sent again (the others are counted).
-    const failed = results.flatMap(([error], i) => (error ? [[error, sent[i]] as const] : []));
-    if (failed.length > 0) {
-      for (const [, restore] of failed) restore();
-      this.logger.warn(`counters kept in memory, Redis unavailable: ${failed[0][0].message}`);
+    for (let i = 0; i < calls.length; i++) {
+      try {
+        await calls[i].send();
+      } catch (error) {
+        // Each script is atomic: the one refused and those not sent yet are kept for the next send.
+        for (const call of calls.slice(i)) call.restore();
+        this.logger.warn(`counters kept in memory, Redis unavailable: ${(error as Error).message}`);
+        return;
+      }
     }
   }
+
 }
