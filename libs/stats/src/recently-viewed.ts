@@ -43,9 +43,8 @@ export class RecentlyViewed extends PeriodicFlush {
     if (!this.config.stats.enabled) return;
     const views = this.pending.get(userId) ?? [];
     views.push(productId);
-    // Only the last KEEP distinct views can survive the trim.
-    if (views.length > KEEP * 4) views.splice(0, views.length - KEEP * 2);
-    this.pending.set(userId, views);
+    // Only the last KEEP distinct views can survive the list's trim: keep those, oldest first.
+    this.pending.set(userId, views.length > KEEP * 4 ? lastDistinct(views, KEEP) : views);
   }
 
   /** What this process has not sent yet, before what Redis holds (which, while Redis cannot answer in time, is left out). */
@@ -76,4 +75,13 @@ export class RecentlyViewed extends PeriodicFlush {
   private key(userId: number): string {
     return this.keys.key('recent', userId);
   }
+}
+
+/** The last `count` distinct values of `values`, oldest first (a repeated value counts where it last occurs). */
+export function lastDistinct(values: readonly number[], count: number): number[] {
+  const kept = new Set<number>();
+  for (let i = values.length - 1; i >= 0 && kept.size < count; i--) {
+    if (!kept.has(values[i])) kept.add(values[i]);
+  }
+  return [...kept].reverse();
 }
