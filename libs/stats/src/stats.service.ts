@@ -133,5 +133,4 @@ export class StatsService extends PeriodicFlush {
       }
     }
   }
-
 }
