@@ -80,8 +80,7 @@ export class RecentlyViewed extends PeriodicFlush {
 /** The last `count` distinct values of `values`, oldest first (a repeated value counts where it last occurs). */
 export function lastDistinct(values: readonly number[], count: number): number[] {
   const kept = new Set<number>();
-  for (let i = values.length - 1; i >= 0 && kept.size < count; i--) {
-    if (!kept.has(values[i])) kept.add(values[i]);
-  }
+  // Walking back, a value is kept at its last occurrence: a Set ignores it after that.
+  for (let i = values.length - 1; i >= 0 && kept.size < count; i--) kept.add(values[i]);
   return [...kept].reverse();
 }
