@@ -40,22 +40,34 @@ export class RedisCircuit {
     return connected(client) && !this.down && Date.now() >= this.openUntil;
   }
 
-  /** Runs `call`, or `fallback()` when the circuit is open, the connection is away, or the call fails. */
-  async run<T>(client: RedisClient, call: () => Promise<T>, fallback: () => T): Promise<T> {
-    if (!connected(client)) return fallback();
+  /**
+   * Runs `call`, or `fallback()` when the circuit is open, the connection is away, or the call fails.
+   * A `.then` chain, not an async function: it is on every throttled request, and on Node 20 each
+   * promise an `await` adds also runs the async hooks that AsyncLocalStorage turns on.
+   */
+  run<T>(client: RedisClient, call: () => Promise<T>, fallback: () => T): Promise<T> {
+    if (!connected(client)) return settle(fallback);
     const probe = this.down;
-    if (Date.now() < this.openUntil || (probe && this.probing)) return fallback();
+    if (Date.now() < this.openUntil || (probe && this.probing)) return settle(fallback);
     if (probe) this.probing = true;
+    let pending: Promise<T>;
     try {
-      const result = await call();
-      if (this.down) this.recovered();
-      return result;
+      pending = Promise.resolve(call());
     } catch (error) {
-      this.failed(error as Error);
-      return fallback();
-    } finally {
-      if (probe) this.probing = false;
+      pending = Promise.reject(error as Error);
     }
+    return pending.then(
+      (result) => {
+        if (probe) this.probing = false;
+        if (this.down) this.recovered();
+        return result;
+      },
+      (error: unknown) => {
+        if (probe) this.probing = false;
+        this.failed(error as Error);
+        return fallback();
+      },
+    );
   }
 
   failed(error: Error): void {
@@ -72,6 +84,15 @@ export class RedisCircuit {
     this.openUntil = 0;
     this.logger.log('redis available again');
     for (const listener of this.listeners) listener(true);
+  }
+}
+
+/** `fallback()` as a promise, rejected if it throws (as an async function's would be). */
+function settle<T>(fallback: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fallback());
+  } catch (error) {
+    return Promise.reject(error as Error);
   }
 }
 
