@@ -3,10 +3,22 @@ import type { FastifyRequest } from 'fastify';
 export const SESSION_COOKIE = 'sid';
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
-/** The session id from `Authorization: Bearer <id>` or the `sid` cookie; malformed ones are ignored. */
+const SESSION_ID_OF = Symbol('stockroom.sessionId');
+type WithSessionId = FastifyRequest & { [SESSION_ID_OF]?: string | null };
+
+/**
+ * The session id from `Authorization: Bearer <id>` or the `sid` cookie; malformed ones are ignored.
+ * Parsed once per request: a signed-in read asks several times (throttler, access, Cache-Control, recently viewed).
+ */
 export function sessionIdOf(request: FastifyRequest): string | undefined {
   // Most catalogue reads are anonymous: no parsing for them.
   if (request.headers.authorization === undefined && request.headers.cookie === undefined) return undefined;
+  const memo = request as WithSessionId;
+  if (memo[SESSION_ID_OF] === undefined) memo[SESSION_ID_OF] = parseSessionId(request) ?? null;
+  return memo[SESSION_ID_OF] ?? undefined;
+}
+
+function parseSessionId(request: FastifyRequest): string | undefined {
   const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
   const cookie = (request.headers.cookie ?? '')
     .split(';')
