@@ -102,4 +102,31 @@ describe('L1Cache', () => {
     expect(l1.get('outage', ['n'], true)).toEqual({ value: 'o' });
     expect(l1.get('kept', ['n'])).toEqual({ value: 'v' });
   });
+
+  it('admits every key while it has room, and once full only a key offered twice (a scan does not evict it)', () => {
+    const l1 = new L1Cache(3);
+    l1.learnGeneration('ns:p', 0);
+    for (const key of ['hot-1', 'hot-2', 'hot-3']) {
+      expect(l1.admits(key)).toBe(true);
+      l1.set(key, key, '0', 60_000);
+    }
+    // Full: a scan of 5,000 keys, each offered once, gets none in and evicts nothing.
+    for (let i = 0; i < 5_000; i++) expect(l1.admits(`scan-${i}`)).toBe(false);
+    expect(['hot-1', 'hot-2', 'hot-3'].map((key) => l1.get(key, ['ns:p'])?.value)).toEqual(['hot-1', 'hot-2', 'hot-3']);
+    // A key already held may always be replaced; a key asked for again soon gets in.
+    expect(l1.admits('hot-2')).toBe(true);
+    expect(l1.admits('new')).toBe(false);
+    expect(l1.admits('new')).toBe(true);
+  });
+
+  it('forgets refused keys once it has refused as many as it holds (at least 1,000)', () => {
+    const l1 = new L1Cache(2);
+    l1.learnGeneration('ns:p', 0);
+    l1.set('a', 'a', '0', 60_000);
+    l1.set('b', 'b', '0', 60_000);
+    expect(l1.admits('late')).toBe(false);
+    for (let i = 0; i < 1_000; i++) l1.admits(`other-${i}`);
+    expect(l1.admits('late')).toBe(false);
+    expect(l1.admits('late')).toBe(true);
+  });
 });

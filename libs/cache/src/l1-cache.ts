@@ -26,9 +26,13 @@ export class L1Cache {
   private readonly evictedAt: LRUCache<string, number>;
   /** Evictions numbered up to here are no longer remembered per key: treat every key as evicted then. */
   private forgottenUpTo = 0;
+  /** Keys refused once while L1 was full (see `admits`), forgotten all at once when it fills up. */
+  private readonly doorkeeper = new Set<string>();
+  private readonly doorkeeperSize: number;
 
   constructor(maxItems: number) {
     this.entries = maxItems > 0 ? new LRUCache<string, L1Entry>({ max: maxItems, ttlAutopurge: false }) : undefined;
+    this.doorkeeperSize = Math.max(1_000, maxItems);
     this.evictedAt = new LRUCache<string, number>({
       max: Math.max(1_000, Math.min(maxItems, 100_000)),
       dispose: (sequence, _key, reason) => {
@@ -85,6 +89,22 @@ export class L1Cache {
       return undefined;
     }
     return { value: entry.value };
+  }
+
+  /**
+   * Whether a value for `key` may come in (ask before making it). While L1 has room, or to replace
+   * what it holds, always; once it is full, a key gets in on its second offer among the last
+   * refused ones (a doorkeeper, as in TinyLFU). A scan over more keys than L1 holds (a crawler
+   * paging the catalogue) then neither evicts the hot entries nor pays, on every read, for decoding
+   * a value that would be evicted before it is read again.
+   */
+  admits(key: string): boolean {
+    if (!this.entries) return false;
+    if (this.entries.size < this.entries.max || this.entries.has(key)) return true;
+    if (this.doorkeeper.delete(key)) return true;
+    if (this.doorkeeper.size >= this.doorkeeperSize) this.doorkeeper.clear();
+    this.doorkeeper.add(key);
+    return false;
   }
 
   /** The point in the eviction history a read starts from; pass it to `set`. */

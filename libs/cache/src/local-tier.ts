@@ -51,11 +51,19 @@ export class LocalTier {
    * what is left of the value's life in Redis; L1 keeps it at most CACHE_L1_TTL_MS.
    */
   set(target: Target, value: unknown, ttlMs: number, generations: string, since?: number): void {
+    this.fill(target, () => ({ value }), ttlMs, generations, since);
+  }
+
+  /** As `set`, with the value made (decoded) only when L1 takes it in; answers what was made. */
+  fill<V>(target: Target, make: () => { value: V } | undefined, ttlMs: number, generations: string, since?: number): { value: V } | undefined {
     const bound = generations === OUTAGE_GENERATIONS ? ttlMs : Math.min(ttlMs, this.ttlMs);
-    if (!target.l1 || !this.l1.enabled || bound <= 0) return;
+    if (!target.l1 || !this.l1.enabled || bound <= 0) return undefined;
     // Outage entries are kept briefly whatever the channel; others only while it delivers evictions.
-    if (generations !== OUTAGE_GENERATIONS && !this.state.coherent()) return;
-    this.l1.set(target.entryKey, value, generations, this.state.outage() ? Math.min(bound, this.outageTtlMs) : bound, since);
+    if (generations !== OUTAGE_GENERATIONS && !this.state.coherent()) return undefined;
+    if (!this.l1.admits(target.entryKey)) return undefined;
+    const made = make();
+    if (made) this.l1.set(target.entryKey, made.value, generations, this.state.outage() ? Math.min(bound, this.outageTtlMs) : bound, since);
+    return made;
   }
 
   /** A value loaded while Redis was unavailable: kept briefly, whatever the generations. */

@@ -167,8 +167,8 @@ export class RedisCacheService implements OnApplicationBootstrap {
 
   /**
    * A cached and current value's rendering (Redis only: L1 is `peek`'s): the one stored beside it
-   * (`render` in getOrLoad) when it is of this version, without decoding the value unless L1 is
-   * on (it is then kept in L1 too); else the value decoded and rendered now. Undefined on a miss,
+   * (`render` in getOrLoad) when it is of this version, without decoding the value unless L1
+   * takes it in (see `L1Cache.admits`); else the value decoded and rendered now. Undefined on a miss,
    * an expired entry, one due for an early refresh (left to getOrLoad), or Redis away.
    */
   getCachedRendering<T>(namespace: string, key: string, rendering: Rendering<T>): Promise<string | undefined> {
@@ -181,11 +181,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
       const { entry } = found;
       const now = Date.now();
       if (now >= entry.expiresAt || refreshEarly(entry, target.beta, now)) return undefined;
-      let value: { value: unknown } | undefined;
-      if (target.l1 && this.local.enabled) {
-        value = this.entries.decode(target, payload);
-        if (value) this.local.set(target, value.value, entry.expiresAt - now, found.generations, since);
-      }
+      let value = this.local.fill(target, () => this.entries.decode(target, payload), entry.expiresAt - now, found.generations, since);
       this.stats.lookup(namespace, 'hit');
       const stored = renderingOfVersion(found.rendering, rendering);
       if (stored !== undefined) return stored;
