@@ -46,17 +46,11 @@ export class RedisCircuit {
    * promise an `await` adds also runs the async hooks that AsyncLocalStorage turns on.
    */
   run<T>(client: RedisClient, call: () => Promise<T>, fallback: () => T): Promise<T> {
-    if (!connected(client)) return settle(fallback);
+    if (!connected(client)) return promiseOf(fallback);
     const probe = this.down;
-    if (Date.now() < this.openUntil || (probe && this.probing)) return settle(fallback);
+    if (Date.now() < this.openUntil || (probe && this.probing)) return promiseOf(fallback);
     if (probe) this.probing = true;
-    let pending: Promise<T>;
-    try {
-      pending = Promise.resolve(call());
-    } catch (error) {
-      pending = Promise.reject(error as Error);
-    }
-    return pending.then(
+    return promiseOf(call).then(
       (result) => {
         if (probe) this.probing = false;
         if (this.down) this.recovered();
@@ -87,10 +81,10 @@ export class RedisCircuit {
   }
 }
 
-/** `fallback()` as a promise, rejected if it throws (as an async function's would be). */
-function settle<T>(fallback: () => T): Promise<T> {
+/** `work()` as a promise, rejected if it throws (as an async function's would be). */
+function promiseOf<T>(work: () => T | Promise<T>): Promise<T> {
   try {
-    return Promise.resolve(fallback());
+    return Promise.resolve(work());
   } catch (error) {
     return Promise.reject(error as Error);
   }
