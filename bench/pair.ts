@@ -12,16 +12,16 @@
  * builds only: two different programs sharing a core also share its caches, so this is not a
  * fair race between different servers (bench:read is).
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { BENCH_ENV, benchSession, productionNodeOptions, ROOT, rssMb, stop, waitForHttp } from './support';
+import { benchSession, PRODUCTION_ENV, rssMb, startApi, stop } from './support';
 
 const ROUNDS = Number(process.env.PAIR_ROUNDS ?? 4);
 const DURATION = Number(process.env.PAIR_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.PAIR_CONNECTIONS ?? 25);
 const PRODUCTS = 10_000;
-const PRODUCTION = { NODE_ENV: 'production', LOG_LEVEL: 'warn', ADMIN_EMAIL: 'bench-admin@stockroom.local', ADMIN_PASSWORD: 'bench admin passphrase', CACHE_L1_MAX_ITEMS: '20000' };
 
 interface Server {
   child: ChildProcess;
@@ -51,11 +51,8 @@ function pairEnv(): Record<string, string> {
 }
 
 async function start(build: string, port: number): Promise<Server> {
-  const env = { ...process.env, ...BENCH_ENV, ...PRODUCTION, ...pairEnv(), PORT: String(port), HOST: '127.0.0.1' };
-  const child = spawn('taskset', ['-c', '0', process.execPath, ...productionNodeOptions(), build], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health/ready`);
-  const headers = process.env.PAIR_SIGNED_IN === 'true' ? await benchSession(url, { email: PRODUCTION.ADMIN_EMAIL, password: PRODUCTION.ADMIN_PASSWORD }) : {};
+  const { child, url } = await startApi(port, { ...PRODUCTION_ENV, ...pairEnv() }, { build, cpus: '0' });
+  const headers = process.env.PAIR_SIGNED_IN === 'true' ? await benchSession(url, { email: PRODUCTION_ENV.ADMIN_EMAIL, password: PRODUCTION_ENV.ADMIN_PASSWORD }) : {};
   for (let id = 1; id <= PRODUCTS; id++) await (await fetch(`${url}/products/${id}`, { headers })).arrayBuffer();
   return { child, url, headers };
 }
@@ -76,7 +73,7 @@ async function main(): Promise<void> {
   if (!a || !b) throw new Error('usage: npm run bench:pair -- <build A main.js> <build B main.js>');
   // This process and its load generators stay on core 1.
   execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-  const servers = [await start(a, 3411), await start(b, 3412)];
+  const servers = [await start(resolve(a), 3411), await start(resolve(b), 3412)];
   try {
     await Promise.all(servers.map((server) => load(server, 3)));
     const total = servers.map(() => ({ ticks: 0, requests: 0 }));

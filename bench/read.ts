@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import Redis from 'ioredis';
 import { Bar, barChartSvg } from './chart';
-import { BENCH_ENV, benchSession, buildAndSeed, Figure, machine, measure, ROOT, saveReport, startApi, startBareFastify, startProcess, stop, waitForHttp } from './support';
+import { BENCH_ENV, benchSession, buildAndSeed, Figure, machine, measure, ROOT, saveReport, PRODUCTION_ENV, startApi, startBareFastify, startProcess, stop, waitForHttp } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
@@ -29,15 +29,6 @@ const PEER_SOURCE = join(ROOT, '..', 'shared', 'peers', 'nest-cache-manager');
 const PEER = join(ROOT, 'bench', '.peer');
 const PEER_DB = 'peerbench';
 
-/** Production defaults, on the bench database; an admin of its own (production refuses the example password). */
-const PRODUCTION = {
-  NODE_ENV: 'production',
-  LOG_LEVEL: 'info',
-  ADMIN_EMAIL: 'bench-admin@stockroom.local',
-  ADMIN_PASSWORD: 'bench admin passphrase',
-  CACHE_L1_MAX_ITEMS: '20000',
-  THROTTLE_ENABLED: 'false',
-};
 /** The throttler on, with limits no request reaches (sign-in included: each variant signs in once). */
 const THROTTLED = { THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: '10000000', THROTTLE_AUTH_IP_LIMIT: '1000000', THROTTLE_AUTH_ACCOUNT_LIMIT: '1000000' };
 
@@ -92,14 +83,14 @@ async function main(): Promise<void> {
   await forgetCache();
   await preparePeer();
   const bodyOf42 = await (async () => {
-    const api = await startApi(3301, PRODUCTION);
+    const api = await startApi(3301, PRODUCTION_ENV);
     try {
       return await (await fetch(`${api.url}/products/42`)).text();
     } finally {
       await stop(api.child);
     }
   })();
-  const stockroom = (env: Record<string, string>) => (port: number) => startApi(port, { ...PRODUCTION, ...env });
+  const stockroom = (env: Record<string, string>) => (port: number) => startApi(port, { ...PRODUCTION_ENV, ...env });
   const all: Variant[] = [
     { name: 'bare Fastify (same JSON)', start: (port) => startBareFastify(port, bodyOf42) },
     { name: 'peer: @nestjs/cache-manager, Redis hit', start: startPeer },
@@ -111,7 +102,7 @@ async function main(): Promise<void> {
     {
       name: 'Stockroom L1 hit, signed in (throttler on)',
       start: stockroom(THROTTLED),
-      session: (url) => benchSession(url, { email: PRODUCTION.ADMIN_EMAIL, password: PRODUCTION.ADMIN_PASSWORD }),
+      session: (url) => benchSession(url, { email: PRODUCTION_ENV.ADMIN_EMAIL, password: PRODUCTION_ENV.ADMIN_PASSWORD }),
     },
     { name: 'Stockroom 304 revalidation (L1)', start: stockroom({}), conditional: true },
   ];

@@ -62,11 +62,24 @@ export function buildAndSeed(products: number): void {
   execFileSync('npm', ['run', 'seed', '--silent', '--', '--count', String(products)], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...BENCH_ENV } });
 }
 
-/** Starts the built API on `port` with extra settings and waits until it is ready. */
-export async function startApi(port: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+/** Production defaults, on the bench database; an admin of its own (production refuses the example password). */
+export const PRODUCTION_ENV = {
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'info',
+  ADMIN_EMAIL: 'bench-admin@stockroom.local',
+  ADMIN_PASSWORD: 'bench admin passphrase',
+  CACHE_L1_MAX_ITEMS: '20000',
+  THROTTLE_ENABLED: 'false',
+};
+
+/**
+ * Starts a built API on `port` with extra settings and waits until it is ready: `build` is its
+ * main.js (the current build by default), `cpus` a core list to pin it to (`taskset -c`).
+ */
+export async function startApi(port: number, env: Record<string, string> = {}, options: { build?: string; cpus?: string } = {}): Promise<{ child: ChildProcess; url: string }> {
   // Profiling: BENCH_API_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (a .cpuprofile per API process).
   const nodeArgs = [...productionNodeOptions(), ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
-  const child = startProcess([...nodeArgs, join('dist', 'apps', 'api', 'main.js')], { ...BENCH_ENV, PORT: String(port), HOST: '127.0.0.1', ...env });
+  const child = startProcess([...nodeArgs, options.build ?? join('dist', 'apps', 'api', 'main.js')], { ...BENCH_ENV, PORT: String(port), HOST: '127.0.0.1', ...env }, options.cpus);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health/ready`);
   return { child, url };
@@ -103,9 +116,10 @@ export function saveReport(name: string, packages: string[], lines: string[]): v
   writeFileSync(join(ROOT, 'bench', 'results', `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.md`), `${report}\n`);
 }
 
-export function startProcess(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
-  return child;
+/** Node running `args`; pinned to `cpus` when given (taskset execs Node, so the pid is Node's). */
+export function startProcess(args: string[], env: Record<string, string>, cpus?: string): ChildProcess {
+  const [command, commandArgs] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, args];
+  return spawn(command, commandArgs, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
 export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
