@@ -4,10 +4,13 @@
  * whatever slows this machine down in a given minute slows both: the ratio B/A repeats within a
  * few percent where two unpinned runs a minute apart differ by 1.5x. Each build is a `main.js`
  * (e.g. a copy of `dist/apps/api/main.js` made before a change); both use the bench database,
- * production defaults and the image's Node flags. A build against itself reads 1.00–1.03.
+ * production defaults and the image's Node flags. A build against itself read 1.00–1.03 in one
+ * sitting and 0.95 in both orders in another (whichever starts second was favoured): run each
+ * comparison in both orders and take the geometric mean of B/A and 1/(A/B).
  *
  * Environment: PAIR_ENV='NAME=value …' for both (e.g. `CACHE_L1_MAX_ITEMS=100`, or the throttler
- * on: `THROTTLE_ENABLED=true THROTTLE_LIMIT=10000000`), PAIR_SIGNED_IN=true for a session per
+ * on: `THROTTLE_ENABLED=true THROTTLE_LIMIT=10000000`), PAIR_ENV_A / PAIR_ENV_B for one of them
+ * (a setting measured on one build: the same main.js twice), PAIR_SIGNED_IN=true for a session per
  * request, PAIR_ROUNDS (4), PAIR_DURATION (5 s), PAIR_CONNECTIONS (25 each). For comparing two
  * builds only: two different programs sharing a core also share its caches, so this is not a
  * fair race between different servers (bench:read is).
@@ -45,13 +48,14 @@ function cpuTicks(pid: number): { main: number; other: number } {
   return ticks;
 }
 
-function pairEnv(): Record<string, string> {
-  const pairs = (process.env.PAIR_ENV ?? '').split(' ').filter(Boolean);
+/** `NAME=value …` from an environment variable, as an object. */
+function envOf(name: string): Record<string, string> {
+  const pairs = (process.env[name] ?? '').split(' ').filter(Boolean);
   return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
 }
 
-async function start(build: string, port: number): Promise<Server> {
-  const { child, url } = await startApi(port, { ...PRODUCTION_ENV, ...pairEnv() }, { build, cpus: '0' });
+async function start(build: string, port: number, own: Record<string, string>): Promise<Server> {
+  const { child, url } = await startApi(port, { ...PRODUCTION_ENV, ...envOf('PAIR_ENV'), ...own }, { build, cpus: '0' });
   const headers = process.env.PAIR_SIGNED_IN === 'true' ? await benchSession(url, { email: PRODUCTION_ENV.ADMIN_EMAIL, password: PRODUCTION_ENV.ADMIN_PASSWORD }) : {};
   for (let id = 1; id <= PRODUCTS; id++) await (await fetch(`${url}/products/${id}`, { headers })).arrayBuffer();
   return { child, url, headers };
@@ -73,7 +77,7 @@ async function main(): Promise<void> {
   if (!a || !b) throw new Error('usage: npm run bench:pair -- <build A main.js> <build B main.js>');
   // This process and its load generators stay on core 1.
   execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-  const servers = [await start(resolve(a), 3411), await start(resolve(b), 3412)];
+  const servers = [await start(resolve(a), 3411, envOf('PAIR_ENV_A')), await start(resolve(b), 3412, envOf('PAIR_ENV_B'))];
   try {
     await Promise.all(servers.map((server) => load(server, 3)));
     const total = servers.map(() => ({ ticks: 0, requests: 0 }));
