@@ -30,7 +30,7 @@ interface PlanStep {
   getTracker: ThrottlerGetTrackerFunction;
   generateKey: ThrottlerGenerateKeyFunction;
   /** Limit, window and block when all three are constants (the usual case), resolved once. */
-  fixed?: FixedLimits;
+  fixed?: Limits;
 }
 
 /** What one throttler counted a request as, for its headers and its 429. */
@@ -43,7 +43,8 @@ interface CountedRequest {
   tracker: string;
 }
 
-interface FixedLimits {
+/** A throttler's limits for one request: resolved per request, or once per route when constant. */
+interface Limits {
   limit: number;
   ttl: number;
   blockDuration: number;
@@ -72,7 +73,7 @@ function resolveNumber(context: ExecutionContext, value: Resolvable<number>, opt
 }
 
 /** A step's limits when none of them is a function (numeric strings allowed, as at request time). */
-function fixedLimits(name: string, limit: Resolvable<number>, ttl: Resolvable<number>, blockDuration: Resolvable<number> | undefined): FixedLimits | undefined {
+function fixedLimits(name: string, limit: Resolvable<number>, ttl: Resolvable<number>, blockDuration: Resolvable<number> | undefined): Limits | undefined {
   const fixed = { limit: asNumber(limit), ttl: asNumber(ttl), blockDuration: asNumber(blockDuration ?? ttl) };
   if (fixed.limit === undefined || fixed.ttl === undefined || fixed.blockDuration === undefined) return undefined;
   return { limit: fixed.limit, ttl: fixed.ttl, blockDuration: fixed.blockDuration, policy: policyItem(name, fixed.limit, fixed.ttl) };
@@ -141,18 +142,19 @@ export class RateLimitGuard extends ThrottlerGuard {
     const plan = this.plans.get(context, (handler, controller) => this.planFor(handler, controller));
     if (plan.length === 0) return ALLOWED;
     // One throttler with constant limits: one async step per request instead of three.
-    if (plan.length === 1 && plan[0].fixed && !plan[0].skipIf) return this.throttleFixed(context, plan[0], plan[0].fixed);
+    const [only] = plan;
+    if (plan.length === 1 && only.fixed && !only.skipIf) return this.count(context, only.throttler.name ?? 'default', only.getTracker, only.generateKey, only.fixed);
     return this.throttle(context, plan);
   }
 
   private async throttle(context: ExecutionContext, plan: PlanStep[]): Promise<boolean> {
     for (const step of plan) {
       if (step.skipIf?.(context)) continue;
+      const name = step.throttler.name ?? 'default';
       if (step.fixed) {
-        await this.throttleFixed(context, step, step.fixed);
+        await this.count(context, name, step.getTracker, step.generateKey, step.fixed);
         continue;
       }
-      const name = step.throttler.name ?? 'default';
       // Plain numbers are not awaited: each await is one more promise per request.
       let limit = resolveNumber(context, step.limit, 'limit', name);
       if (typeof limit !== 'number') limit = await limit;
@@ -163,17 +165,6 @@ export class RateLimitGuard extends ThrottlerGuard {
       await this.handleRequest({ context, limit, ttl, blockDuration, throttler: step.throttler, getTracker: step.getTracker, generateKey: step.generateKey });
     }
     return true;
-  }
-
-  /** handleRequest for a step whose limits were resolved when its route was first met. */
-  private async throttleFixed(context: ExecutionContext, step: PlanStep, fixed: FixedLimits): Promise<boolean> {
-    const { req, res } = this.getRequestResponse(context);
-    const name = step.throttler.name ?? 'default';
-    const found = step.getTracker(req, context);
-    const tracker = typeof found === 'string' ? found : await found;
-    const key = step.generateKey(context, tracker, name);
-    const record = await this.storageService.increment(key, fixed.ttl, fixed.limit, fixed.blockDuration, name);
-    return this.answer(context, res as unknown as FastifyReply, { name, policy: fixed.policy, limit: fixed.limit, ttl: fixed.ttl, key, tracker }, record);
   }
 
   private planFor(handler: object, controller: object): PlanStep[] {
@@ -230,15 +221,20 @@ export class RateLimitGuard extends ThrottlerGuard {
     return principal ? `user:${principal.userId}` : ipTracker(request as unknown as FastifyRequest);
   }
 
-  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+  protected override handleRequest(request: ThrottlerRequest): Promise<boolean> {
     const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = request;
-    const { req, res } = this.getRequestResponse(context);
     const name = throttler.name ?? 'default';
+    return this.count(context, name, getTracker, generateKey, { limit, ttl, blockDuration, policy: policyItem(name, limit, ttl) });
+  }
+
+  /** Counts the request against one throttler whose limits are known, and answers with its headers (or 429). */
+  private async count(context: ExecutionContext, name: string, getTracker: ThrottlerGetTrackerFunction, generateKey: ThrottlerGenerateKeyFunction, limits: Limits): Promise<boolean> {
+    const { req, res } = this.getRequestResponse(context);
     const found = getTracker(req, context);
     const tracker = typeof found === 'string' ? found : await found;
     const key = generateKey(context, tracker, name);
-    const record = await this.storageService.increment(key, ttl, limit, blockDuration, name);
-    return this.answer(context, res as unknown as FastifyReply, { name, policy: policyItem(name, limit, ttl), limit, ttl, key, tracker }, record);
+    const record = await this.storageService.increment(key, limits.ttl, limits.limit, limits.blockDuration, name);
+    return this.answer(context, res as unknown as FastifyReply, { name, policy: limits.policy, limit: limits.limit, ttl: limits.ttl, key, tracker }, record);
   }
 
   /** The rate-limit headers of one throttler's count, and the 429 when it is over its limit. */
