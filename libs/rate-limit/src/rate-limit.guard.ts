@@ -33,16 +33,6 @@ interface PlanStep {
   fixed?: Limits;
 }
 
-/** What one throttler counted a request as, for its headers and its 429. */
-interface CountedRequest {
-  name: string;
-  policy: string;
-  limit: number;
-  ttl: number;
-  key: string;
-  tracker: string;
-}
-
 /** A throttler's limits for one request: resolved per request, or once per route when constant. */
 interface Limits {
   limit: number;
@@ -74,9 +64,9 @@ function resolveNumber(context: ExecutionContext, value: Resolvable<number>, opt
 
 /** A step's limits when none of them is a function (numeric strings allowed, as at request time). */
 function fixedLimits(name: string, limit: Resolvable<number>, ttl: Resolvable<number>, blockDuration: Resolvable<number> | undefined): Limits | undefined {
-  const fixed = { limit: asNumber(limit), ttl: asNumber(ttl), blockDuration: asNumber(blockDuration ?? ttl) };
-  if (fixed.limit === undefined || fixed.ttl === undefined || fixed.blockDuration === undefined) return undefined;
-  return { limit: fixed.limit, ttl: fixed.ttl, blockDuration: fixed.blockDuration, policy: policyItem(name, fixed.limit, fixed.ttl) };
+  const [fixedLimit, fixedTtl, fixedBlock] = [asNumber(limit), asNumber(ttl), asNumber(blockDuration ?? ttl)];
+  if (fixedLimit === undefined || fixedTtl === undefined || fixedBlock === undefined) return undefined;
+  return { limit: fixedLimit, ttl: fixedTtl, blockDuration: fixedBlock, policy: policyItem(name, fixedLimit, fixedTtl) };
 }
 
 /** The item each response's `RateLimit-Policy` header lists for one throttler. */
@@ -234,24 +224,24 @@ export class RateLimitGuard extends ThrottlerGuard {
     const tracker = typeof found === 'string' ? found : await found;
     const key = generateKey(context, tracker, name);
     const record = await this.storageService.increment(key, limits.ttl, limits.limit, limits.blockDuration, name);
-    return this.answer(context, res as unknown as FastifyReply, { name, policy: limits.policy, limit: limits.limit, ttl: limits.ttl, key, tracker }, record);
+    this.sendHeaders(res as unknown as FastifyReply, name, limits, record);
+    if (record.isBlocked) {
+      this.refused.inc({ throttler: name });
+      await this.throwThrottlingException(context, { limit: limits.limit, ttl: limits.ttl, key, tracker, ...record });
+    }
+    return true;
   }
 
-  /** The rate-limit headers of one throttler's count, and the 429 when it is over its limit. */
-  private answer(context: ExecutionContext, reply: FastifyReply, count: CountedRequest, record: ThrottlerStorageRecord): boolean | Promise<boolean> {
-    const { name, limit } = count;
+  /** The rate-limit headers of one throttler's count (and Retry-After when it is over its limit). */
+  private sendHeaders(reply: FastifyReply, name: string, limits: Limits, record: ThrottlerStorageRecord): void {
     const suffix = name === 'default' ? '' : `-${name}`;
-    const remaining = record.isBlocked ? 0 : Math.max(0, limit - record.totalHits);
+    const remaining = record.isBlocked ? 0 : Math.max(0, limits.limit - record.totalHits);
     const reset = record.isBlocked ? record.timeToBlockExpire : record.timeToExpire;
-    appendItem(reply, 'RateLimit-Policy', count.policy);
+    appendItem(reply, 'RateLimit-Policy', limits.policy);
     appendItem(reply, 'RateLimit', `"${name}";r=${remaining};t=${reset}`);
-    void reply.header(`X-RateLimit-Limit${suffix}`, limit);
+    void reply.header(`X-RateLimit-Limit${suffix}`, limits.limit);
     void reply.header(`X-RateLimit-Remaining${suffix}`, remaining);
     void reply.header(`X-RateLimit-Reset${suffix}`, reset);
-    if (!record.isBlocked) return true;
-    this.refused.inc({ throttler: name });
-    void reply.header('Retry-After', record.timeToBlockExpire);
-    const { key, tracker, ttl } = count;
-    return this.throwThrottlingException(context, { limit, ttl, key, tracker, ...record }).then(() => true);
+    if (record.isBlocked) void reply.header('Retry-After', record.timeToBlockExpire);
   }
 }
