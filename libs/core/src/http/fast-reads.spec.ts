@@ -1,6 +1,7 @@
 import { CanActivate, Controller, ExecutionContext, Get, HttpException } from '@nestjs/common';
 import Fastify, { FastifyInstance } from 'fastify';
 import { of } from 'rxjs';
+import { currentRequestId } from '../logging/request-context';
 import { FastAnswer, FastReads } from './fast-reads';
 import { JsonRepresentation, serializeJson } from './representation';
 
@@ -115,6 +116,31 @@ describe('FastReads', () => {
     const response = await app.inject('/things/1');
     expect(response.json()).toEqual({ from: 'handler' });
     expect(checked.calls).toBe(0);
+  });
+
+  it('enters the request context only when it hands the request on: a cached answer is sent without one', async () => {
+    const reads = new FastReads();
+    const seen: Array<string | undefined> = [];
+    let answer: FastAnswer | undefined;
+    reads.register({
+      controller: ThingsController,
+      handler: ThingsController.prototype.byId,
+      cacheControl: 'public, max-age=5',
+      peek: (request) => (request.params as { id: string }).id === 'async' ? Promise.resolve(answer) : answer,
+    });
+    reads.useGuards([guard(() => (seen.push(currentRequestId()), true))]);
+    app = Fastify({ genReqId: () => 'req-1' });
+    app.setReplySerializer(serializeJson);
+    app.get('/things/:id', { onRequest: reads.hookFor('GET', '/things/:id') }, async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return { from: 'handler', reqId: currentRequestId() };
+    });
+    answer = { representation: cached };
+    expect((await app.inject('/things/1')).json()).toEqual({ id: 1, from: 'cache' });
+    expect(seen).toEqual([undefined]);
+    answer = undefined;
+    expect((await app.inject('/things/1')).json()).toEqual({ from: 'handler', reqId: 'req-1' });
+    expect((await app.inject('/things/async')).json()).toEqual({ from: 'handler', reqId: 'req-1' });
   });
 
   it('has no hook for a route nothing registered', () => {

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { sendError } from '../errors/http-error.filter';
 import type { CounterSeries, HotCounter } from '../metrics/hot-metrics';
+import { withinRequest } from '../logging/request-context';
 import { conditionalGet, JsonRepresentation } from './representation';
 
 /** What a fast read found in process for one request, and what serving it implies (counting a view). */
@@ -42,7 +43,11 @@ type RouteHook = (request: FastifyRequest, reply: FastifyReply, done: (error?: E
  *
  * The hook is callback-style and a guard's synchronous answer is taken as it is: an L1 hit makes
  * no promise at all, a Redis hit only those of its one read (on Node 20 every promise also pays
- * the async hooks that AsyncLocalStorage turns on).
+ * the async hooks that AsyncLocalStorage turns on). It is also where the request context
+ * (`withinRequest`, the reqId of log lines) starts on these routes: only when the request goes on
+ * to Nest or fails, since entering it for every answer cost a cached read about 6 % of its CPU on
+ * Node 26 (docs/BENCHMARKS.md). What the fast path itself logs (its Redis read, a rate-limit
+ * count) carries no reqId.
  */
 @Injectable()
 export class FastReads {
@@ -78,13 +83,14 @@ export class FastReads {
       if (!answer) return done();
       const context = new ExecutionContextHost([request, reply, undefined], read.controller, read.handler);
       context.setType('http');
-      this.guard(context, 0, (error) => (error === undefined ? send(answer, request, reply) : sendError(reply, error)));
+      this.guard(context, 0, (error) => (error === undefined ? send(answer, request, reply) : withinRequest(request, reply, () => sendError(reply, error))));
     };
     // Once a reply is sent, `done` is not called: Fastify stops at a hook that answered.
     return (request, reply, done) => {
+      const onwards = (error?: Error) => withinRequest(request, reply, () => done(error));
       const peeked = read.peek(request);
-      if (peeked instanceof Promise) peeked.then((answer) => admit(answer, request, reply, done), done);
-      else admit(peeked, request, reply, done);
+      if (peeked instanceof Promise) peeked.then((answer) => admit(answer, request, reply, onwards), onwards);
+      else admit(peeked, request, reply, onwards);
     };
   }
 

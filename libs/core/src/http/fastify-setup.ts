@@ -36,9 +36,10 @@ export interface FastifySetup {
 
 const METHODS_OF = (method: string | string[]): string[] => (Array.isArray(method) ? method : [method]);
 
-/** A route's hook list with `hook` last (Fastify takes one hook or an array). */
-function appendHook<H>(existing: H | H[] | undefined, hook: H): H | H[] {
-  return existing ? [...[existing].flat(), hook] as H[] : hook;
+/** A route's hook list with `hook` last, or first (Fastify takes one hook or an array). */
+function addHook<H>(existing: H | H[] | undefined, hook: H, first = false): H | H[] {
+  if (!existing) return hook;
+  return first ? [hook, ...[existing].flat()] as H[] : [...[existing].flat(), hook] as H[];
 }
 
 /**
@@ -47,7 +48,9 @@ function appendHook<H>(existing: H | H[] | undefined, hook: H): H | H[] {
  * A pre-rendered `JsonRepresentation` is sent as it is; anything else goes through JSON.stringify.
  * Every request carries X-Request-Id and the static headers, and is counted in `inFlight` from
  * arrival until its answer is handed to Fastify (onSend runs even when the client has already
- * gone). One hook at each end: every hook is paid by every request.
+ * gone). One hook at each end: every hook is paid by every request. Each route's own first hook
+ * starts the request context (`withinRequest`), except where a fast read answers from cache: that
+ * one starts it only when it hands the request on.
  */
 export function configureFastify(fastify: FastifyInstance, setup: FastifySetup): void {
   const { inFlight, metrics } = setup;
@@ -66,7 +69,7 @@ export function configureFastify(fastify: FastifyInstance, setup: FastifySetup):
     inFlight.enter(request);
     void reply.headers(headers);
     void reply.header('x-request-id', request.id);
-    withinRequest(request, reply, done);
+    done();
   });
   const unmatched = metrics?.recorder('ANY', 'unmatched');
   fastify.addHook('onSend', (request, reply, payload, done) => {
@@ -83,17 +86,17 @@ export function configureFastify(fastify: FastifyInstance, setup: FastifySetup):
         void reply.headers(documentHeaders);
         done();
       };
-      route.onRequest = appendHook(route.onRequest, asDocument);
+      route.onRequest = addHook(route.onRequest, asDocument);
     }
     const fastRead = route.method === 'GET' ? setup.fastReads?.hookFor('GET', url) : undefined;
-    if (fastRead) route.onRequest = appendHook(route.onRequest, fastRead);
+    route.onRequest = fastRead ? addHook(route.onRequest, fastRead) : addHook(route.onRequest, withinRequest, true);
     if (metrics) {
       const record = metrics.recorder(METHODS_OF(route.method).join(','), url);
       const observe = (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
         record(reply);
         done(null, payload);
       };
-      route.onSend = appendHook(route.onSend, observe);
+      route.onSend = addHook(route.onSend, observe);
     }
   });
 }

@@ -18,7 +18,12 @@ describe('request ids on every log line', () => {
     const service = new Logger('Inventory');
     const fastify = Fastify({ genReqId: requestIdFor });
     configureFastify(fastify, { inFlight: new InFlightRequests() });
-    fastify.get('/work', async () => {
+    // The context starts before the route's own hooks: one that awaits still logs with the id.
+    const routeHook = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      service.warn('after an await in a route hook');
+    };
+    fastify.get('/work', { onRequest: routeHook }, async () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       service.warn('low stock');
       return { ok: true };
@@ -30,6 +35,7 @@ describe('request ids on every log line', () => {
       const lines = chunks.join('').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(lines.filter((line) => line.msg === 'low stock').map((line) => line.reqId).sort()).toEqual(['req-a', 'req-b']);
       expect(lines.find((line) => line.msg === 'between requests')).not.toHaveProperty('reqId');
+      expect(lines.filter((line) => line.msg === 'after an await in a route hook').map((line) => line.reqId).sort()).toEqual(['req-a', 'req-b']);
     } finally {
       await fastify.close();
       Logger.overrideLogger(new Logger());
