@@ -11,19 +11,20 @@ const IDLE_KEYS = 10_000;
  */
 export class CounterBuffer<K extends string | number> {
   private readonly counts = new Map<K, number>();
-  /** Keys with a count to hand over. */
-  private live = 0;
+  /** The keys with a count to hand over are `live[0 .. liveCount)` (the array is reused, never shrunk). */
+  private readonly live: K[] = [];
+  private liveCount = 0;
 
   add(key: K, amount = 1): void {
     if (amount === 0) return;
     const current = this.counts.get(key);
-    if (!current) this.live++;
+    if (!current) this.live[this.liveCount++] = key;
     this.counts.set(key, (current ?? 0) + amount);
   }
 
   /** How many keys have a count to hand over. */
   get size(): number {
-    return this.live;
+    return this.liveCount;
   }
 
   /** Keys held, counted or idle (what the map costs in memory). */
@@ -34,23 +35,23 @@ export class CounterBuffer<K extends string | number> {
   /** Every key's count, in maps of at most `size` keys (none when nothing was counted). */
   drainInChunks(size: number): Array<Map<K, number>> {
     const chunks: Array<Map<K, number>> = [];
-    if (this.live === 0) return chunks;
-    const prune = this.counts.size - this.live > IDLE_KEYS;
+    if (this.liveCount === 0) return chunks;
+    // Idle: at zero since the last drain.
+    if (this.counts.size - this.liveCount > IDLE_KEYS) {
+      for (const [key, amount] of this.counts) if (amount === 0) this.counts.delete(key);
+    }
     let chunk = new Map<K, number>();
-    for (const [key, amount] of this.counts) {
-      if (amount !== 0) {
-        if (chunk.size === size) {
-          chunks.push(chunk);
-          chunk = new Map();
-        }
-        chunk.set(key, amount);
-        this.counts.set(key, 0);
-      } else if (prune) {
-        this.counts.delete(key);
+    for (let i = 0; i < this.liveCount; i++) {
+      const key = this.live[i];
+      if (chunk.size === size) {
+        chunks.push(chunk);
+        chunk = new Map();
       }
+      chunk.set(key, this.counts.get(key) as number);
+      this.counts.set(key, 0);
     }
     chunks.push(chunk);
-    this.live = 0;
+    this.liveCount = 0;
     return chunks;
   }
 
