@@ -1,15 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsInt, IsString, Length, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { MAX_INT } from '@stockroom/core';
+import { MAX_INT, Trimmed } from '@stockroom/core';
 
 export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const PRICE_PATTERN = /^\d{1,10}(\.\d{1,2})?$/;
 
 /** Optional means "may be omitted": an explicit null is validated like any value, and refused. */
 const WhenPresent = () => ValidateIf((_object, value) => value !== undefined);
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateProductDto {
   @ApiProperty({ example: 'SR-000042', description: 'Unique stock-keeping unit: letters, digits, `.`, `_`, `-`; 1–64 chars' })
@@ -18,7 +15,7 @@ export class CreateProductDto {
   sku!: string;
 
   @ApiProperty({ example: 'Oak Desk Lamp', minLength: 1, maxLength: 200 })
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @Length(1, 200)
   name!: string;

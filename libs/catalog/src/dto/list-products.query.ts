@@ -1,12 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { LimitQuery, MAX_INT, PageQuery } from '@stockroom/core';
-import { Transform, Type } from 'class-transformer';
+import { LimitQuery, MAX_INT, PageQuery, Trimmed } from '@stockroom/core';
+import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 export class ListProductsQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Case-insensitive search in product names', maxLength: 100, example: 'lamp' })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Trimmed()
   @IsString()
   @MaxLength(100)
   q?: string;

@@ -1,14 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsInt, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
-import { MAX_INT } from '@stockroom/core';
+import { MAX_INT, Trimmed } from '@stockroom/core';
 import { SLUG_PATTERN } from '../category.service';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateCategoryDto {
   @ApiProperty({ example: 'Desk Lamps', minLength: 1, maxLength: 100 })
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @Length(1, 100)
   name!: string;

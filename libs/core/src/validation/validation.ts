@@ -1,5 +1,9 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Transform } from 'class-transformer';
 import { FieldProblem, ValidationFailedError } from '../errors/domain-error';
+
+/** Drops a string field's leading and trailing whitespace before it is validated. */
+export const Trimmed = (): PropertyDecorator => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
 /** Flattens class-validator's tree into `{field: "items[0].quantity", problems}` entries. */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldProblem[] {

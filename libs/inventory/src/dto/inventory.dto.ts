@@ -1,10 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsString, Length, Matches, Max, Min, NotEquals, ValidateIf, ValidateNested } from 'class-validator';
-import { MAX_ID } from '@stockroom/core';
+import { MAX_ID, Trimmed } from '@stockroom/core';
 import { REFERENCE_PATTERN } from '../stock-movement.entity';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class AdjustmentDto {
   @ApiProperty({ example: -3, description: 'Units to add (positive) or remove (negative); not 0', minimum: -1_000_000, maximum: 1_000_000 })
@@ -15,7 +13,7 @@ export class AdjustmentDto {
   delta!: number;
 
   @ApiProperty({ example: 'damaged in transit', minLength: 1, maxLength: 200 })
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @Length(1, 200)
   reason!: string;
