@@ -80,17 +80,16 @@ export class FastReads {
       void reply.send(conditionalGet(request, reply, answer.representation, answer.cacheControl ?? read.cacheControl));
     };
     const admit = (answer: FastAnswer | undefined, request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-      if (!answer) return done();
+      if (!answer) return withinRequest(request, reply, done);
       const context = new ExecutionContextHost([request, reply, undefined], read.controller, read.handler);
       context.setType('http');
       this.guard(context, 0, (error) => (error === undefined ? send(answer, request, reply) : withinRequest(request, reply, () => sendError(reply, error))));
     };
     // Once a reply is sent, `done` is not called: Fastify stops at a hook that answered.
     return (request, reply, done) => {
-      const onwards = (error?: Error) => withinRequest(request, reply, () => done(error));
       const peeked = read.peek(request);
-      if (peeked instanceof Promise) peeked.then((answer) => admit(answer, request, reply, onwards), onwards);
-      else admit(peeked, request, reply, onwards);
+      if (peeked instanceof Promise) peeked.then((answer) => admit(answer, request, reply, done), (error: Error) => withinRequest(request, reply, () => done(error)));
+      else admit(peeked, request, reply, done);
     };
   }
 
