@@ -7,6 +7,11 @@ import { Category } from '@stockroom/categories';
 import { bootApi, TestContext } from './support/test-context';
 import { run, spawnTs } from './support/processes';
 
+interface PooledConnection {
+  _statements: { max: number };
+  release(): void;
+}
+
 describe('Database: migrations, schema rules and seeding', () => {
   let context: TestContext;
 
@@ -33,6 +38,23 @@ describe('Database: migrations, schema rules and seeding', () => {
       expect(rows).toHaveLength(migrations.length);
     } finally {
       await Promise.all([a.destroy(), b.destroy()]);
+    }
+  });
+
+  it('keeps each pooled connection\'s prepared-statement cache small (TypeORM sends text queries only)', async () => {
+    const source = dataSource();
+    await source.initialize();
+    try {
+      const pool = (source.driver as unknown as { pool: { getConnection(done: (error: Error | null, connection: PooledConnection) => void): void } }).pool;
+      const connection = await new Promise<PooledConnection>((resolve, reject) => pool.getConnection((error, got) => (error ? reject(error) : resolve(got))));
+      try {
+        // mysql2 sizes this cache up front: 16,000 slots by default, about 0.5 MB per connection.
+        expect(connection._statements.max).toBe(64);
+      } finally {
+        connection.release();
+      }
+    } finally {
+      await source.destroy();
     }
   });
 

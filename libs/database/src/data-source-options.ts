@@ -29,7 +29,9 @@ export function buildDataSourceOptions(
     supportBigNumbers: true,
     // mysql2 captures a stack trace at every query's call for its errors' stacks (1.4 % of an order
     // intake's CPU); TypeORM wraps every failure in a QueryFailedError with its own stack anyway.
-    extra: { trace: false },
+    // TypeORM sends text queries, never prepared statements, yet each pooled connection's statement
+    // cache is sized up front for mysql2's default of 16,000 (about 0.5 MB per connection).
+    extra: { trace: false, maxPreparedStatements: 64 },
     entities,
     migrations,
     migrationsTableName: 'migrations',
