@@ -1,7 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 
 export const ROOT = resolve(__dirname, '..');
@@ -79,7 +79,7 @@ export const PRODUCTION_ENV = {
 export async function startApi(port: number, env: Record<string, string> = {}, options: { build?: string; cpus?: string } = {}): Promise<{ child: ChildProcess; url: string }> {
   // Profiling: BENCH_API_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (a .cpuprofile per API process).
   const nodeArgs = [...productionNodeOptions(), ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
-  const child = startProcess([...nodeArgs, options.build ?? join('dist', 'apps', 'api', 'main.js')], { ...BENCH_ENV, PORT: String(port), HOST: '127.0.0.1', ...env }, options.cpus);
+  const child = startProcess([...nodeArgs, options.build ?? join('dist', 'apps', 'api', 'main.js')], { ...productionAllocator(), ...BENCH_ENV, PORT: String(port), HOST: '127.0.0.1', ...env }, options.cpus);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health/ready`);
   return { child, url };
@@ -89,6 +89,40 @@ export async function startApi(port: number, env: Record<string, string> = {}, o
 export function productionNodeOptions(): string[] {
   const line = /^ENV .*NODE_OPTIONS=("[^"]*"|\S+)/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
   return line ? line[1].replace(/"/g, '').split(/\s+/).filter(Boolean) : [];
+}
+
+/** The library the image preloads (its Dockerfile's LD_PRELOAD), or undefined when it preloads none. */
+export function imagePreload(): string | undefined {
+  return /^ENV .*LD_PRELOAD=(\S+)/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+}
+
+/**
+ * The environment that gives a process here the image's allocator: this machine's copy of the
+ * library the image preloads (found by its file name). Throws when it is not installed, rather
+ * than measure glibc's malloc and report it as the image's.
+ */
+export function productionAllocator(): Record<string, string> {
+  const preload = imagePreload();
+  if (!preload) return {};
+  const name = basename(preload);
+  const found = [preload, ...sharedLibraries()].find((path) => basename(path) === name && existsSync(path));
+  if (!found) throw new Error(`the image preloads ${name} (Dockerfile LD_PRELOAD); install it to measure as the image runs (Debian: apt-get install libjemalloc2)`);
+  return { LD_PRELOAD: found };
+}
+
+/** The paths of the shared libraries the dynamic linker knows (`ldconfig -p`). */
+function sharedLibraries(): string[] {
+  for (const ldconfig of ['/sbin/ldconfig', '/usr/sbin/ldconfig', 'ldconfig']) {
+    try {
+      return execFileSync(ldconfig, ['-p'], { encoding: 'utf8' })
+        .split('\n')
+        .map((line) => line.split(' => ')[1]?.trim())
+        .filter((path): path is string => Boolean(path));
+    } catch {
+      // not at this path
+    }
+  }
+  return [];
 }
 
 export async function startBareFastify(port: number, body: string): Promise<{ child: ChildProcess; url: string }> {

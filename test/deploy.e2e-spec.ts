@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { productionNodeOptions } from '../bench/support';
+import { imagePreload, productionNodeOptions } from '../bench/support';
 import { ROOT, run } from './support/processes';
 import { TestContext } from './support/test-context';
 import { migrations } from '@stockroom/database';
@@ -124,6 +124,16 @@ describe('Deployment files (docker-compose.yml, deploy/, Dockerfile)', () => {
     expect(flags).toEqual(['--max-semi-space-size=8']);
     const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     for (const script of ['start', 'start:worker']) expect(scripts[script]).toContain(`node ${flags.join(' ')} dist/apps/`);
+  });
+
+  it('preloads jemalloc in the image, from the path it links for any architecture', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(imagePreload()).toBe('/usr/local/lib/libjemalloc.so.2');
+    expect(runtime).toMatch(/apt-get install -y --no-install-recommends libjemalloc2/);
+    expect(runtime).toContain(`ln -s "$(dpkg -L libjemalloc2 | grep '/libjemalloc\\.so\\.2$')" ${imagePreload()}`);
+    // Installed before the image drops to its unprivileged user.
+    expect(runtime.indexOf('libjemalloc2')).toBeLessThan(runtime.indexOf('USER node'));
   });
 
   it('the image\'s operator commands run from dist/ as the image runs them: migrate, revert, seed', async () => {
