@@ -13,16 +13,29 @@ import { THROTTLE_HIT_LUA } from './throttle-hit.lua';
 const CREDENTIAL_THROTTLERS = [CREDENTIAL_IP_THROTTLER, CREDENTIAL_ACCOUNT_THROTTLER];
 
 type ThrottleCommands = RedisClient & {
-  throttleHit(hits: string, block: string, windowMs: number, limit: number, blockMs: number): Promise<[number, number, number, number]>;
+  throttleHit(hits: string, block: string, windowMs: number, limit: number, blockMs: number, requests: number): Promise<[number, number, number, number]>;
 };
 
+/** The requests of one event-loop turn against one counter, waiting for one script call. */
+interface Run {
+  hitsKey: string;
+  windowMs: number;
+  limit: number;
+  blockMs: number;
+  throttler: string;
+  waiting: Array<(record: ThrottlerStorageRecord) => void>;
+}
+
 /**
- * @nestjs/throttler's storage on Redis: one Lua call (EVALSHA) per request per throttler, so
- * the count is exact however many instances share the Redis. Keys `{prefix}:rl:{<key>}:<name>`.
- * The call has a deadline (REDIS_TIMEOUT_MS) and runs behind the process's Redis circuit: while
- * Redis cannot count, requests pass (fail-open, counted and logged once per outage) unless
- * THROTTLE_FAIL_CLOSED, which refuses them instead; the sign-in limits always fail closed, so a
- * Redis outage never opens unlimited password guessing.
+ * @nestjs/throttler's storage on Redis, exact however many instances share the Redis: one Lua call
+ * (EVALSHA) counts a request against a throttler. The requests of one event-loop turn that hit the
+ * same counter (a busy client's burst) share that call: the script counts the run as a whole and
+ * each request gets the outcome it would have had on its own, one after another (its own hit
+ * count; refused from the first one over the limit). Keys `{prefix}:rl:{<key>}:<name>`. The call
+ * has a deadline (REDIS_TIMEOUT_MS) and runs behind the process's Redis circuit: while Redis cannot
+ * count, requests pass (fail-open, counted and logged once per outage) unless THROTTLE_FAIL_CLOSED,
+ * which refuses them instead; the sign-in limits always fail closed, so a Redis outage never opens
+ * unlimited password guessing.
  */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
@@ -30,6 +43,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly redis: ThrottleCommands;
   private readonly failures: Counter;
   private failing = false;
+  /** This turn's runs by counter and limits; sent once the turn's I/O callbacks have run. */
+  private runs = new Map<string, Run>();
+  private sendScheduled = false;
 
   constructor(
     @Inject(RATE_LIMIT_OPTIONS) private readonly options: RateLimitOptions,
@@ -48,30 +64,66 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   }
 
   /** `ttl` and `blockDuration` in ms (as @nestjs/throttler passes them); times returned in seconds. */
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     const hitsKey = this.keys.tagged('rl', key, throttlerName);
-    const counted = await this.circuit.run(
-      this.redis,
-      () => this.redis.throttleHit(hitsKey, `${hitsKey}:block`, ttl, limit, blockDuration),
-      () => undefined,
-    );
-    if (counted) {
-      if (this.failing) {
-        this.failing = false;
-        this.logger.log('rate limiting restored');
+    const id = `${hitsKey} ${ttl} ${limit} ${blockDuration}`;
+    let run = this.runs.get(id);
+    if (!run) {
+      run = { hitsKey, windowMs: ttl, limit, blockMs: blockDuration, throttler: throttlerName, waiting: [] };
+      this.runs.set(id, run);
+      // setImmediate, not a microtask: each request arrives in an I/O callback of its own, and the
+      // check phase comes once all of this turn's callbacks have run.
+      if (!this.sendScheduled) {
+        this.sendScheduled = true;
+        setImmediate(this.sendRuns);
       }
-      const [totalHits, windowLeftMs, blocked, blockLeftMs] = counted;
-      return { totalHits, timeToExpire: Math.ceil(windowLeftMs / 1000), isBlocked: blocked === 1, timeToBlockExpire: Math.ceil(blockLeftMs / 1000) };
     }
-    this.failures.inc();
-    const closed = this.options.failClosed || CREDENTIAL_THROTTLERS.includes(throttlerName);
+    const waiting = run.waiting;
+    return new Promise((resolve) => waiting.push(resolve));
+  }
+
+  private readonly sendRuns = (): void => {
+    const runs = this.runs;
+    this.runs = new Map();
+    this.sendScheduled = false;
+    for (const run of runs.values()) this.send(run);
+  };
+
+  private send(run: Run): void {
+    const { hitsKey, windowMs, limit, blockMs, waiting } = run;
+    void this.circuit
+      .run(this.redis, () => this.redis.throttleHit(hitsKey, `${hitsKey}:block`, windowMs, limit, blockMs, waiting.length), () => undefined)
+      .then((counted) => {
+        if (!counted) return this.unavailable(run);
+        if (this.failing) {
+          this.failing = false;
+          this.logger.log('rate limiting restored');
+        }
+        const [hits, windowLeftMs, countedRequests, blockLeftMs] = counted;
+        const timeToExpire = Math.ceil(windowLeftMs / 1000);
+        const timeToBlockExpire = Math.ceil(blockLeftMs / 1000);
+        const first = hits - countedRequests;
+        for (let i = 0; i < waiting.length; i++) {
+          // A request past the counted ones was refused by the block the last counted one set.
+          const totalHits = i < countedRequests ? first + i + 1 : hits;
+          const isBlocked = i >= countedRequests || totalHits > limit;
+          waiting[i]({ totalHits, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToBlockExpire : 0 });
+        }
+      });
+  }
+
+  /** Every request of a run Redis could not count: let through, or refused where the limit fails closed. */
+  private unavailable(run: Run): void {
+    this.failures.inc(run.waiting.length);
+    const closed = this.options.failClosed || CREDENTIAL_THROTTLERS.includes(run.throttler);
     if (!this.failing) {
       this.failing = true;
       this.logger.warn(`rate limiting ${this.options.failClosed ? 'refusing' : 'letting through'} requests (sign-in refused), Redis unavailable`);
     }
-    const seconds = Math.ceil(ttl / 1000);
-    return closed
-      ? { totalHits: limit + 1, timeToExpire: seconds, isBlocked: true, timeToBlockExpire: seconds }
+    const seconds = Math.ceil(run.windowMs / 1000);
+    const record = closed
+      ? { totalHits: run.limit + 1, timeToExpire: seconds, isBlocked: true, timeToBlockExpire: seconds }
       : { totalHits: 0, timeToExpire: seconds, isBlocked: false, timeToBlockExpire: 0 };
+    for (const resolve of run.waiting) resolve({ ...record });
   }
 }
