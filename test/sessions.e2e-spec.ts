@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
-import { AuthService, UserRepository } from '@stockroom/auth';
+import { AuthService, SessionStore, UserRepository } from '@stockroom/auth';
 import { bootApi, keysMatching, TestApi, TestContext, testRedis, UNREACHABLE_REDIS } from './support/test-context';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,6 +69,30 @@ describe('Sessions in Redis: register, login, me, logout, expiry, revoke-all', (
     expect(out.statusCode).toBe(204);
     expect(String(out.headers['set-cookie'])).toMatch(/^sid=; .*Max-Age=0/);
     expect((await me(bearer(second))).statusCode).toBe(401);
+  });
+
+  it('looks a session up once for the requests of one turn, and never past a logout', async () => {
+    const token = await login('ana@example.com');
+    const store = api.app.get(SessionStore) as unknown as { redis: { sessionTouch: (...args: unknown[]) => Promise<unknown> } };
+    const touch = store.redis.sessionTouch;
+    let calls = 0;
+    store.redis.sessionTouch = (...args: unknown[]) => {
+      calls++;
+      return touch(...args);
+    };
+    try {
+      // inject dispatches all twenty in one turn of the event loop.
+      const answers = await Promise.all(Array.from({ length: 20 }, () => me(bearer(token))));
+      expect(answers.map((answer) => answer.statusCode)).toEqual(Array.from({ length: 20 }, () => 200));
+      expect(answers.every((answer) => answer.json().email === 'ana@example.com')).toBe(true);
+      expect(calls).toBe(1);
+      expect((await post('/auth/logout', undefined, bearer(token))).statusCode).toBe(204);
+      const after = await Promise.all(Array.from({ length: 20 }, () => me(bearer(token))));
+      expect(after.map((answer) => answer.statusCode)).toEqual(Array.from({ length: 20 }, () => 401));
+      expect(calls).toBe(2);
+    } finally {
+      store.redis.sessionTouch = touch;
+    }
   });
 
   it('slides while used, ends when idle, and ends at its absolute maximum however active', async () => {

@@ -24,6 +24,8 @@ type SessionCommands = RedisClient & { sessionTouch(key: string, ttlMs: number, 
 @Injectable()
 export class SessionStore {
   private readonly redis: SessionCommands;
+  /** This turn's session lookups, by session id (see `touch`). */
+  private readonly touching = new Map<string, Promise<Session | null>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -69,11 +71,25 @@ export class SessionStore {
     return { sessionId, session };
   }
 
-  /** The session, its TTL slid forward; null when unknown, expired or revoked. */
-  async touch(sessionId: string): Promise<Session | null> {
-    const raw = await this.guarded(() => this.redis.sessionTouch(this.sessionKey(SessionStore.digest(sessionId)), this.config.auth.sessionTtlSeconds * 1000, Date.now()));
-    return raw ? (JSON.parse(raw) as Session) : null;
+  /**
+   * The session, its TTL slid forward; null when unknown, expired or revoked. Requests of one
+   * event-loop turn with the same session share one call: it has not left yet (the connection
+   * sends a turn's commands at its check phase), so Redis runs it after each of them arrived and
+   * none can see a session revoked before it came.
+   */
+  touch(sessionId: string): Promise<Session | null> {
+    let touched = this.touching.get(sessionId);
+    if (!touched) {
+      if (this.touching.size === 0) setImmediate(this.turnEnded);
+      touched = this.guarded(() => this.redis.sessionTouch(this.sessionKey(SessionStore.digest(sessionId)), this.config.auth.sessionTtlSeconds * 1000, Date.now())).then((raw) =>
+        raw ? (JSON.parse(raw) as Session) : null,
+      );
+      this.touching.set(sessionId, touched);
+    }
+    return touched;
   }
+
+  private readonly turnEnded = (): void => this.touching.clear();
 
   async revoke(sessionId: string): Promise<void> {
     const digest = SessionStore.digest(sessionId);
