@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { hash, randomBytes } from 'node:crypto';
-import { AppConfig } from '@stockroom/core';
+import { AppConfig, TurnMap } from '@stockroom/core';
 import { defineLuaScripts, RedisCircuit, RedisConnections, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import type { Role } from './user.entity';
@@ -25,7 +25,7 @@ type SessionCommands = RedisClient & { sessionTouch(key: string, ttlMs: number, 
 export class SessionStore {
   private readonly redis: SessionCommands;
   /** This turn's session lookups, by session id (see `touch`). */
-  private readonly touching = new Map<string, Promise<Session | null>>();
+  private readonly touching = new TurnMap<string, Promise<Session | null>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -80,7 +80,6 @@ export class SessionStore {
   touch(sessionId: string): Promise<Session | null> {
     let touched = this.touching.get(sessionId);
     if (!touched) {
-      if (this.touching.size === 0) setImmediate(this.turnEnded);
       touched = this.guarded(() => this.redis.sessionTouch(this.sessionKey(SessionStore.digest(sessionId)), this.config.auth.sessionTtlSeconds * 1000, Date.now())).then((raw) =>
         raw ? (JSON.parse(raw) as Session) : null,
       );
@@ -88,8 +87,6 @@ export class SessionStore {
     }
     return touched;
   }
-
-  private readonly turnEnded = (): void => this.touching.clear();
 
   async revoke(sessionId: string): Promise<void> {
     const digest = SessionStore.digest(sessionId);

@@ -28,3 +28,4 @@ export * from './deadline';
 export * from './stable-stringify';
 export * from './module-options';
 export * from './wrap-method';
+export * from './turn-map';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { Counter } from 'prom-client';
-import { MetricsRegistry } from '@stockroom/core';
+import { MetricsRegistry, TurnMap } from '@stockroom/core';
 import { RATE_LIMIT_OPTIONS } from './rate-limit-options';
 import type { RateLimitOptions } from './rate-limit-options';
 import { defineLuaScripts, InjectRequestRedis, RedisCircuit, RedisKeys } from '@stockroom/redis';
@@ -43,9 +43,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly redis: ThrottleCommands;
   private readonly failures: Counter;
   private failing = false;
-  /** This turn's runs by counter and limits; sent once the turn's I/O callbacks have run. */
-  private runs = new Map<string, Run>();
-  private sendScheduled = false;
+  /** This turn's runs by counter and limits, each sent as one call when the turn ends. */
+  private readonly runs = new TurnMap<string, Run>((runs) => {
+    for (const run of runs.values()) this.send(run);
+  });
 
   constructor(
     @Inject(RATE_LIMIT_OPTIONS) private readonly options: RateLimitOptions,
@@ -71,23 +72,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     if (!run) {
       run = { hitsKey, windowMs: ttl, limit, blockMs: blockDuration, throttler: throttlerName, waiting: [] };
       this.runs.set(id, run);
-      // setImmediate, not a microtask: each request arrives in an I/O callback of its own, and the
-      // check phase comes once all of this turn's callbacks have run.
-      if (!this.sendScheduled) {
-        this.sendScheduled = true;
-        setImmediate(this.sendRuns);
-      }
     }
     const waiting = run.waiting;
     return new Promise((resolve) => waiting.push(resolve));
   }
-
-  private readonly sendRuns = (): void => {
-    const runs = this.runs;
-    this.runs = new Map();
-    this.sendScheduled = false;
-    for (const run of runs.values()) this.send(run);
-  };
 
   private send(run: Run): void {
     const { hitsKey, windowMs, limit, blockMs, waiting } = run;
