@@ -18,19 +18,4 @@ describe('TurnMap', () => {
     await nextTurn();
     expect(ended).toEqual([[['a', 1], ['b', 2]], [['c', 3]]]);
   });
-
-  it('keeps entries set in separate I/O callbacks of one turn together', async () => {
-    const ended: string[][] = [];
-    const map = new TurnMap<string, true>((entries) => ended.push([...entries.keys()]));
-    // Two timers due together run in one timers phase, before the turn's check phase.
-    await new Promise<void>((resolve) => {
-      setTimeout(() => map.set('first', true), 1);
-      setTimeout(() => {
-        map.set('second', true);
-        resolve();
-      }, 1);
-    });
-    await nextTurn();
-    expect(ended).toEqual([['first', 'second']]);
-  });
 });
