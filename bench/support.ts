@@ -85,15 +85,19 @@ export async function startApi(port: number, env: Record<string, string> = {}, o
   return { child, url };
 }
 
+/** A variable the production image sets (an `ENV` line of its Dockerfile; quotes dropped), or undefined. */
+function imageEnv(name: string): string | undefined {
+  return new RegExp(`^ENV .*\\b${name}=("[^"]*"|\\S+)`, 'm').exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1].replace(/"/g, '');
+}
+
 /** The Node flags the production image starts every process with (its Dockerfile's NODE_OPTIONS). */
 export function productionNodeOptions(): string[] {
-  const line = /^ENV .*NODE_OPTIONS=("[^"]*"|\S+)/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
-  return line ? line[1].replace(/"/g, '').split(/\s+/).filter(Boolean) : [];
+  return imageEnv('NODE_OPTIONS')?.split(/\s+/).filter(Boolean) ?? [];
 }
 
 /** The library the image preloads (its Dockerfile's LD_PRELOAD), or undefined when it preloads none. */
 export function imagePreload(): string | undefined {
-  return /^ENV .*LD_PRELOAD=(\S+)/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+  return imageEnv('LD_PRELOAD');
 }
 
 /**
