@@ -18,8 +18,9 @@ async function fill(redis: Redis): Promise<void> {
   for (let from = 0; from < KEYS; from += 10_000) {
     const pipeline = redis.pipeline();
     for (let i = from; i < Math.min(from + 10_000, KEYS); i++) {
-      // The layout RedisCacheService writes: a hash per entry, tagged with generation 0.
-      pipeline.hset(`${PREFIX}:cache:big:{k${i}}`, 'p', `{"n":${i}}`, 'g', '0', 'e', String(Date.now() + 3_600_000), 'd', '1');
+      // The layout RedisCacheService writes (cache-set.lua): one string per entry, tagged with generation 0.
+      const payload = `{"n":${i}}`;
+      pipeline.set(`${PREFIX}:cache:big:{k${i}}`, `v|0|${Date.now() + 3_600_000}|1|${payload.length}\n${payload}`);
     }
     await pipeline.exec();
   }

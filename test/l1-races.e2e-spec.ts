@@ -33,8 +33,8 @@ describe('L1 races: a read that predates an eviction does not refill L1', () => 
    */
   async function readAcrossWrite(key: string, read: () => Promise<unknown>, write: () => Promise<void>): Promise<unknown> {
     // The cache's connection and its invalidation log (which applies other instances' events).
-    const internals = b.cache as unknown as { redis: { hmgetBuffer: (...args: unknown[]) => Promise<unknown> }; log: { apply: (events: unknown[]) => void } };
-    const original = internals.redis.hmgetBuffer;
+    const internals = b.cache as unknown as { redis: { getBuffer: (...args: unknown[]) => Promise<unknown> }; log: { apply: (events: unknown[]) => void } };
+    const original = internals.redis.getBuffer;
     const applyEvents = internals.log.apply.bind(internals.log);
     let applied = 0;
     internals.log.apply = (events) => {
@@ -45,7 +45,7 @@ describe('L1 races: a read that predates an eviction does not refill L1', () => 
     const readAnswered = new Promise<void>((resolve) => (answered = resolve));
     let proceed!: () => void;
     const mayProceed = new Promise<void>((resolve) => (proceed = resolve));
-    internals.redis.hmgetBuffer = async (...args: unknown[]) => {
+    internals.redis.getBuffer = async (...args: unknown[]) => {
       const reply = await original.apply(internals.redis, args);
       if (String(args[0]).includes(key)) {
         answered();
@@ -63,7 +63,7 @@ describe('L1 races: a read that predates an eviction does not refill L1', () => 
       proceed();
       return await pending;
     } finally {
-      internals.redis.hmgetBuffer = original;
+      internals.redis.getBuffer = original;
       internals.log.apply = applyEvents;
     }
   }

@@ -113,6 +113,27 @@ describe('libs/cache + libs/redis in a minimal Nest app (medium tier)', () => {
     }
   });
 
+  it('reads an entry an older release stored as a hash as missing, and keeps to its stamp', async () => {
+    const cache = app.get(RedisCacheService);
+    cache.defineNamespace('legacy', { ttl: 60, l1: false });
+    const key = `${context.keyPrefix}:cache:legacy:{tea}`;
+    const redis = testRedis();
+    try {
+      await redis.hset(key, 'p', 'old', 's', '5', 'g', '0', 'e', String(Date.now() + 60_000), 'd', '1');
+      expect(await cache.get('legacy', 'tea')).toBeUndefined();
+      // A value stamped older than the hash's is refused; a newer one replaces it with a string entry.
+      expect(await cache.set('legacy', 'tea', 'stale', { stamp: 4 })).toBe(false);
+      expect(await redis.type(key)).toBe('hash');
+      expect(await cache.set('legacy', 'tea', 'fresh', { stamp: 6 })).toBe(true);
+      expect(await redis.type(key)).toBe('string');
+      expect(await cache.get('legacy', 'tea')).toBe('fresh');
+      expect(await cache.set('legacy', 'tea', 'stale again', { stamp: 5 })).toBe(false);
+      expect(await cache.get('legacy', 'tea')).toBe('fresh');
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('mounts no routes of its own unless asked (adminRoutes)', () => {
     expect(Reflect.getMetadata('controllers', CacheModule)).toBeUndefined();
     expect(CacheModule.forRoot({}).controllers).toEqual([]);

@@ -53,6 +53,8 @@ export function renderingOfVersion(stored: Buffer | undefined, rendering: Pick<R
 
 export interface Entry {
   payload?: Buffer;
+  /** The rendering stored beside the payload (`storedRendering`), when there is one. */
+  rendering?: Buffer;
   stamp?: number;
   generations: string;
   expiresAt: number;
@@ -80,20 +82,38 @@ export const DELETED_STAMP = Number.MAX_SAFE_INTEGER;
 
 export class InvalidCacheNameError extends Error {}
 
-/** Reads the fields of an entry hash; an entry from other generations, or a tombstone, has no payload. */
-export function parseEntry(fields: Array<Buffer | null>, currentGenerations: string): Entry {
-  const [payload, stamp, entryGenerations, expiresAt, loadMs, tombstone] = fields;
-  const entry: Entry = {
-    payload: payload ?? undefined,
-    stamp: stamp ? Number(stamp) : undefined,
-    generations: entryGenerations?.toString() ?? '',
-    expiresAt: expiresAt ? Number(expiresAt) : 0,
-    loadMs: loadMs ? Number(loadMs) : 0,
-    tombstone: tombstone !== null,
-  };
+const NEWLINE = 0x0a;
+const TOMBSTONE = 0x74; // 't'
+
+/** A key with no entry, or an entry that cannot be read: a plain miss. */
+function noEntry(): Entry {
+  return { generations: '', expiresAt: 0, loadMs: 0, tombstone: false };
+}
+
+/**
+ * Reads an entry as `cache-set.lua` stores it, one string: a header line
+ * `<kind><stamp>|<generations>|<expiry>|<load ms>|<payload bytes>` (kind `v` a value, `t` a
+ * tombstone), the payload, then the rendering. An entry from other generations, or a tombstone,
+ * has no payload.
+ */
+export function parseEntry(raw: Buffer | null, currentGenerations: string): Entry {
+  const end = raw ? raw.indexOf(NEWLINE) : -1;
+  if (!raw || end < 1) return noEntry();
+  const [stamp, generations, expiresAt, loadMs, size] = raw.toString('latin1', 1, end).split('|');
+  const payloadEnd = end + 1 + Number(size);
+  if (!(payloadEnd <= raw.length)) return noEntry();
+  const tombstone = raw[0] === TOMBSTONE;
   // An entry from older generations (invalidated) is a plain miss, never served stale.
-  if (entry.generations !== currentGenerations || entry.tombstone) entry.payload = undefined;
-  return entry;
+  const current = !tombstone && generations === currentGenerations;
+  return {
+    payload: current ? raw.subarray(end + 1, payloadEnd) : undefined,
+    rendering: current && payloadEnd < raw.length ? raw.subarray(payloadEnd) : undefined,
+    stamp: stamp ? Number(stamp) : undefined,
+    generations,
+    expiresAt: Number(expiresAt),
+    loadMs: Number(loadMs),
+    tombstone,
+  };
 }
 
 /** XFetch: refresh early with a probability that grows as expiry nears and with the load time. */

@@ -23,19 +23,20 @@ export type CacheCommands = RedisClient & {
   leaseRelease(key: string, token: string): Promise<number>;
 };
 
-/** An entry as read, with the generations current for it and the rendering stored beside it. */
+/** An entry as read, with the generations current for it. */
 export interface FoundEntry {
   entry: Entry;
   generations: string;
-  rendering?: Buffer;
 }
 
-/** The hash fields a lookup reads: payload, stamp, generations, logical expiry, load time, tombstone mark (and the rendering). */
-const ENTRY_FIELDS = ['p', 's', 'g', 'e', 'd', 't'] as const;
-const ENTRY_FIELDS_AND_RENDERING = [...ENTRY_FIELDS, 'r'] as const;
+/** An entry an older release stored as a hash reads as missing: the next store replaces it. */
+function storedByOlderRelease(error: Error): null {
+  if (error.message.startsWith('WRONGTYPE')) return null;
+  throw error;
+}
 
 /**
- * The entries in Redis: one hash per key (`cache-set.lua` writes it, compare-and-set on the stamp,
+ * The entries in Redis: one string per key (`cache-set.lua` writes it, compare-and-set on the stamp,
  * and frees the loader's lease in the same call), the lease beside it, and the codec between
  * values and payloads. Every call goes through the circuit (`guarded`): undefined, false or the
  * stated fallback when Redis is unavailable, never an error.
@@ -62,17 +63,16 @@ export class EntryStore {
    * not one per generation plus one). With L1 off every lookup reads the generations: a write
    * on any instance is seen by the next read on every other.
    */
-  read(target: Target, withRendering = false): Promise<FoundEntry | undefined> {
-    const fields = withRendering ? ENTRY_FIELDS_AND_RENDERING : ENTRY_FIELDS;
-    const found = (values: Array<Buffer | null>, generations: string) => ({ entry: parseEntry(values, generations), generations, rendering: values[6] ?? undefined });
+  read(target: Target): Promise<FoundEntry | undefined> {
+    const found = (raw: Buffer | null, generations: string): FoundEntry => ({ entry: parseEntry(raw, generations), generations });
     // Promise chains rather than async functions: this is every Redis hit's path.
     const lookup = () => {
       const known = this.log.known(target);
-      if (known !== undefined) return this.redis.hmgetBuffer(target.entryKey, ...fields).then((values) => found(values, known));
+      if (known !== undefined) return this.redis.getBuffer(target.entryKey).then((raw) => found(raw, known), (error: Error) => found(storedByOlderRelease(error), known));
       // The generations and the entry in one write; the entry's reply comes last.
-      const replies: Array<Promise<string | null | Array<Buffer | null>>> = target.generationKeys.map((key) => this.redis.get(key));
-      replies.push(this.redis.hmgetBuffer(target.entryKey, ...fields));
-      return Promise.all(replies).then((values) => found(values.pop() as Array<Buffer | null>, this.log.learn(target, values as Array<string | null>)));
+      const replies: Array<Promise<string | Buffer | null>> = target.generationKeys.map((key) => this.redis.get(key));
+      replies.push(this.redis.getBuffer(target.entryKey).catch(storedByOlderRelease));
+      return Promise.all(replies).then((values) => found(values.pop() as Buffer | null, this.log.learn(target, values as Array<string | null>)));
     };
     return this.guarded(() => (this.log.hasPending ? this.log.replayPending().then(lookup) : lookup()), () => undefined);
   }

@@ -175,7 +175,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
     if (!this.enabled) return Promise.resolve(undefined);
     const target = this.targets.target(namespace, key);
     const since = this.local.mark();
-    return this.entries.read(target, true).then((found) => {
+    return this.entries.read(target).then((found) => {
       const payload = found?.entry.payload;
       if (!found || !payload) return undefined;
       const { entry } = found;
@@ -183,7 +183,7 @@ export class RedisCacheService implements OnApplicationBootstrap {
       if (now >= entry.expiresAt || refreshEarly(entry, target.beta, now)) return undefined;
       let value = this.local.fill(target, () => this.entries.decode(target, payload), entry.expiresAt - now, found.generations, since);
       this.stats.lookup(namespace, 'hit');
-      const stored = renderingOfVersion(found.rendering, rendering);
+      const stored = renderingOfVersion(entry.rendering, rendering);
       if (stored !== undefined) return stored;
       value ??= this.entries.decode(target, payload);
       return value && rendering.render(value.value as T);
