@@ -229,7 +229,7 @@ export function loadConfig(env: Env): AppConfig {
     },
     stats: {
       enabled: read.bool('STATS_ENABLED', true),
-      bufferFlushMs: read.int('STATS_BUFFER_FLUSH_MS', 100, 10, 60_000),
+      bufferFlushMs: read.int('STATS_BUFFER_FLUSH_MS', 1_000, 10, 60_000),
       writeBehindMs: read.int('STATS_WRITE_BEHIND_MS', 5_000, 100, 3_600_000),
     },
     throttle: {
