@@ -65,12 +65,29 @@ export interface Entry {
 export interface Target {
   namespace: string;
   entryKey: string;
-  leaseKey: string;
+  readonly leaseKey: string;
   generationNames: string[];
   generationKeys: string[];
   ttlMs: number;
   beta: number;
   l1: boolean;
+}
+
+/** A target is made per lookup, and an L1 hit never needs its lease: that key is made when asked for. */
+class LookupTarget implements Target {
+  constructor(
+    readonly namespace: string,
+    readonly entryKey: string,
+    readonly generationNames: string[],
+    readonly generationKeys: string[],
+    readonly ttlMs: number,
+    readonly beta: number,
+    readonly l1: boolean,
+  ) {}
+
+  get leaseKey(): string {
+    return `${this.entryKey}:lease`;
+  }
 }
 
 const NAMESPACE = /^[a-z][a-z0-9-]{0,39}$/;
@@ -155,16 +172,15 @@ export class CacheTargets {
     const generationNames = tags.length === 0 ? space.generationNames : [...space.generationNames, ...tags.map((tag) => this.generationName('tag', tag))];
     // The key is the hash tag, so the entry and its lease share a cluster slot.
     const entryKey = `${space.keyPrefix}{${RedisKeys.part(key)}}`;
-    return {
+    return new LookupTarget(
       namespace,
       entryKey,
-      leaseKey: `${entryKey}:lease`,
       generationNames,
-      generationKeys: tags.length === 0 ? space.generationKeys : generationNames.map((name) => this.generationKey(name)),
-      ttlMs: options.ttl !== undefined ? options.ttl * 1000 : space.ttlMs,
-      beta: space.beta,
-      l1: space.l1,
-    };
+      tags.length === 0 ? space.generationKeys : generationNames.map((name) => this.generationKey(name)),
+      options.ttl !== undefined ? options.ttl * 1000 : space.ttlMs,
+      space.beta,
+      space.l1,
+    );
   }
 
   private space(namespace: string): Space {

@@ -40,6 +40,27 @@ interface Limits {
   blockDuration: number;
   /** The `RateLimit-Policy` item, the same on every response. */
   policy: string;
+  /** This throttler's header names (lower case, as Fastify keeps them: no per-request case folding). */
+  names: HeaderNames;
+}
+
+interface HeaderNames {
+  limit: string;
+  remaining: string;
+  reset: string;
+}
+
+const headerNamesByThrottler = new Map<string, HeaderNames>();
+
+/** `X-RateLimit-*` for the default throttler, `X-RateLimit-*-<name>` for the others. */
+function headerNames(throttler: string): HeaderNames {
+  let names = headerNamesByThrottler.get(throttler);
+  if (!names) {
+    const suffix = throttler === 'default' ? '' : `-${throttler}`.toLowerCase();
+    names = { limit: `x-ratelimit-limit${suffix}`, remaining: `x-ratelimit-remaining${suffix}`, reset: `x-ratelimit-reset${suffix}` };
+    headerNamesByThrottler.set(throttler, names);
+  }
+  return names;
 }
 
 const ALLOWED = Promise.resolve(true);
@@ -66,7 +87,7 @@ function resolveNumber(context: ExecutionContext, value: Resolvable<number>, opt
 function fixedLimits(name: string, limit: Resolvable<number>, ttl: Resolvable<number>, blockDuration: Resolvable<number> | undefined): Limits | undefined {
   const [fixedLimit, fixedTtl, fixedBlock] = [asNumber(limit), asNumber(ttl), asNumber(blockDuration ?? ttl)];
   if (fixedLimit === undefined || fixedTtl === undefined || fixedBlock === undefined) return undefined;
-  return { limit: fixedLimit, ttl: fixedTtl, blockDuration: fixedBlock, policy: policyItem(name, fixedLimit, fixedTtl) };
+  return { limit: fixedLimit, ttl: fixedTtl, blockDuration: fixedBlock, policy: policyItem(name, fixedLimit, fixedTtl), names: headerNames(name) };
 }
 
 /** The item each response's `RateLimit-Policy` header lists for one throttler. */
@@ -77,6 +98,15 @@ function policyItem(name: string, limit: number, ttl: number): string {
 /** The client's address (the socket's, or X-Forwarded-For's when TRUST_PROXY trusts the hop); IPv6 by /64. */
 export function ipTracker(request: FastifyRequest): string {
   return `ip:${normalizeIp(request.ip)}`;
+}
+
+function routeName(controller: object, handler: object): string {
+  return `${(controller as { name: string }).name}.${(handler as { name: string }).name}`;
+}
+
+/** A throttler key: route and client; a client part that could be long (an e-mail) is hashed. */
+function routeKey(route: string, tracker: string): string {
+  return tracker.length <= 100 ? `${route}:${tracker}` : `${route}:${createHash('sha256').update(tracker).digest('base64url')}`;
 }
 
 /** Appends one item to a structured-field list header (one item per named throttler). */
@@ -175,8 +205,7 @@ export class RateLimitGuard extends ThrottlerGuard {
         blockDuration,
         fixed: fixedLimits(name, limit, ttl, blockDuration),
         getTracker: meta<ThrottlerGetTrackerFunction>(THROTTLER_TRACKER, name) ?? throttler.getTracker ?? this.commonOptions.getTracker ?? ((req) => this.trackerOf(req)),
-        generateKey:
-          meta<ThrottlerGenerateKeyFunction>(THROTTLER_KEY_GENERATOR, name) ?? throttler.generateKey ?? this.commonOptions.generateKey ?? ((ctx, tracker) => this.generateKey(ctx, tracker)),
+        generateKey: meta<ThrottlerGenerateKeyFunction>(THROTTLER_KEY_GENERATOR, name) ?? throttler.generateKey ?? this.commonOptions.generateKey ?? this.routeKeys(handler, controller),
       });
     }
     return steps;
@@ -188,8 +217,14 @@ export class RateLimitGuard extends ThrottlerGuard {
    * is added by the storage.
    */
   protected override generateKey(context: ExecutionContext, tracker: string): string {
-    const route = `${context.getClass().name}.${context.getHandler().name}`;
-    return tracker.length <= 100 ? `${route}:${tracker}` : `${route}:${createHash('sha256').update(tracker).digest('base64url')}`;
+    return routeKey(routeName(context.getClass(), context.getHandler()), tracker);
+  }
+
+  /** `generateKey` for one route, its name worked out once (a subclass's own generateKey is still called). */
+  private routeKeys(handler: object, controller: object): ThrottlerGenerateKeyFunction {
+    if (this.generateKey !== RateLimitGuard.prototype.generateKey) return (context, tracker) => this.generateKey(context, tracker);
+    const route = routeName(controller, handler);
+    return (_context, tracker) => routeKey(route, tracker);
   }
 
   /**
@@ -214,7 +249,12 @@ export class RateLimitGuard extends ThrottlerGuard {
   protected override handleRequest(request: ThrottlerRequest): Promise<boolean> {
     const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = request;
     const name = throttler.name ?? 'default';
-    return this.count(context, name, getTracker, generateKey, { limit, ttl, blockDuration, policy: policyItem(name, limit, ttl) });
+    return this.count(context, name, getTracker, generateKey, { limit, ttl, blockDuration, policy: policyItem(name, limit, ttl), names: headerNames(name) });
+  }
+
+  /** The request and reply, without `switchToHttp()` (which makes three closures per call). */
+  protected override getRequestResponse(context: ExecutionContext): { req: Record<string, unknown>; res: Record<string, unknown> } {
+    return { req: context.getArgByIndex(0), res: context.getArgByIndex(1) };
   }
 
   /** Counts the request against one throttler whose limits are known, and answers with its headers (or 429). */
@@ -234,14 +274,14 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   /** The rate-limit headers of one throttler's count (and Retry-After when it is over its limit). */
   private sendHeaders(reply: FastifyReply, name: string, limits: Limits, record: ThrottlerStorageRecord): void {
-    const suffix = name === 'default' ? '' : `-${name}`;
     const remaining = record.isBlocked ? 0 : Math.max(0, limits.limit - record.totalHits);
     const reset = record.isBlocked ? record.timeToBlockExpire : record.timeToExpire;
-    appendItem(reply, 'RateLimit-Policy', limits.policy);
-    appendItem(reply, 'RateLimit', `"${name}";r=${remaining};t=${reset}`);
-    void reply.header(`X-RateLimit-Limit${suffix}`, limits.limit);
-    void reply.header(`X-RateLimit-Remaining${suffix}`, remaining);
-    void reply.header(`X-RateLimit-Reset${suffix}`, reset);
-    if (record.isBlocked) void reply.header('Retry-After', record.timeToBlockExpire);
+    appendItem(reply, 'ratelimit-policy', limits.policy);
+    appendItem(reply, 'ratelimit', `"${name}";r=${remaining};t=${reset}`);
+    void reply.header(limits.names.limit, limits.limit);
+    void reply.header(limits.names.remaining, remaining);
+    void reply.header(limits.names.reset, reset);
+    if (record.isBlocked) void reply.header('retry-after', record.timeToBlockExpire);
   }
+
 }

@@ -11,7 +11,10 @@ export class RedisKeys {
 
   /** A key whose `{tag}` pins it to one cluster slot, with the keys that share the tag. */
   tagged(area: string, tag: string, ...suffix: string[]): string {
-    return [this.prefix, area, `{${tag}}`, ...suffix].join(':');
+    // Per request on the throttler's path: no array to join.
+    let key = `${this.prefix}:${area}:{${tag}}`;
+    for (const part of suffix) key += `:${part}`;
+    return key;
   }
 
   static part(value: string | number): string {
