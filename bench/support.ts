@@ -100,9 +100,14 @@ export function imagePreload(): string | undefined {
   return imageEnv('LD_PRELOAD');
 }
 
+/** The allocator's settings in the image (its Dockerfile's MALLOC_CONF), or undefined. */
+export function imageMallocConf(): string | undefined {
+  return imageEnv('MALLOC_CONF');
+}
+
 /**
  * The environment that gives a process here the image's allocator: this machine's copy of the
- * library the image preloads (found by its file name). Throws when it is not installed, rather
+ * library the image preloads (found by its file name), with the image's MALLOC_CONF. Throws when it is not installed, rather
  * than measure glibc's malloc and report it as the image's.
  */
 export function productionAllocator(): Record<string, string> {
@@ -111,7 +116,8 @@ export function productionAllocator(): Record<string, string> {
   const name = basename(preload);
   const found = [preload, ...sharedLibraries()].find((path) => basename(path) === name && existsSync(path));
   if (!found) throw new Error(`the image preloads ${name} (Dockerfile LD_PRELOAD); install it to measure as the image runs (Debian: apt-get install libjemalloc2)`);
-  return { LD_PRELOAD: found };
+  const conf = imageMallocConf();
+  return conf ? { LD_PRELOAD: found, MALLOC_CONF: conf } : { LD_PRELOAD: found };
 }
 
 /** The paths of the shared libraries the dynamic linker knows (`ldconfig -p`). */

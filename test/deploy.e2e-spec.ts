@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { imagePreload, productionNodeOptions } from '../bench/support';
+import { imageMallocConf, imagePreload, productionNodeOptions } from '../bench/support';
 import { ROOT, run } from './support/processes';
 import { TestContext } from './support/test-context';
 import { migrations } from '@stockroom/database';
@@ -134,6 +134,8 @@ describe('Deployment files (docker-compose.yml, deploy/, Dockerfile)', () => {
     expect(runtime).toContain(`ln -s "$(dpkg -L libjemalloc2 | grep '/libjemalloc\\.so\\.2$')" ${imagePreload()}`);
     // Installed before the image drops to its unprivileged user.
     expect(runtime.indexOf('libjemalloc2')).toBeLessThan(runtime.indexOf('USER node'));
+    // Freed pages go back after a second, and the benches start the API with the image's setting.
+    expect(imageMallocConf()).toBe('dirty_decay_ms:1000');
   });
 
   it('the image\'s operator commands run from dist/ as the image runs them: migrate, revert, seed', async () => {
