@@ -100,37 +100,35 @@ export class StatsService extends PeriodicFlush {
   }
 
   private async sendBuffers(): Promise<void> {
-    if (this.views.size + this.sales.size + this.searches.size === 0) return;
     // One script call per counter kind and chunk, its counts in one JSON argument: Node encodes a
     // few strings, not two arguments per product. The calls go one after another, not as one
     // pipeline: Redis runs every command it has read from a connection before serving another,
     // so a pipeline of chunks would hold the requests' own Redis calls (sessions, rate limits,
-    // cache reads) for several milliseconds every flush; one chunk holds them for about one.
-    const calls: Array<{ send: () => Promise<unknown>; restore: () => void }> = [];
-    const add = <K extends string | number>(buffer: CounterBuffer<K>, metric: RankingMetric, withHash: boolean, keep: number) => {
-      if (buffer.size === 0) return;
-      for (const counts of buffer.drainInChunks(COUNTERS_PER_SCRIPT)) {
+    // cache reads) for several milliseconds every flush; one chunk holds them for about one. Each
+    // chunk is taken from its buffer just before it is sent, and what was not sent stays there.
+    const kinds: Array<[CounterBuffer<string | number>, RankingMetric, boolean, number]> = [
+      [this.views, 'views', true, 0],
+      [this.sales, 'sales', false, 0],
+      [this.searches, 'searches', false, SEARCH_RANKING_SIZE],
+    ];
+    for (const [buffer, metric, withHash, keep] of kinds) {
+      // What was counted before this send began; what is counted meanwhile waits for the next one.
+      for (let left = buffer.size; left > 0; ) {
+        const counts = buffer.take(Math.min(COUNTERS_PER_SCRIPT, left));
+        if (!counts) break;
+        left -= counts.size;
         const pairs: Array<string | number> = [];
         for (const [member, n] of counts) pairs.push(String(member), n);
-        const json = JSON.stringify(pairs);
-        calls.push({
-          send: () => (this.redis as CounterCommands).countersAdd(this.keys.pendingViews, this.keys.ranking(metric), withHash ? '1' : '0', String(keep), json),
-          restore: () => buffer.restore(counts),
-        });
-      }
-    };
-    add(this.views, 'views', true, 0);
-    add(this.sales, 'sales', false, 0);
-    add(this.searches, 'searches', false, SEARCH_RANKING_SIZE);
-    for (let i = 0; i < calls.length; i++) {
-      try {
-        await calls[i].send();
-      } catch (error) {
-        // Each script is atomic: the one refused and those not sent yet are kept for the next send.
-        for (const call of calls.slice(i)) call.restore();
-        this.logger.warn(`counters kept in memory, Redis unavailable: ${(error as Error).message}`);
-        return;
+        try {
+          await (this.redis as CounterCommands).countersAdd(this.keys.pendingViews, this.keys.ranking(metric), withHash ? '1' : '0', String(keep), JSON.stringify(pairs));
+        } catch (error) {
+          // Each script is atomic: the chunk refused goes back; the rest was never taken.
+          buffer.restore(counts);
+          this.logger.warn(`counters kept in memory, Redis unavailable: ${(error as Error).message}`);
+          return;
+        }
       }
     }
   }
+
 }
