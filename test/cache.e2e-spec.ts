@@ -5,6 +5,7 @@ import { MetricsRegistry } from '@stockroom/core';
 import { keysMatching, TestContext, testRedis } from './support/test-context';
 import { bootCache, CacheApp } from './support/cache-app';
 import { PrivateRedis } from './support/redis-server';
+import { storedEntry } from './support/cache-entries';
 
 @Injectable()
 class PriceService {
@@ -155,11 +156,7 @@ describe('RedisCacheService against the real Redis', () => {
   it('treats an entry that does not decode as a miss, deletes it and counts it', async () => {
     await app.cache.set('t-bad', 'k', { ok: true });
     const key = `${context.keyPrefix}:cache:t-bad:{k}`;
-    // The entry is one string (header line, payload, rendering): its payload becomes one that does not decode.
-    const raw = (await redis.getBuffer(key))!;
-    const header = raw.toString('latin1', 0, raw.indexOf(10)).split('|');
-    header[4] = String('{not json'.length);
-    await redis.set(key, `${header.join('|')}\n{not json`, 'KEEPTTL');
+    await (await storedEntry(redis, key)).rewrite({ payload: '{not json' });
     const before = (await app.stats.snapshot()).decodeErrors;
     expect(await app.cache.getOrLoad('t-bad', 'k', async () => ({ reloaded: true }))).toEqual({ reloaded: true });
     expect((await app.stats.snapshot()).decodeErrors).toBe(before + 1);

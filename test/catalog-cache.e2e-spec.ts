@@ -4,6 +4,7 @@ import { Product } from '@stockroom/catalog';
 import { RedisCacheService } from '@stockroom/cache';
 import { bootApi, TestApi, TestContext, testRedis } from './support/test-context';
 import { QueryCounter } from './support/query-counter';
+import { storedEntry } from './support/cache-entries';
 
 const SELECT_PRODUCT = /^SELECT .* FROM `products`/;
 
@@ -85,19 +86,15 @@ describe('Catalogue cache-aside (two API instances, one MySQL, one Redis)', () =
     const redis = testRedis();
     try {
       const key = `${context.keyPrefix}:cache:product:{id%3A${product.id}}`;
-      // The entry is one string: a header line, the payload (its length ends the header), then the rendering.
-      const raw = (await redis.getBuffer(key))!;
-      const headerEnd = raw.indexOf(10);
-      const renderingStart = headerEnd + 1 + Number(raw.toString('latin1', 0, headerEnd).split('|').pop());
-      const [shape, etag, body] = raw.toString('utf8', renderingStart).split('\n');
+      const entry = await storedEntry(redis, key);
+      const [shape, etag, body] = entry.rendering.split('\n');
       expect({ etag, body: JSON.parse(body) }).toEqual({ etag: first.headers.etag, body: first.json() });
-      const withRendering = (rendering: string) => redis.set(key, Buffer.concat([raw.subarray(0, renderingStart), Buffer.from(rendering)]), 'KEEPTTL');
       // The answer is the stored rendering itself: change it, and the next hit sends the change.
-      await withRendering(`${shape}\n"marked"\n${JSON.stringify({ ...first.json(), name: 'from the rendering' })}`);
+      await entry.rewrite({ rendering: `${shape}\n"marked"\n${JSON.stringify({ ...first.json(), name: 'from the rendering' })}` });
       const marked = await get(a, `/products/${product.id}`);
       expect([marked.headers.etag, marked.json().name]).toEqual(['"marked"', 'from the rendering']);
       // Made by another shape of ProductResponse (an older deploy): ignored, the product is rendered again.
-      await withRendering(`oldshape00\n"old"\n{"id":${product.id}}`);
+      await entry.rewrite({ rendering: `oldshape00\n"old"\n{"id":${product.id}}` });
       const again = await get(a, `/products/${product.id}`);
       expect([again.headers.etag, again.json()]).toEqual([first.headers.etag, first.json()]);
     } finally {
