@@ -107,8 +107,8 @@ export function imageMallocConf(): string | undefined {
 
 /**
  * The environment that gives a process here the image's allocator: this machine's copy of the
- * library the image preloads (found by its file name), with the image's MALLOC_CONF. Throws when it is not installed, rather
- * than measure glibc's malloc and report it as the image's.
+ * library the image preloads (found by its file name), with the image's MALLOC_CONF. Throws when
+ * it is not installed, rather than measure glibc's malloc and report it as the image's.
  */
 export function productionAllocator(): Record<string, string> {
   const preload = imagePreload();

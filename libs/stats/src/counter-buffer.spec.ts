@@ -2,8 +2,9 @@ import { CounterBuffer } from './counter-buffer';
 
 const counted = <K extends string | number>(chunks: Array<Map<K, number>>) => Object.fromEntries(chunks.flatMap((chunk) => [...chunk]));
 
-/** Every chunk `take` hands over until nothing is left. */
+/** What a flush does: idle keys dropped, then every chunk `take` hands over until nothing is left. */
 function drainInChunks<K extends string | number>(buffer: CounterBuffer<K>, size: number): Array<Map<K, number>> {
+  buffer.dropIdle();
   const chunks: Array<Map<K, number>> = [];
   for (let chunk = buffer.take(size); chunk; chunk = buffer.take(size)) chunks.push(chunk);
   return chunks;
@@ -43,6 +44,13 @@ describe('CounterBuffer', () => {
     expect(buffer.retained).toBe(10_002);
     expect(counted(drainInChunks(buffer, 250))).toEqual({ again: 1 });
     expect(buffer.retained).toBe(1);
+  });
+
+  it('keeps the keys a flush has just taken, however many: only idle ones are dropped, before it', () => {
+    const buffer = new CounterBuffer<string>();
+    for (let i = 0; i < 20_000; i++) buffer.add(`term ${i}`);
+    expect(drainInChunks(buffer, 250)).toHaveLength(80);
+    expect(buffer.retained).toBe(20_000);
   });
 
   it('takes one chunk at a time: what was not taken stays counted', () => {

@@ -8,7 +8,7 @@ const IDLE_KEYS = 10_000;
  * seen before allocates nothing, and a busy process does not give the garbage collector a new,
  * flush-long map to promote every flush (that was nearly all the old-generation growth of a
  * cached read, 2.7 MB/s, and a mark-compact pause every few seconds: docs/BENCHMARKS.md). Once
- * more than IDLE_KEYS idle keys are kept (many distinct search terms), a drain drops them.
+ * more than IDLE_KEYS idle keys are kept (many distinct search terms), `dropIdle()` drops them.
  */
 export class CounterBuffer<K extends string | number> {
   private readonly counts = new Map<K, number>();
@@ -34,16 +34,21 @@ export class CounterBuffer<K extends string | number> {
   }
 
   /**
+   * Drops the keys idle since they were last taken (at zero), once more than IDLE_KEYS are kept.
+   * Called before a flush takes its chunks: within one, the keys it has just taken are at zero too.
+   */
+  dropIdle(): void {
+    if (this.counts.size - this.liveCount <= IDLE_KEYS) return;
+    for (const [key, amount] of this.counts) if (amount === 0) this.counts.delete(key);
+  }
+
+  /**
    * The counts of at most `size` keys, now at zero here; undefined when nothing is counted. One
    * chunk at a time, so a flush does one chunk's work per Redis round trip, never the whole
    * buffer's in one turn of the event loop (10,000 products took 1-4 ms, every flush).
    */
   take(size: number): Map<K, number> | undefined {
     if (this.liveCount === 0) return undefined;
-    // Idle: at zero since they were last taken.
-    if (this.counts.size - this.liveCount > IDLE_KEYS) {
-      for (const [key, amount] of this.counts) if (amount === 0) this.counts.delete(key);
-    }
     const chunk = new Map<K, number>();
     const from = Math.max(0, this.liveCount - size);
     for (let i = from; i < this.liveCount; i++) {

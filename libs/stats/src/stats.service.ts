@@ -112,6 +112,7 @@ export class StatsService extends PeriodicFlush {
       [this.searches, 'searches', false, SEARCH_RANKING_SIZE],
     ];
     for (const [buffer, metric, withHash, keep] of kinds) {
+      buffer.dropIdle();
       // What was counted before this send began; what is counted meanwhile waits for the next one.
       for (let left = buffer.size; left > 0; ) {
         const counts = buffer.take(Math.min(COUNTERS_PER_SCRIPT, left));
