@@ -8,17 +8,9 @@ import { RedisKeys } from '@stockroom/redis';
 import { bootApi, TestApi, TestContext } from './support/test-context';
 import { PrivateRedis } from './support/redis-server';
 import { signIn, SignedIn, viaInject } from './support/sign-in';
+import { until } from './support/until';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns something truthy; fails after `boundMs` (a bound, not a speed). */
-async function until<T>(probe: () => Promise<T>, boundMs = 60_000): Promise<T> {
-  for (const started = Date.now(); ; await sleep(50)) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - started > boundMs) throw new Error(`condition not met within ${boundMs} ms`);
-  }
-}
 
 /**
  * Faults that lose or outlive data (issue 11, items 1, 3 and 4): a Redis that lost its dataset

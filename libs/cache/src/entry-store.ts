@@ -57,11 +57,9 @@ export class EntryStore {
 
   /**
    * The entry and the current generations, in one round trip; undefined when Redis is unavailable.
-   * With L1 on, the process has accepted that another instance's write reaches it over pub/sub:
-   * while the channel listens, generations it learned (from Redis within CACHE_L1_TTL_MS, or
-   * from the channel) are as current as its L1, so the lookup is the entry alone (one command,
-   * not one per generation plus one). With L1 off every lookup reads the generations: a write
-   * on any instance is seen by the next read on every other.
+   * While the event channel listens, generations learned (from Redis within CACHE_L1_TTL_MS, or
+   * from the channel) are current up to a message's delivery, so the lookup is the entry alone:
+   * one command, not one per generation plus one, with L1 on or off. Otherwise it reads them.
    */
   read(target: Target): Promise<FoundEntry | undefined> {
     const found = (raw: Buffer | null, generations: string): FoundEntry => ({ entry: parseEntry(raw, generations), generations });

@@ -70,14 +70,19 @@ describe('InvalidationLog', () => {
     expect(log.hasPending).toBe(true);
   });
 
-  it('applies another instance\'s events: evictions drop keys, generations only move forward', () => {
+  it('applies another instance\'s events: evictions drop keys, generations move forward, a lower one is read again', () => {
     const { log, target, local } = setUp();
     const name = target.generationNames[0];
     local.learnGeneration(name, 1);
     local.set(target, 'cached', 10_000, '1');
-    log.apply([{ type: 'generation', name, value: 3 }, { type: 'generation', name, value: 2 }]);
+    log.apply([{ type: 'generation', name, value: 3 }]);
     expect(local.signature([name])).toBe('3');
+    expect(local.get(target)).toBeUndefined();
+    log.apply([{ type: 'generation', name, value: 2 }]);
+    expect(local.signature([name])).toBeUndefined();
+    log.apply([{ type: 'generation', name, value: 3 }]);
     local.set(target, 'again', 10_000, '3');
+    expect(local.get(target)).toEqual({ value: 'again' });
     log.apply([{ type: 'evict', key: target.entryKey }]);
     expect(local.get(target)).toBeUndefined();
   });

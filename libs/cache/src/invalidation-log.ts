@@ -19,7 +19,7 @@ export interface InvalidationLogPorts {
  * The generations side of the cache: a namespace or tag is a counter in Redis that entries record
  * when stored, so an invalidation is one INCR. Writes this process could not record while Redis
  * was away are kept as "pending" and replayed (as bumps) before Redis is read again; generations
- * read or received are remembered in L1, which lets a lookup with L1 on skip reading them.
+ * read or received are remembered (with L1 on or off), which lets a lookup skip reading them.
  */
 export class InvalidationLog {
   private readonly logger = new Logger('RedisCache');
@@ -68,8 +68,8 @@ export class InvalidationLog {
   }
 
   /**
-   * The target's generations as this process knows them, when that is as current as its L1: the
-   * channel listens, and each was learned within CACHE_L1_TTL_MS. Else undefined: read them.
+   * The target's generations as this process knows them, when that is current up to a message's
+   * delivery: the channel listens, and each was learned within CACHE_L1_TTL_MS. Else undefined: read them.
    */
   known(target: Target): string | undefined {
     return this.ports.listening() ? this.local.signature(target.generationNames) : undefined;

@@ -10,11 +10,23 @@ describe('L1Cache', () => {
     expect(l1.get('k', ['ns:p'])).toBeUndefined();
   });
 
-  it('ignores a generation that arrives late', () => {
+  it('forgets a generation when a lower one arrives (late, or a counter Redis lost), so it is read again', () => {
     const l1 = new L1Cache(10);
     l1.learnGeneration('ns:p', 5);
-    l1.learnGeneration('ns:p', 4);
-    expect(l1.signature(['ns:p'])).toBe('5');
+    l1.set('k', 'v', '5', 10_000);
+    // A flushed Redis counts again from 1: keeping 5 would serve what that bump retired.
+    l1.learnGeneration('ns:p', 1);
+    expect(l1.signature(['ns:p'])).toBeUndefined();
+    expect(l1.get('k', ['ns:p'])).toBeUndefined();
+    l1.learnGeneration('ns:p', 1);
+    expect(l1.signature(['ns:p'])).toBe('1');
+  });
+
+  it('works without entries (L1 off): the generations are still remembered', () => {
+    const l1 = new L1Cache(0);
+    l1.learnGeneration('ns:p', 2);
+    expect(l1.signature(['ns:p'])).toBe('2');
+    expect(l1.get('k', ['ns:p'])).toBeUndefined();
   });
 
   it('serves nothing for an unknown generation, and nothing after a reset', () => {

@@ -68,11 +68,17 @@ export class L1Cache {
     return values.join(',');
   }
 
-  /** Generations only move forward; an older one arriving late is ignored, the current one confirmed again. */
+  /**
+   * Generations only move forward. One lower than the known one is either late (a message or reply
+   * overtaken by a newer bump) or Redis lost its counter (a flushed or restored dataset, which then
+   * counts again from 1): the two cannot be told apart, so it is forgotten and read again. Keeping
+   * the higher one would serve entries that a bump on the restarted counter retired.
+   */
   learnGeneration(name: string, value: number): void {
     const known = this.generations.get(name);
     if (known === undefined) this.generations.set(name, { value, confirmedAt: Date.now() });
-    else if (known.value <= value) {
+    else if (value < known.value) this.generations.delete(name);
+    else {
       known.value = value;
       known.confirmedAt = Date.now();
     }

@@ -91,8 +91,8 @@ export class RedisCacheService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.enabled) return;
     await this.connected();
-    if (!this.local.enabled) return;
-    // Without the channel L1 cannot stay coherent; serve without it until Redis is back.
+    // With L1 or not: while the channel listens, the generations it delivers stand in for reading
+    // them on every lookup. Without it L1 cannot stay coherent; serve without it until Redis is back.
     await this.events.start().catch((error: Error) => this.circuit.failed(error));
   }
 
