@@ -1,5 +1,8 @@
-import { StatsService, ViewsWriteBehind } from '@stockroom/stats';
-import { bootApi, TestApi, TestContext } from './support/test-context';
+import { StatsService, statsKeys, ViewsWriteBehind } from '@stockroom/stats';
+import { Cluster } from 'ioredis';
+import { RedisKeys } from '@stockroom/redis';
+import { bootApi, TestApi, TestContext, testRedis } from './support/test-context';
+import { until } from './support/until';
 import { signIn, viaInject } from './support/sign-in';
 
 describe('Counters: views, searches, rankings and the write-behind to MySQL', () => {
@@ -65,6 +68,46 @@ describe('Counters: views, searches, rankings and the write-behind to MySQL', ()
     expect(await writeBehind.flush()).toBe(0); // the same flush id: already applied, only deleted now
     expect(await writeBehind.flush()).toBe(0);
     expect(await viewsInDb(product.id)).toBe(6);
+  });
+
+  it('reads a batch of thousands of products page by page and frees it with UNLINK: no single command holds Redis for all of it', async () => {
+    const product = await create('VIEW-PAGES');
+    await view(product.id, 3);
+    // Ids no product has: counted in Redis, matched by no row (as a product deleted meanwhile).
+    const absent = Array.from({ length: 2_500 }, (_, i) => 50_000_000 + i);
+    const timesViewed = (i: number) => (i % 3 === 0 ? 2 : 1);
+    absent.forEach((id, i) => {
+      for (let n = 0; n < timesViewed(i); n++) stats.recordView(id);
+    });
+    await stats.send();
+    const inflightKey = statsKeys(api.app.get(RedisKeys)).inflightViews;
+    // Every primary on a cluster run: the commands that name the batch's key, as Redis ran them.
+    const client = testRedis();
+    const monitors = await Promise.all((client instanceof Cluster ? client.nodes('master') : [client]).map((node) => node.monitor()));
+    const commands: string[][] = [];
+    for (const monitor of monitors) {
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args.includes(inflightKey)) commands.push(args);
+      });
+    }
+    try {
+      const batch = await writeBehind.claim();
+      expect(batch?.counts.size).toBe(2_501);
+      expect(batch?.counts.get(product.id)).toBe(3);
+      expect(absent.every((id, i) => batch?.counts.get(id) === timesViewed(i))).toBe(true);
+      await writeBehind.apply(batch!);
+      await writeBehind.finish();
+      expect(await viewsInDb(product.id)).toBe(3);
+      // The monitor's stream lags the replies: wait for the finish to show in it.
+      await until(async () => commands.some(([name]) => name.toLowerCase() === 'unlink'), 10_000, 10);
+    } finally {
+      monitors.forEach((monitor) => monitor.disconnect());
+      client.disconnect();
+    }
+    const names = commands.map(([name]) => name.toLowerCase());
+    expect(names.filter((name) => name === 'hscan').length).toBeGreaterThan(1);
+    expect(names).not.toContain('hgetall');
+    expect(names).not.toContain('del');
   });
 
   it('ranks the most viewed products from the live ranking and lists the top', async () => {
