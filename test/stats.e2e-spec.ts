@@ -83,7 +83,10 @@ describe('Counters: views, searches, rankings and the write-behind to MySQL', ()
     const inflightKey = statsKeys(api.app.get(RedisKeys)).inflightViews;
     // Every primary on a cluster run: the commands that name the batch's key, as Redis ran them.
     const client = testRedis();
+    // A cluster client lists its nodes once it has read the slots.
+    if (client instanceof Cluster && client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
     const monitors = await Promise.all((client instanceof Cluster ? client.nodes('master') : [client]).map((node) => node.monitor()));
+    expect(monitors.length).toBeGreaterThan(0);
     const commands: string[][] = [];
     for (const monitor of monitors) {
       monitor.on('monitor', (_time: string, args: string[]) => {
