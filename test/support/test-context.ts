@@ -123,6 +123,8 @@ export class TestContext {
   async dispose(): Promise<void> {
     await withServer((sql) => sql.query(`DROP DATABASE IF EXISTS \`${this.dbName}\``));
     await deleteKeys(`${this.keyPrefix}:*`);
+    // BullMQ's keys carry the prefix inside their hash tag (`{<prefix>:bull}:…`, see queuePrefix).
+    await deleteKeys(`{${this.keyPrefix}:bull}*`);
   }
 }
 
