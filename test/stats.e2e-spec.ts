@@ -122,6 +122,37 @@ describe('Counters: views, searches, rankings and the write-behind to MySQL', ()
     expect(names).not.toContain('del');
   });
 
+  it('deletes flush records older than a week, a batch at a time, and keeps every newer one', async () => {
+    const product = await create('VIEW-RECORDS');
+    await view(product.id, 2);
+    await stats.send();
+    const batch = await writeBehind.claim();
+    expect(await writeBehind.apply(batch!)).toBe(2);
+    // More old records than one DELETE takes, and one a day short of the limit.
+    const old = Array.from({ length: 1_500 }, (_, i) => [`old-${i}`]);
+    await context.query('INSERT INTO counter_flushes (id) VALUES ?', [old]);
+    await context.query("UPDATE counter_flushes SET applied_at = NOW(3) - INTERVAL 8 DAY WHERE id LIKE 'old-%'");
+    await context.query("INSERT INTO counter_flushes (id, applied_at) VALUES ('recent', NOW(3) - INTERVAL 6 DAY)");
+
+    expect(await writeBehind.pruneRecords()).toBe(1_500);
+    const left = await context.query<Array<{ id: string }>>('SELECT id FROM counter_flushes');
+    expect(left.map((row) => row.id)).toEqual(expect.arrayContaining(['recent', batch!.flushId]));
+    expect(left.filter((row) => row.id.startsWith('old-'))).toEqual([]);
+    // The batch just applied is still recognised: finishing it adds nothing twice.
+    expect(await writeBehind.flush()).toBe(0);
+    expect(await viewsInDb(product.id)).toBe(2);
+  });
+
+  it('prunes on its own: at an instance\'s first write-behind round, then hourly', async () => {
+    await context.query("INSERT INTO counter_flushes (id, applied_at) VALUES ('stale', NOW(3) - INTERVAL 9 DAY)");
+    const other = await bootApi(context, { STATS_WRITE_BEHIND_MS: '100' });
+    try {
+      await until(async () => (await context.query<unknown[]>("SELECT id FROM counter_flushes WHERE id = 'stale'")).length === 0, 30_000);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('ranks the most viewed products from the live ranking and lists the top', async () => {
     const [a, b] = [await create('RANK-A'), await create('RANK-B')];
     await view(a.id, 30);

@@ -27,6 +27,17 @@ type ClaimCommand = RedisClient & { viewsClaim(pending: string, inflight: string
 const CLAIM_PAGE = 500;
 
 /**
+ * How long a flush record is kept. A record matters only while its batch may still be in flight
+ * in Redis: from its apply until the UNLINK that follows it, which fails only while Redis is
+ * unreachable. A week outlasts any outage Redis comes back from with its data.
+ */
+export const FLUSH_RECORD_DAYS = 7;
+/** How often each instance deletes records older than that. */
+const PRUNE_EVERY_MS = 3_600_000;
+/** Rows per DELETE: each statement is short, so it never holds the table against the flushes. */
+const PRUNE_BATCH = 1_000;
+
+/**
  * Moves view counts from Redis to MySQL (`ViewCountStore`: `products.views`) in batches, exactly once:
  * 1. claim: the pending hash is renamed to an in-flight hash stamped with a flush id (Lua);
  * 2. apply: one transaction adds the counts and records the flush id (primary key);
@@ -41,6 +52,7 @@ export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private store?: ViewCountStore;
+  private nextPruneAt = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -54,12 +66,32 @@ export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     if (!this.config.stats.enabled) return;
-    this.timer = setInterval(() => void this.flush().catch((e: Error) => this.logger.warn(`flush failed: ${e.message}`)), this.config.stats.writeBehindMs);
+    this.timer = setInterval(() => void this.tick(), this.config.stats.writeBehindMs);
     this.timer.unref();
   }
 
   onApplicationShutdown(): void {
     clearInterval(this.timer);
+  }
+
+  private async tick(): Promise<void> {
+    await this.flush().catch((e: Error) => this.logger.warn(`flush failed: ${e.message}`));
+    if (Date.now() < this.nextPruneAt) return;
+    this.nextPruneAt = Date.now() + PRUNE_EVERY_MS;
+    await this.pruneRecords().catch((e: Error) => this.logger.warn(`flush records not pruned: ${e.message}`));
+  }
+
+  /**
+   * Deletes the flush records older than `days` (one every flush that wrote something: 17,000 a
+   * day at the default interval), oldest first, a batch per statement; returns how many.
+   */
+  async pruneRecords(days = FLUSH_RECORD_DAYS): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const result = (await this.work.manager.query('DELETE FROM counter_flushes WHERE applied_at < NOW(3) - INTERVAL ? DAY ORDER BY applied_at LIMIT ?', [days, PRUNE_BATCH])) as { affectedRows: number };
+      deleted += result.affectedRows;
+      if (result.affectedRows < PRUNE_BATCH) return deleted;
+    }
   }
 
   /** One full claim → apply → finish; returns the views written now. */
