@@ -163,6 +163,8 @@ interface Summary {
   rssMb: number;
   vsBare: number;
   vsPeer: number;
+  /** The median of the per-round ratios to the peer: a drift between rounds cancels out of each. */
+  vsPeerPerRound: number;
   perRound: string[];
 }
 
@@ -181,6 +183,10 @@ function summarise(figures: Figure[], bare: string, peer: string): Summary[] {
   const medianRate = (name: string) => median(of(name).map((figure) => figure.requestsPerSec));
   return [...new Set(figures.map((figure) => figure.name))].map((name) => {
     const own = of(name);
+    const ratios = own.flatMap((figure) => {
+      const base = figures.find((f) => f.name === peer && f.round === figure.round);
+      return base ? [figure.requestsPerSec / base.requestsPerSec] : [];
+    });
     return {
       name,
       rounds: own.length,
@@ -190,21 +196,19 @@ function summarise(figures: Figure[], bare: string, peer: string): Summary[] {
       rssMb: Math.max(...own.map((figure) => figure.rssMb ?? 0)),
       vsBare: medianRate(name) / medianRate(bare),
       vsPeer: medianRate(name) / medianRate(peer),
-      perRound: own.map((figure) => {
-        const base = figures.find((f) => f.name === peer && f.round === figure.round);
-        return base ? (figure.requestsPerSec / base.requestsPerSec).toFixed(2) : '-';
-      }),
+      vsPeerPerRound: median(ratios),
+      perRound: ratios.map((ratio) => ratio.toFixed(2)),
     };
   });
 }
 
 function summaryTable(summaries: Summary[]): string {
   return [
-    '| target | rounds | median req/s | median p50 ms | median p99 ms | largest RSS MB | vs bare | vs peer | vs peer, per round |',
+    '| target | rounds | median req/s | median p50 ms | median p99 ms | largest RSS MB | vs bare | vs peer | vs peer, per round (their median) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...summaries.map(
       (row) =>
-        `| ${row.name} | ${row.rounds} | ${row.rate} | ${row.p50} | ${row.p99} | ${row.rssMb || '-'} | ${row.vsBare.toFixed(2)} | ${row.vsPeer.toFixed(2)} | ${row.perRound.join(' / ')} |`,
+        `| ${row.name} | ${row.rounds} | ${row.rate} | ${row.p50} | ${row.p99} | ${row.rssMb || '-'} | ${row.vsBare.toFixed(2)} | ${row.vsPeer.toFixed(2)} | ${row.perRound.join(' / ')} (${row.vsPeerPerRound.toFixed(2)}) |`,
     ),
   ].join('\n');
 }
