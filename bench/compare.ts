@@ -13,15 +13,12 @@
  * Even rounds run the variants in reverse order, so drift on a noisy machine does not favour one.
  */
 import { propagation } from './propagation';
-import { BENCH_ADMIN, benchSession, buildAndSeed, Figure, measure, saveReport, startApi, startBaseline, stop, table } from './support';
+import { BENCH_ADMIN, benchSession, buildAndSeed, Figure, measure, saveReport, startApi, startBaseline, stop, table, THROTTLED_ENV } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PRODUCTS = 10_000;
-
-/** Throttled, with limits no request reaches, including the sign-in limits (the bench signs in at every start). */
-const SIGN_IN_ALLOWED = { THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: '10000000', THROTTLE_AUTH_IP_LIMIT: '1000000', THROTTLE_AUTH_ACCOUNT_LIMIT: '1000000' };
 
 /** A label, the API's environment, and whether requests carry the first admin's session. */
 type Variant = [string, Record<string, string>, { signedIn?: boolean }?];
@@ -56,8 +53,8 @@ const COMPARISONS: Record<string, Comparison> = {
   },
   session: {
     variants: [
-      ['GET /products/:id, L1 hit, throttled, signed in (session lookup + recently viewed)', SIGN_IN_ALLOWED, { signedIn: true }],
-      ['GET /products/:id, L1 hit, throttled, anonymous', SIGN_IN_ALLOWED],
+      ['GET /products/:id, L1 hit, throttled, signed in (session lookup + recently viewed)', THROTTLED_ENV, { signedIn: true }],
+      ['GET /products/:id, L1 hit, throttled, anonymous', THROTTLED_ENV],
     ],
   },
 };

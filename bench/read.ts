@@ -13,24 +13,17 @@
  * address would be throttled; its cost has its own figure. The report gives req/s, p50, p99 and
  * the largest RSS of the server process, with ratios to bare Fastify and to the peer of the same round.
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createConnection } from 'mysql2/promise';
 import Redis from 'ioredis';
 import { Bar, barChartSvg } from './chart';
-import { BENCH_ENV, benchSession, buildAndSeed, Figure, machine, measure, ROOT, saveReport, PRODUCTION_ENV, startApi, startBareFastify, startProcess, stop, waitForHttp } from './support';
+import { preparePeer, startPeer, warmAll } from './peer';
+import { BENCH_ENV, benchSession, buildAndSeed, Figure, machine, measure, ROOT, saveReport, PRODUCTION_ENV, startApi, startBareFastify, stop, THROTTLED_ENV } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PRODUCTS = 10_000;
-const PEER_SOURCE = join(ROOT, '..', 'shared', 'peers', 'nest-cache-manager');
-const PEER = join(ROOT, 'bench', '.peer');
-const PEER_DB = 'peerbench';
-
-/** The throttler on, with limits no request reaches (sign-in included: each variant signs in once). */
-const THROTTLED = { THROTTLE_ENABLED: 'true', THROTTLE_LIMIT: '10000000', THROTTLE_AUTH_IP_LIMIT: '1000000', THROTTLE_AUTH_ACCOUNT_LIMIT: '1000000' };
 
 interface Variant {
   name: string;
@@ -39,43 +32,6 @@ interface Variant {
   session?: (url: string) => Promise<Record<string, string>>;
   /** Conditional requests: each product's ETag, collected during the warm-up. */
   conditional?: boolean;
-}
-
-async function preparePeer(): Promise<void> {
-  if (!existsSync(join(PEER, 'package.json'))) cpSync(PEER_SOURCE, PEER, { recursive: true, filter: (source) => !source.includes('node_modules') });
-  if (!existsSync(join(PEER, 'node_modules'))) execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: PEER, stdio: 'inherit' });
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: PEER, stdio: 'inherit' });
-  const sql = await createConnection({ host: '127.0.0.1', user: 'root' });
-  await sql.query(`CREATE DATABASE IF NOT EXISTS \`${PEER_DB}\``);
-  await sql.end();
-  execFileSync('npm', ['run', 'seed', '--silent'], { cwd: PEER, stdio: 'inherit', env: { ...process.env, DB_NAME: PEER_DB } });
-}
-
-/** The peer with an empty cache (its Redis database 1), as its own run.sh starts it. */
-async function startPeer(port: number): Promise<{ child: import('node:child_process').ChildProcess; url: string }> {
-  execFileSync('redis-cli', ['-n', '1', 'flushdb']);
-  const child = startProcess([join(PEER, 'dist', 'main.js')], { PORT: String(port), CACHE_STORES: 'redis', DB_NAME: PEER_DB });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/products/1`);
-  return { child, url };
-}
-
-/** Every product once (so every request of the figure is a hit), returning each one's ETag. */
-async function warmAll(url: string, headers: Record<string, string>): Promise<Map<string, string>> {
-  const etags = new Map<string, string>();
-  let next = 1;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (next <= PRODUCTS) {
-        const path = `/products/${next++}`;
-        const response = await fetch(`${url}${path}`, { headers });
-        await response.arrayBuffer();
-        const etag = response.headers.get('etag');
-        if (etag) etags.set(path, etag);
-      }
-    }),
-  );
-  return etags;
 }
 
 async function main(): Promise<void> {
@@ -98,10 +54,10 @@ async function main(): Promise<void> {
     { name: 'Stockroom Redis hit (L1 off)', start: stockroom({ CACHE_L1_MAX_ITEMS: '0' }) },
     // A catalogue larger than L1: every request misses L1 and is one Redis command away.
     { name: 'Stockroom Redis hit (L1 on, key not in it)', start: stockroom({ CACHE_L1_MAX_ITEMS: '100' }) },
-    { name: 'Stockroom L1 hit, throttler on', start: stockroom(THROTTLED) },
+    { name: 'Stockroom L1 hit, throttler on', start: stockroom(THROTTLED_ENV) },
     {
       name: 'Stockroom L1 hit, signed in (throttler on)',
-      start: stockroom(THROTTLED),
+      start: stockroom(THROTTLED_ENV),
       session: (url) => benchSession(url, { email: PRODUCTION_ENV.ADMIN_EMAIL, password: PRODUCTION_ENV.ADMIN_PASSWORD }),
     },
     { name: 'Stockroom 304 revalidation (L1)', start: stockroom({}), conditional: true },
@@ -117,7 +73,7 @@ async function main(): Promise<void> {
       const server = await variant.start(3401);
       try {
         const headers = (await variant.session?.(server.url)) ?? {};
-        const etags = await warmAll(server.url, headers);
+        const etags = await warmAll(server.url, headers, PRODUCTS, CONNECTIONS);
         const headersFor = variant.conditional ? (path: string) => ({ 'if-none-match': etags.get(path) ?? '' }) : undefined;
         await measure('warm-up', 0, server.url, nextProduct, { connections: CONNECTIONS, duration: 3, headers, headersFor });
         const figure = await measure(variant.name, round, server.url, nextProduct, { connections: CONNECTIONS, duration: DURATION, headers, headersFor, pid: server.child.pid });
