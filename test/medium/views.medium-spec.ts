@@ -67,4 +67,65 @@ describe('Views write-behind through the catalogue\'s store (medium tier)', () =
     expect(after.map((row) => Number(row.views))).toEqual(rows.map((_, i) => (i % 3) + 1));
     expect(after.map((row) => row.updated_at.getTime())).toEqual(rows.map((row) => row.updated_at.getTime()));
   });
+
+  /** `n` new products (one INSERT); their ids ascending. */
+  const bulkProducts = async (prefix: string, n: number): Promise<number[]> => {
+    await context.query(`INSERT INTO products (sku, name, description, price, stock, reserved, views, version) VALUES ${Array.from({ length: n }, (_, i) => `('${prefix}-${i}', 'Bulk', '', 1.00, 0, 0, 0, 1)`).join(',')}`);
+    return (await context.query<Array<{ id: number }>>('SELECT id FROM products WHERE sku LIKE ? ORDER BY id', [`${prefix}-%`])).map((row) => Number(row.id));
+  };
+  const viewsOf = async (ids: number[]) => (await context.query<Array<{ views: number }>>('SELECT views FROM products WHERE id IN (?) ORDER BY id', [ids])).map((row) => Number(row.views));
+  const progressOf = async (flushId: string) => (await context.query<Array<{ applied_through: number | null }>>('SELECT applied_through FROM counter_flushes WHERE id = ?', [flushId]))[0]?.applied_through;
+
+  it('applies a batch 1,000 ids per transaction: a flusher that dies after one resumes after the last id recorded, adding nothing twice', async () => {
+    const ids = await bulkProducts('STEP', 2_500);
+    const writeBehind = app.get(ViewsWriteBehind);
+    const batch = { flushId: 'medium-flush-steps', counts: new Map(ids.map((id, i) => [id, (i % 4) + 1] as [number, number])) };
+    const first = await writeBehind.applyNext(batch); // … and the flusher dies here
+    expect(first.done).toBe(false);
+    expect(await progressOf(batch.flushId)).toBe(ids[999]);
+    expect(await viewsOf(ids)).toEqual(ids.map((_, i) => (i < 1_000 ? (i % 4) + 1 : 0)));
+    // The next flusher, with the batch as Redis keeps it (a new object, nothing in memory).
+    const again = { flushId: batch.flushId, counts: new Map(batch.counts) };
+    const total = [...batch.counts.values()].reduce((a, b) => a + b, 0);
+    expect(await writeBehind.apply(again)).toBe(total - first.views);
+    expect(await writeBehind.apply(again)).toBe(0);
+    expect(await viewsOf(ids)).toEqual(ids.map((_, i) => (i % 4) + 1));
+  });
+
+  it('commits each transaction as it goes: a lock on a later product holds up only the transaction that has it, not what came before', async () => {
+    const ids = await bulkProducts('HOLD', 2_500);
+    const holder = await context.connect();
+    try {
+      await holder.query('START TRANSACTION');
+      await holder.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [ids[1_500]]);
+      const applying = app.get(ViewsWriteBehind).apply({ flushId: 'medium-flush-hold', counts: new Map(ids.map((id) => [id, 2] as [number, number])) });
+      await context.untilLockWait();
+      // The first 1,000 are in, for everyone, while the second transaction waits for the lock.
+      expect(await progressOf('medium-flush-hold')).toBe(ids[999]);
+      expect(await viewsOf(ids.slice(0, 1_000))).toEqual(Array(1_000).fill(2));
+      expect(await viewsOf(ids.slice(1_000))).toEqual(Array(1_500).fill(0));
+      await holder.query('COMMIT');
+      expect(await applying).toBe(5_000);
+    } finally {
+      await holder.end();
+    }
+    expect(await viewsOf(ids)).toEqual(Array(2_500).fill(2));
+  });
+
+  it('adds every count once when two flushers apply the same batch at once', async () => {
+    const ids = await bulkProducts('PAIR', 2_600);
+    const writeBehind = app.get(ViewsWriteBehind);
+    const counts = new Map(ids.map((id, i) => [id, (i % 2) + 1] as [number, number]));
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const applied = await Promise.all([writeBehind.apply({ flushId: 'medium-flush-pair', counts }), writeBehind.apply({ flushId: 'medium-flush-pair', counts: new Map(counts) })]);
+    expect(applied[0] + applied[1]).toBe(total);
+    expect(await viewsOf(ids)).toEqual(ids.map((_, i) => (i % 2) + 1));
+  });
+
+  it('takes a record from before batches were split (no progress kept) as the whole batch applied', async () => {
+    const [id] = await bulkProducts('LEGACY', 1);
+    await context.query("INSERT INTO counter_flushes (id) VALUES ('medium-flush-legacy')");
+    expect(await app.get(ViewsWriteBehind).apply({ flushId: 'medium-flush-legacy', counts: new Map([[id, 5]]) })).toBe(0);
+    expect(await viewsOf([id])).toEqual([0]);
+  });
 });
