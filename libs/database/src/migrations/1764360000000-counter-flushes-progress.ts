@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * A view batch is applied a few hundred products per transaction: its record keeps the last
+ * A view batch is applied up to 1,000 products per transaction: its record keeps the last
  * product id applied. NULL (every record before this) means the whole batch, in one transaction.
  */
 export class CounterFlushesProgress1764360000000 implements MigrationInterface {
