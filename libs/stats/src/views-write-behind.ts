@@ -79,8 +79,6 @@ export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
   private store?: ViewCountStore;
   private nextPruneAt = 0;
   private stopping = false;
-  /** Each batch's ids in ascending order, sorted once for all its transactions. */
-  private readonly sortedIds = new WeakMap<ViewBatch, number[]>();
 
   constructor(
     private readonly config: AppConfig,
@@ -166,10 +164,11 @@ export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
    * recorded, for the next flusher.
    */
   async apply(batch: ViewBatch): Promise<number> {
+    const ids = ascendingIds(batch);
     let views = 0;
     for (;;) {
       const started = performance.now();
-      const step = await this.applyNext(batch);
+      const step = await this.applyStep(batch, ids);
       views += step.views;
       if (step.done || this.stopping) return views;
       await new Promise((resolve) => setTimeout(resolve, (performance.now() - started) * PAUSE_FACTOR));
@@ -177,8 +176,12 @@ export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** One transaction: the batch's next `IDS_PER_TRANSACTION` ids after the last one recorded for its flush id. */
-  async applyNext(batch: ViewBatch): Promise<AppliedStep> {
-    const ids = this.idsOf(batch);
+  applyNext(batch: ViewBatch): Promise<AppliedStep> {
+    return this.applyStep(batch, ascendingIds(batch));
+  }
+
+  /** `applyNext`, with the batch's ids already sorted (`apply` sorts them once for all its transactions). */
+  private async applyStep(batch: ViewBatch, ids: number[]): Promise<AppliedStep> {
     if (ids.length === 0) return { views: 0, done: true };
     const store = this.store;
     // Without a store the batch stays in flight (in Redis) for a flush once one is plugged in.
@@ -207,16 +210,14 @@ export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private idsOf(batch: ViewBatch): number[] {
-    let ids = this.sortedIds.get(batch);
-    if (!ids) this.sortedIds.set(batch, (ids = [...batch.counts.keys()].sort((a, b) => a - b)));
-    return ids;
-  }
-
   /** UNLINK: Redis frees the batch's hash (every product viewed since the last flush) off its main thread. */
   async finish(): Promise<void> {
     await this.redis.unlink(this.keys.inflightViews);
   }
+}
+
+function ascendingIds(batch: ViewBatch): number[] {
+  return [...batch.counts.keys()].sort((a, b) => a - b);
 }
 
 /** The index of the first of ascending `ids` above `id` (ids.length when none is). */
