@@ -56,18 +56,6 @@ describe('Views write-behind through the catalogue\'s store (medium tier)', () =
     expect(rows.map((row) => Number(row.views))).toEqual([1, 3]);
   });
 
-  it('adds a large batch of mixed counts (more than one statement\'s worth of ids) exactly, leaving updated_at alone', async () => {
-    await context.query(
-      `INSERT INTO products (sku, name, description, price, stock, reserved, views, version) VALUES ${Array.from({ length: 2_500 }, (_, i) => `('BULK-${i}', 'Bulk', '', 1.00, 0, 0, 0, 1)`).join(',')}`,
-    );
-    const rows = await context.query<Array<{ id: number; updated_at: Date }>>("SELECT id, updated_at FROM products WHERE sku LIKE 'BULK-%' ORDER BY id");
-    const counts = new Map(rows.map((row, i) => [Number(row.id), (i % 3) + 1] as [number, number]));
-    expect(await app.get(ViewsWriteBehind).apply({ flushId: 'medium-flush-bulk', counts })).toBe([...counts.values()].reduce((a, b) => a + b, 0));
-    const after = await context.query<Array<{ id: number; views: number; updated_at: Date }>>("SELECT id, views, updated_at FROM products WHERE sku LIKE 'BULK-%' ORDER BY id");
-    expect(after.map((row) => Number(row.views))).toEqual(rows.map((_, i) => (i % 3) + 1));
-    expect(after.map((row) => row.updated_at.getTime())).toEqual(rows.map((row) => row.updated_at.getTime()));
-  });
-
   /** `n` new products (one INSERT); their ids ascending. */
   const bulkProducts = async (prefix: string, n: number): Promise<number[]> => {
     await context.query(`INSERT INTO products (sku, name, description, price, stock, reserved, views, version) VALUES ${Array.from({ length: n }, (_, i) => `('${prefix}-${i}', 'Bulk', '', 1.00, 0, 0, 0, 1)`).join(',')}`);
@@ -75,6 +63,16 @@ describe('Views write-behind through the catalogue\'s store (medium tier)', () =
   };
   const viewsOf = async (ids: number[]) => (await context.query<Array<{ views: number }>>('SELECT views FROM products WHERE id IN (?) ORDER BY id', [ids])).map((row) => Number(row.views));
   const progressOf = async (flushId: string) => (await context.query<Array<{ applied_through: number | null }>>('SELECT applied_through FROM counter_flushes WHERE id = ?', [flushId]))[0]?.applied_through;
+
+  it('adds a large batch of mixed counts (more than one statement\'s worth of ids) exactly, leaving updated_at alone', async () => {
+    const ids = await bulkProducts('BULK', 2_500);
+    const rows = await context.query<Array<{ id: number; updated_at: Date }>>('SELECT id, updated_at FROM products WHERE id IN (?) ORDER BY id', [ids]);
+    const counts = new Map(rows.map((row, i) => [Number(row.id), (i % 3) + 1] as [number, number]));
+    expect(await app.get(ViewsWriteBehind).apply({ flushId: 'medium-flush-bulk', counts })).toBe([...counts.values()].reduce((a, b) => a + b, 0));
+    const after = await context.query<Array<{ updated_at: Date }>>('SELECT updated_at FROM products WHERE id IN (?) ORDER BY id', [ids]);
+    expect(await viewsOf(ids)).toEqual(rows.map((_, i) => (i % 3) + 1));
+    expect(after.map((row) => row.updated_at.getTime())).toEqual(rows.map((row) => row.updated_at.getTime()));
+  });
 
   it('applies a batch 1,000 ids per transaction: a flusher that dies after one resumes after the last id recorded, adding nothing twice', async () => {
     const ids = await bulkProducts('STEP', 2_500);
