@@ -10,7 +10,7 @@
  */
 import autocannon from 'autocannon';
 import { preparePeer, startPeer, warmAll } from './peer';
-import { buildAndSeed, machine, measure, percentile, PRODUCTION_ENV, saveReport, startApi, stop, THROTTLED_ENV } from './support';
+import { buildAndSeed, measure, percentile, PRODUCTION_ENV, saveReport, startApi, stop, THROTTLED_ENV } from './support';
 
 const PRODUCTS = 10_000;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -65,7 +65,7 @@ function report(variant: string, seconds: number, windows: Map<number, number[]>
   const marked = full.filter(({ times }) => percentile(times, 99) > 2 * typical);
   const ms = (value: number) => value.toFixed(1);
   saveReport('timeline', ['@nestjs/core', 'fastify', 'ioredis', 'autocannon'], [
-    `load: autocannon, ${CONNECTIONS} connections, ${seconds} s, ids cycling over ${PRODUCTS} products; variant ${variant}; windows of ${WINDOW_MS} ms; ${machine()}`,
+    `load: autocannon, ${CONNECTIONS} connections, ${seconds} s, ids cycling over ${PRODUCTS} products; variant ${variant}; windows of ${WINDOW_MS} ms`,
     `overall: ${all.length} responses, p50 ${ms(percentile(all, 50))} ms, p99 ${ms(percentile(all, 99))} ms, p99.9 ${ms(percentile(all, 99.9))} ms; median window p99 ${ms(typical)} ms; ${marked.length} of ${full.length} windows above twice that (${marked.map(({ window }) => ((window * WINDOW_MS) / 1000).toFixed(2)).join(', ')} s)`,
     '',
     '| s | responses | p50 ms | p99 ms | max ms | |',
