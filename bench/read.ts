@@ -11,7 +11,9 @@
  *   a conditional GET answered 304 from L1.
  * Stockroom's throttler is off in the L1 and Redis figures because one load generator on one
  * address would be throttled; its cost has its own figure. The report gives req/s, p50, p99 and
- * the largest RSS of the server process, with ratios to bare Fastify and to the peer of the same round.
+ * the largest RSS of the server process, with ratios to bare Fastify and to the peer of the same
+ * round, and the CPU each answer cost the server, Redis, MariaDB and the load generator: on two
+ * shared cores their sum sets req/s.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
         await measure('warm-up', 0, server.url, nextProduct, { connections: CONNECTIONS, duration: 3, headers, headersFor });
         const figure = await measure(variant.name, round, server.url, nextProduct, { connections: CONNECTIONS, duration: DURATION, headers, headersFor, pid: server.child.pid });
         figures.push(figure);
-        console.log(`${variant.name} (round ${round}): ${figure.requestsPerSec} req/s, p50 ${figure.p50} ms, p99 ${figure.p99} ms, RSS ${figure.rssMb} MB`);
+        console.log(`${variant.name} (round ${round}): ${figure.requestsPerSec} req/s, p50 ${figure.p50} ms, p99 ${figure.p99} ms, RSS ${figure.rssMb} MB, CPU µs per answer ${figure.cpu ? cpuCell([figure.cpu.server, figure.cpu.redis, figure.cpu.mysql, figure.cpu.loader]) : '-'}`);
       } finally {
         await stop(server.child);
       }
@@ -122,6 +124,8 @@ interface Summary {
   /** The median of the per-round ratios to the peer: a drift between rounds cancels out of each. */
   vsPeerPerRound: number;
   perRound: string[];
+  /** Median CPU per answer (µs) of the server, Redis, MariaDB and the load generator. */
+  cpu: string;
 }
 
 /**
@@ -154,17 +158,23 @@ function summarise(figures: Figure[], bare: string, peer: string): Summary[] {
       vsPeer: medianRate(name) / medianRate(peer),
       vsPeerPerRound: median(ratios),
       perRound: ratios.map((ratio) => ratio.toFixed(2)),
+      cpu: cpuCell(
+        (['server', 'redis', 'mysql', 'loader'] as const).map((part) => {
+          const values = own.flatMap((figure) => (figure.cpu?.[part] === undefined ? [] : [figure.cpu[part]]));
+          return values.length > 0 ? Math.round(median(values) * 10) / 10 : undefined;
+        }),
+      ),
     };
   });
 }
 
 function summaryTable(summaries: Summary[]): string {
   return [
-    '| target | rounds | median req/s | median p50 ms | median p99 ms | largest RSS MB | vs bare | vs peer | vs peer, per round (their median) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| target | rounds | median req/s | median p50 ms | median p99 ms | largest RSS MB | vs bare | vs peer | vs peer, per round (their median) | ${CPU_HEADING} |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...summaries.map(
       (row) =>
-        `| ${row.name} | ${row.rounds} | ${row.rate} | ${row.p50} | ${row.p99} | ${row.rssMb || '-'} | ${row.vsBare.toFixed(2)} | ${row.vsPeer.toFixed(2)} | ${row.perRound.join(' / ')} (${row.vsPeerPerRound.toFixed(2)}) |`,
+        `| ${row.name} | ${row.rounds} | ${row.rate} | ${row.p50} | ${row.p99} | ${row.rssMb || '-'} | ${row.vsBare.toFixed(2)} | ${row.vsPeer.toFixed(2)} | ${row.perRound.join(' / ')} (${row.vsPeerPerRound.toFixed(2)}) | ${row.cpu} |`,
     ),
   ].join('\n');
 }
@@ -185,14 +195,22 @@ function writeChart(summaries: Summary[], rounds: number): string {
   return file;
 }
 
+const CPU_HEADING = 'CPU µs per answer: server / Redis / MariaDB / load generator (sum)';
+
+/** `server / Redis / MariaDB / loader (sum)`, a dash for a part not measured. */
+function cpuCell(parts: Array<number | undefined>): string {
+  const sum = parts.reduce<number>((total, part) => total + (part ?? 0), 0);
+  return `${parts.map((part) => (part === undefined ? '-' : part.toFixed(1))).join(' / ')} (${sum.toFixed(1)})`;
+}
+
 function readTable(figures: Figure[], bare: string, peer: string): string {
-  const lines = ['| target | round | req/s | p50 ms | p99 ms | RSS MB | vs bare | vs peer | non-2xx | errors |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = [`| target | round | req/s | p50 ms | p99 ms | RSS MB | vs bare | vs peer | ${CPU_HEADING} | non-2xx | errors |`, '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
   for (const figure of figures) {
     const ratio = (name: string) => {
       const base = figures.find((f) => f.name === name && f.round === figure.round);
       return base ? (figure.requestsPerSec / base.requestsPerSec).toFixed(2) : '-';
     };
-    lines.push(`| ${figure.name} | ${figure.round} | ${figure.requestsPerSec} | ${figure.p50} | ${figure.p99} | ${figure.rssMb ?? '-'} | ${ratio(bare)} | ${ratio(peer)} | ${figure.non2xx} | ${figure.errors} |`);
+    lines.push(`| ${figure.name} | ${figure.round} | ${figure.requestsPerSec} | ${figure.p50} | ${figure.p99} | ${figure.rssMb ?? '-'} | ${ratio(bare)} | ${ratio(peer)} | ${figure.cpu ? cpuCell([figure.cpu.server, figure.cpu.redis, figure.cpu.mysql, figure.cpu.loader]) : '-'} | ${figure.non2xx} | ${figure.errors} |`);
   }
   return lines.join('\n');
 }

@@ -22,7 +22,43 @@ export interface Figure {
   ok?: number;
   /** Largest resident set of the server process during the figure, when its pid was given. */
   rssMb?: number;
+  /** CPU per answer during the figure (µs), when the server's pid was given: what each part of the machine spent. */
+  cpu?: CpuPerRequest;
 }
+
+/**
+ * Where a figure's CPU went, per answer: the server process (all its threads), the local Redis and
+ * MariaDB (undefined when they do not run here) and the load generator (this process). On two
+ * shared cores req/s is set by their sum, and each part drifts less between rounds than req/s.
+ */
+export interface CpuPerRequest {
+  server: number;
+  redis?: number;
+  mysql?: number;
+  loader: number;
+}
+
+/** CPU time (user + system, every thread) of a process in clock ticks, or undefined once it is gone. */
+export function processCpuTicks(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid of a local program by its name (`pgrep -x`), or undefined when none runs. */
+function pidOf(name: string): number | undefined {
+  try {
+    return Number(execFileSync('pgrep', ['-x', name], { encoding: 'utf8' }).trim().split('\n')[0]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's clock ticks per second (`getconf CLK_TCK`, 100 on every Linux this runs on). */
+const TICKS_PER_SECOND = 100;
 
 /** A process's resident set in MB (Linux), or undefined once it is gone. */
 export function rssMb(pid: number): number | undefined {
@@ -213,6 +249,9 @@ export async function measure(
   const headers = { ...options.headers, ...(body ? { 'content-type': 'application/json' } : {}) };
   let largestRss = 0;
   const sampler = pid ? setInterval(() => (largestRss = Math.max(largestRss, rssMb(pid) ?? 0)), 250) : undefined;
+  const services = pid ? { redis: pidOf('redis-server'), mysql: pidOf('mariadbd') ?? pidOf('mysqld') } : {};
+  const ticksBefore = pid ? { server: processCpuTicks(pid), redis: services.redis && processCpuTicks(services.redis), mysql: services.mysql && processCpuTicks(services.mysql) } : undefined;
+  const loaderBefore = process.cpuUsage();
   try {
     const result = await autocannon({
       url: base,
@@ -228,6 +267,19 @@ export async function measure(
         },
       ],
     });
+    const loaderMicros = process.cpuUsage(loaderBefore);
+    const answers = Math.max(result.requests.total, 1);
+    const perAnswer = (after: number | undefined, before: number | undefined) =>
+      after === undefined || before === undefined ? undefined : Math.round((((after - before) * 1e6) / TICKS_PER_SECOND / answers) * 10) / 10;
+    const cpu: CpuPerRequest | undefined =
+      pid && ticksBefore
+        ? {
+            server: perAnswer(processCpuTicks(pid), ticksBefore.server) ?? 0,
+            redis: services.redis ? perAnswer(processCpuTicks(services.redis), ticksBefore.redis) : undefined,
+            mysql: services.mysql ? perAnswer(processCpuTicks(services.mysql), ticksBefore.mysql) : undefined,
+            loader: Math.round(((loaderMicros.user + loaderMicros.system) / answers) * 10) / 10,
+          }
+        : undefined;
     return {
       name,
       round,
@@ -237,7 +289,7 @@ export async function measure(
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
       ok: result['2xx'],
-      ...(pid ? { rssMb: Math.round(largestRss) } : {}),
+      ...(pid ? { rssMb: Math.round(largestRss), cpu } : {}),
     };
   } finally {
     clearInterval(sampler);
