@@ -1,4 +1,4 @@
-import { StatsService, statsKeys, ViewsWriteBehind } from '@stockroom/stats';
+import { StatsService, statsKeys, VIEWS_RANKING_COMPLETE, ViewsWriteBehind } from '@stockroom/stats';
 import { Cluster } from 'ioredis';
 import { RedisKeys } from '@stockroom/redis';
 import { bootApi, TestApi, TestContext, testRedis } from './support/test-context';
@@ -179,6 +179,39 @@ describe('Counters: views, searches, rankings and the write-behind to MySQL', ()
     stats.recordSale(12345, 3);
     await stats.send();
     expect((await staffGet('/stats/products/top?metric=sales&limit=1')).json().items).toEqual([{ member: '12345', score: 3 }]);
+  });
+
+  it('rebuilds the views ranking from MySQL when Redis loses it, instead of ranking only the views counted since', async () => {
+    const [a, b, c] = [await create('LOST-A'), await create('LOST-B'), await create('LOST-C')];
+    // MySQL's totals, far above every other product of this suite.
+    for (const [product, views] of [[a, 5_000], [b, 3_000], [c, 1_000]] as const) await context.query('UPDATE products SET views = ? WHERE id = ?', [views, product.id]);
+    const ranking = statsKeys(api.app.get(RedisKeys)).ranking('views');
+    const redis = testRedis();
+    try {
+      await redis.unlink(ranking); // Redis lost it …
+      await view(c.id, 2); // … and counting starts again: the ranking is only C, scored 2
+      await stats.send();
+      expect(await redis.zrange(ranking, 0, -1)).toEqual([String(c.id)]);
+
+      const refused = await staffGet('/stats/products/top?metric=views&limit=3');
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json().code).toBe('RANKINGS_UNAVAILABLE');
+      expect(refused.headers['retry-after']).toBe('1');
+      // That read started the rebuild; the popular list is MySQL's order meanwhile and the ranking's after.
+      expect((await get('/products/popular?limit=3')).json().map((p: { id: number }) => p.id)).toEqual([a.id, b.id, c.id]);
+      await until(async () => (await redis.zscore(ranking, VIEWS_RANKING_COMPLETE)) !== null, 10_000);
+      const top = (await staffGet('/stats/products/top?metric=views&limit=3')).json();
+      expect(top.items).toEqual([
+        { member: String(a.id), score: 5_000 },
+        { member: String(b.id), score: 3_000 },
+        { member: String(c.id), score: 1_000 },
+      ]);
+      await view(b.id, 3);
+      await stats.send();
+      expect((await staffGet('/stats/products/top?metric=views&limit=2')).json().items[1]).toEqual({ member: String(b.id), score: 3_003 });
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('keeps each signed-in user\'s recently viewed products: newest first, no repeats, at most 20', async () => {

@@ -257,7 +257,7 @@ export interface paths {
         };
         /**
          * Rankings by views, sales or search term, from the Redis sorted sets
-         * @description A ranking from the Redis sorted sets: products by views or sales, or search terms. 503 RANKINGS_UNAVAILABLE when Redis does not answer.
+         * @description A ranking from the Redis sorted sets: products by views or sales, or search terms. 503 RANKINGS_UNAVAILABLE when Redis does not answer, or while the views ranking is rebuilt from MySQL after Redis lost it.
          *
          *     Requires role admin or staff.
          */

@@ -32,6 +32,11 @@ export class ProductViews extends ViewCountStore implements OnModuleInit {
    * intake, stock changes): statements by count would lock them out of order, and a flush then
    * deadlocked with a group of orders holding the same products.
    */
+  async viewsAfter(afterId: number, limit: number): Promise<Array<[number, number]>> {
+    const rows = (await this.work.manager.query('SELECT id, views FROM products WHERE id > ? AND views > 0 ORDER BY id LIMIT ?', [afterId, limit])) as Array<{ id: number; views: number | string }>;
+    return rows.map((row) => [Number(row.id), Number(row.views)]);
+  }
+
   async addViews(counts: Map<number, number>): Promise<void> {
     const inIdOrder = [...counts.keys()].sort((a, b) => a - b);
     for (let from = 0; from < inIdOrder.length; from += IDS_PER_STATEMENT) {

@@ -36,7 +36,7 @@ export class StatsController {
     operationId: 'getRanking',
     summary: 'Rankings by views, sales or search term, from the Redis sorted sets',
     description:
-      'A ranking from the Redis sorted sets: products by views or sales, or search terms. 503 RANKINGS_UNAVAILABLE when Redis does not answer.',
+      'A ranking from the Redis sorted sets: products by views or sales, or search terms. 503 RANKINGS_UNAVAILABLE when Redis does not answer, or while the views ranking is rebuilt from MySQL after Redis lost it.',
   })
   @ApiOkResponse({ type: TopResponse })
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 503: ['RANKINGS_UNAVAILABLE'] })

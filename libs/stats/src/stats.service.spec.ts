@@ -1,7 +1,9 @@
 import { loadConfig } from '@stockroom/core';
 import { RedisKeys } from '@stockroom/redis';
 import type { RedisCircuit, RedisClient } from '@stockroom/redis';
-import { StatsService } from './stats.service';
+import { RankingsUnavailableError, StatsService } from './stats.service';
+import { statsKeys, VIEWS_RANKING_COMPLETE } from './stats.keys';
+import type { ViewsRanking } from './views-ranking';
 
 type Sent = { ranking: string; args: string[] };
 
@@ -83,5 +85,43 @@ describe('StatsService: counts sent to Redis exactly once', () => {
     }
     await sending;
     expect(calls).toHaveLength(3);
+  });
+});
+
+describe('StatsService.top: the views ranking is read only while it is whole', () => {
+  const circuit = { run: (_client: unknown, call: () => Promise<unknown>) => call() } as unknown as RedisCircuit;
+  function ranking(flat: string[]) {
+    const reads: unknown[][] = [];
+    const redis = {
+      zrevrange: async (...args: unknown[]) => {
+        reads.push(args);
+        return [...flat];
+      },
+    } as unknown as RedisClient;
+    const rebuilds: number[] = [];
+    const viewsRanking = { ensure: async () => rebuilds.push(1) > 0 } as unknown as ViewsRanking;
+    return { service: new StatsService(loadConfig({}), redis, redis, circuit, new RedisKeys('t'), viewsRanking), reads, rebuilds };
+  }
+
+  it('reads one more member than asked for views and leaves out the marker', async () => {
+    const { service, reads, rebuilds } = ranking([VIEWS_RANKING_COMPLETE, 'inf', '7', '30', '8', '20']);
+    expect(await service.top('views', 2)).toEqual([
+      { member: '7', score: 30 },
+      { member: '8', score: 20 },
+    ]);
+    expect(reads).toEqual([[statsKeys(new RedisKeys('t')).ranking('views'), 0, 2, 'WITHSCORES']]);
+    expect(rebuilds).toEqual([]);
+  });
+
+  it('refuses a views ranking without its marker (Redis lost it) and starts its rebuild', async () => {
+    const { service, rebuilds } = ranking(['9', '2']);
+    await expect(service.top('views', 2)).rejects.toBeInstanceOf(RankingsUnavailableError);
+    expect(rebuilds).toEqual([1]);
+  });
+
+  it('reads the other rankings as they are', async () => {
+    const { service, reads } = ranking(['12345', '3']);
+    expect(await service.top('sales', 1)).toEqual([{ member: '12345', score: 3 }]);
+    expect(reads[0]).toEqual([statsKeys(new RedisKeys('t')).ranking('sales'), 0, 0, 'WITHSCORES']);
   });
 });

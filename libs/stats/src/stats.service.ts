@@ -1,11 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { AppConfig, RetryLaterError } from '@stockroom/core';
 import { defineLuaScripts, InjectRedis, InjectRequestRedis, RedisCircuit, RedisKeys } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { CounterBuffer } from './counter-buffer';
 import { PeriodicFlush } from './periodic-flush';
-import { RankingMetric, statsKeys } from './stats.keys';
+import { RankingMetric, statsKeys, VIEWS_RANKING_COMPLETE } from './stats.keys';
 import { COUNTERS_ADD_LUA } from './counters-add.lua';
+import { ViewsRanking } from './views-ranking';
 
 /** Distinct search terms the ranking keeps (the most searched): anyone can type a new one. */
 export const SEARCH_RANKING_SIZE = 1_000;
@@ -20,8 +21,8 @@ export class RankingsUnavailableError extends RetryLaterError {
   readonly status = 503;
   readonly code = 'RANKINGS_UNAVAILABLE';
 
-  constructor() {
-    super('The rankings cannot be read right now (Redis is unavailable); try again shortly');
+  constructor(reason = 'Redis is unavailable') {
+    super(`The rankings cannot be read right now (${reason}); try again shortly`);
   }
 }
 
@@ -56,6 +57,7 @@ export class StatsService extends PeriodicFlush {
     @InjectRequestRedis() private readonly requestRedis: RedisClient,
     private readonly circuit: RedisCircuit,
     redisKeys: RedisKeys,
+    @Optional() private readonly viewsRanking?: ViewsRanking,
   ) {
     super(config);
     this.keys = statsKeys(redisKeys);
@@ -78,16 +80,28 @@ export class StatsService extends PeriodicFlush {
   /**
    * Highest first, straight from the sorted set (always current, O(log N + limit)); requests wait
    * for it, so it has a deadline and goes through the circuit: RankingsUnavailableError (503) when
-   * Redis cannot answer.
+   * Redis cannot answer, and for views while the ranking lacks its marker (Redis lost it: it is
+   * being rebuilt from MySQL, which this starts).
    */
   async top(metric: RankingMetric, limit: number): Promise<RankingEntry[]> {
+    const views = metric === 'views';
     const flat = await this.circuit.run(
       this.requestRedis,
-      () => this.requestRedis.zrevrange(this.keys.ranking(metric), 0, limit - 1, 'WITHSCORES'),
+      // The views ranking's marker scores +inf: the first member when it is there.
+      () => this.requestRedis.zrevrange(this.keys.ranking(metric), 0, views ? limit : limit - 1, 'WITHSCORES'),
       () => {
         throw new RankingsUnavailableError();
       },
     );
+    if (views) {
+      if (flat[0] === VIEWS_RANKING_COMPLETE) flat.splice(0, 2);
+      else if (this.config.stats.enabled) {
+        void this.viewsRanking?.ensure().catch((error: Error) => this.logger.warn(`views ranking not rebuilt: ${error.message}`));
+        throw new RankingsUnavailableError('the views ranking is being rebuilt from MySQL');
+      }
+      // With counters off nothing adds to the ranking nor rebuilds it: it is read as it is.
+      else flat.length = Math.min(flat.length, 2 * limit);
+    }
     const entries: RankingEntry[] = [];
     for (let i = 0; i < flat.length; i += 2) entries.push({ member: flat[i], score: Number(flat[i + 1]) });
     return entries;

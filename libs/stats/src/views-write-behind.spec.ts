@@ -15,6 +15,10 @@ function writeBehindWithStore() {
       async addViews(counts: Map<number, number>): Promise<void> {
         transactions.push([...counts.keys()]);
       }
+
+      async viewsAfter(): Promise<Array<[number, number]>> {
+        return [];
+      }
     })(),
   );
   return { writeBehind, transactions };

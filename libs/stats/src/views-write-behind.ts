@@ -19,6 +19,9 @@ export interface ViewBatch {
 export abstract class ViewCountStore {
   /** Joins the write-behind's unit of work. */
   abstract addViews(counts: Map<number, number>): Promise<void>;
+
+  /** Up to `limit` products with views, by ascending id after `afterId`: `[id, views]` (the ranking's rebuild). */
+  abstract viewsAfter(afterId: number, limit: number): Promise<Array<[number, number]>>;
 }
 
 type ClaimCommand = RedisClient & { viewsClaim(pending: string, inflight: string, flushId: string): Promise<string | null> };
@@ -138,6 +141,11 @@ export class ViewsWriteBehind implements OnModuleInit, OnApplicationShutdown {
   /** Called once at startup by the catalogue, which owns the column the counts go to. */
   storeViewsIn(store: ViewCountStore): void {
     this.store = store;
+  }
+
+  /** The store plugged in, if any (an app without the catalogue has none). */
+  get viewCounts(): ViewCountStore | undefined {
+    return this.store;
   }
 
   /**
