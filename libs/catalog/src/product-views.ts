@@ -32,11 +32,6 @@ export class ProductViews extends ViewCountStore implements OnModuleInit {
    * intake, stock changes): statements by count would lock them out of order, and a flush then
    * deadlocked with a group of orders holding the same products.
    */
-  async viewsAfter(afterId: number, limit: number): Promise<Array<[number, number]>> {
-    const rows = (await this.work.manager.query('SELECT id, views FROM products WHERE id > ? AND views > 0 ORDER BY id LIMIT ?', [afterId, limit])) as Array<{ id: number; views: number | string }>;
-    return rows.map((row) => [Number(row.id), Number(row.views)]);
-  }
-
   async addViews(counts: Map<number, number>): Promise<void> {
     const inIdOrder = [...counts.keys()].sort((a, b) => a - b);
     for (let from = 0; from < inIdOrder.length; from += IDS_PER_STATEMENT) {
@@ -53,5 +48,11 @@ export class ProductViews extends ViewCountStore implements OnModuleInit {
         await this.work.manager.query('UPDATE products SET views = views + ?, updated_at = updated_at WHERE id IN (?)', [count, ids.slice(from, from + IDS_PER_STATEMENT)]);
       }
     }
+  }
+
+  /** For the views ranking's rebuild: by primary key, a chunk at a time. */
+  async viewsAfter(afterId: number, limit: number): Promise<Array<[number, number]>> {
+    const rows = (await this.work.manager.query('SELECT id, views FROM products WHERE id > ? AND views > 0 ORDER BY id LIMIT ?', [afterId, limit])) as Array<{ id: number; views: number | string }>;
+    return rows.map((row) => [Number(row.id), Number(row.views)]);
   }
 }
