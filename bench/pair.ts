@@ -16,10 +16,10 @@
  * fair race between different servers (bench:read is).
  */
 import { ChildProcess, execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { benchSession, PRODUCTION_ENV, rssMb, startApi, stop } from './support';
+import { benchSession, PRODUCTION_ENV, rssMb, startApi, statCpuTicks, stop } from './support';
 
 const ROUNDS = Number(process.env.PAIR_ROUNDS ?? 4);
 const DURATION = Number(process.env.PAIR_DURATION ?? 5);
@@ -36,14 +36,10 @@ interface Server {
 function cpuTicks(pid: number): { main: number; other: number } {
   const ticks = { main: 0, other: 0 };
   for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1].split(' ');
-      const used = Number(fields[11]) + Number(fields[12]);
-      if (task === String(pid)) ticks.main += used;
-      else ticks.other += used;
-    } catch {
-      // a thread that ended meanwhile
-    }
+    // Undefined: a thread that ended meanwhile.
+    const used = statCpuTicks(`/proc/${pid}/task/${task}/stat`) ?? 0;
+    if (task === String(pid)) ticks.main += used;
+    else ticks.other += used;
   }
   return ticks;
 }

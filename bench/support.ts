@@ -38,14 +38,19 @@ export interface CpuPerRequest {
   loader: number;
 }
 
-/** CPU time (user + system, every thread) of a process in clock ticks, or undefined once it is gone. */
-export function processCpuTicks(pid: number): number | undefined {
+/** User + system CPU time in clock ticks from a `/proc/…/stat` file (a process's or one thread's), or undefined once it is gone. */
+export function statCpuTicks(path: string): number | undefined {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
     return Number(fields[11]) + Number(fields[12]);
   } catch {
     return undefined;
   }
+}
+
+/** CPU time (user + system, every thread) of a process in clock ticks, or undefined once it is gone. */
+function processCpuTicks(pid: number): number | undefined {
+  return statCpuTicks(`/proc/${pid}/stat`);
 }
 
 /** The pid of a local program by its name (`pgrep -x`), or undefined when none runs. */
