@@ -23,7 +23,7 @@ const REBUILD_CHUNK = 1_000;
 export class ViewsRanking implements OnApplicationBootstrap {
   private readonly logger = new Logger('ViewsRanking');
   private readonly key: string;
-  private rebuilding: Promise<boolean> | undefined;
+  private rebuilding: Promise<void> | undefined;
 
   constructor(
     private readonly config: AppConfig,
@@ -40,16 +40,16 @@ export class ViewsRanking implements OnApplicationBootstrap {
     await this.ensure().catch((error: Error) => this.logger.warn(`views ranking not checked at startup: ${error.message}`));
   }
 
-  /** Rebuilds the ranking unless its marker is there; one rebuild at a time per process. Resolves whether it is whole. */
-  ensure(): Promise<boolean> {
+  /** Rebuilds the ranking unless its marker is there; one rebuild at a time per process. */
+  ensure(): Promise<void> {
     this.rebuilding ??= this.rebuildUnlessComplete().finally(() => (this.rebuilding = undefined));
     return this.rebuilding;
   }
 
-  private async rebuildUnlessComplete(): Promise<boolean> {
-    if ((await this.redis.zscore(this.key, VIEWS_RANKING_COMPLETE)) !== null) return true;
+  private async rebuildUnlessComplete(): Promise<void> {
+    if ((await this.redis.zscore(this.key, VIEWS_RANKING_COMPLETE)) !== null) return;
     const store = this.writeBehind.viewCounts;
-    if (!store) return false;
+    if (!store) return;
     let added = 0;
     for (let after = 0; ; ) {
       const rows = await store.viewsAfter(after, REBUILD_CHUNK);
@@ -62,6 +62,5 @@ export class ViewsRanking implements OnApplicationBootstrap {
     }
     await this.redis.zadd(this.key, '+inf', VIEWS_RANKING_COMPLETE);
     this.logger.log(`views ranking rebuilt from MySQL (${added} products with views)`);
-    return true;
   }
 }
