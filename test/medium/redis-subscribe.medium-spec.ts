@@ -39,9 +39,36 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
     }
   };
 
-  afterEach(() => {
+  const buses: CacheEventBus[] = [];
+  const sequenceKeys: string[] = [];
+
+  afterEach(async () => {
+    for (const bus of buses.splice(0)) bus.stop();
+    const cleaner = new Redis(TARGET.url);
+    try {
+      if (sequenceKeys.length > 0) await cleaner.del(...sequenceKeys.splice(0));
+    } finally {
+      cleaner.disconnect();
+    }
     for (const client of clients.splice(0)) client.disconnect();
   });
+
+  /** A bus as an instance runs it, on its own connections; `missed` counts its owner being told to forget everything. */
+  const bus = (channel: string, origin: string, checkEveryMs?: number) => {
+    const seen = { events: [] as CacheEvent[][], missed: 0 };
+    const created = new CacheEventBus(
+      open(`medium-bus-${origin}`),
+      open(`medium-bus-${origin}-events`),
+      channel,
+      `${channel}:seq`,
+      origin,
+      { onEvents: (events) => seen.events.push(events), onMissedEvents: () => seen.missed++ },
+      checkEveryMs,
+    );
+    buses.push(created);
+    if (!sequenceKeys.includes(`${channel}:seq`)) sequenceKeys.push(`${channel}:seq`);
+    return { bus: created, seen };
+  };
 
   it('subscribes once the connection is ready, without losing it, and receives what is published', async () => {
     const channel = `medium-subscribe-${randomUUID()}`;
@@ -63,15 +90,60 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
     const publisher = open('medium-bus-a');
     const subscriber = open('medium-bus-b-events');
     const closed = closes(subscriber);
-    const b = new CacheEventBus(open('medium-bus-b'), subscriber, channel, 'b', { onEvents: (events) => heard.push(events), onResubscribed: () => undefined });
+    const b = new CacheEventBus(open('medium-bus-b'), subscriber, channel, `${channel}:seq`, 'b', { onEvents: (events) => heard.push(events), onMissedEvents: () => undefined });
     // Started in the same turn as the socket connects, as a boot can.
     await (await inHandshake(subscriber, () => b.start()));
     await until(() => b.listening);
-    const a = new CacheEventBus(publisher, open('medium-bus-a-events'), channel, 'a', { onEvents: () => undefined, onResubscribed: () => undefined });
+    const a = new CacheEventBus(publisher, open('medium-bus-a-events'), channel, `${channel}:seq`, 'a', { onEvents: () => undefined, onMissedEvents: () => undefined });
     await a.publish([{ type: 'evict', key: 'k' }]);
     await until(() => heard.length > 0);
     expect(heard).toEqual([[{ type: 'evict', key: 'k' }]]);
     expect(closed.count).toBe(0);
     expect(b.listening).toBe(true);
+  });
+
+  describe('numbered events: a missed one makes the owner forget everything', () => {
+    /**
+     * Instance b (checking the counter every `checkEveryMs`) has heard a's first event; then one
+     * event is numbered and never published, as one a Cluster subscriber moved to another node misses.
+     */
+    const afterALostEvent = async (name: string, checkEveryMs: number) => {
+      const channel = `medium-seq-${name}-${randomUUID()}`;
+      const [a, b] = [bus(channel, 'a', 3_600_000), bus(channel, 'b', checkEveryMs)];
+      await Promise.all([a.bus.start(), b.bus.start()]);
+      await a.bus.publish([{ type: 'evict', key: 'first' }]);
+      await until(() => b.seen.events.length === 1);
+      const missedBefore = b.seen.missed;
+      await (open('medium-seq-raw') as Redis).incr(`${channel}:seq`);
+      return { a, b, missedBefore };
+    };
+
+    it('an event numbered but never delivered is noticed by the next check of the counter', async () => {
+      const { b, missedBefore } = await afterALostEvent('tail', 50);
+      await until(() => b.seen.missed > missedBefore);
+      expect(b.bus.listening).toBe(true);
+    });
+
+    it('an event out of turn is noticed on arrival, and is still delivered', async () => {
+      // Checks an hour apart: only the numbers of the events can tell.
+      const { a, b, missedBefore } = await afterALostEvent('turn', 3_600_000);
+      await a.bus.publish([{ type: 'evict', key: 'after the gap' }]);
+      await until(() => b.seen.events.length === 2);
+      expect(b.seen.missed).toBe(missedBefore + 1);
+      expect(b.seen.events[1]).toEqual([{ type: 'evict', key: 'after the gap' }]);
+    });
+
+    it('hundreds of events from two publishers at once, checked every 20 ms: nothing is reported missed', async () => {
+      const channel = `medium-seq-none-${randomUUID()}`;
+      const b = bus(channel, 'b', 20);
+      const [a, c] = [bus(channel, 'a', 20), bus(channel, 'c', 20)];
+      await Promise.all([a.bus.start(), b.bus.start(), c.bus.start()]);
+      const [aBefore, bBefore, cBefore] = [a.seen.missed, b.seen.missed, c.seen.missed];
+      await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : c).bus.publish([{ type: 'evict', key: `k${i}` }])));
+      await until(() => b.seen.events.length === 300);
+      // A few checks after the last event: each must find every event it knew of arrived.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect([a.seen.missed - aBefore, b.seen.missed - bBefore, c.seen.missed - cBefore]).toEqual([0, 0, 0]);
+    });
   });
 });

@@ -1,22 +1,62 @@
 import { Logger } from '@nestjs/common';
-import { subscribeWhenReady } from '@stockroom/redis';
+import { defineLuaScripts, subscribeWhenReady } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
+import { CACHE_EVENT_PUBLISH_LUA } from './cache-event-publish.lua';
 
 export type CacheEvent =
   | { type: 'evict'; key: string }
   | { type: 'generation'; name: string; value: number };
 
 interface Envelope {
+  /** The event's number, given by Redis as it is published (absent from an older build's events). */
+  seq?: number;
   origin: string;
   sentAt: number;
   events: CacheEvent[];
 }
 
 /**
+ * The numbers of the events one subscriber has received. Every event is numbered and published by
+ * one script on the node that holds the counter, so a subscriber receives them in that order; one
+ * that arrives out of turn, or a number the counter reached that never arrives, means an event was
+ * missed (a Cluster subscriber moved to another node by ioredis, without a word to its owner).
+ */
+export class EventSequence {
+  private last: number | undefined;
+  /** The counter as the previous check read it: every event up to it has had since then to arrive. */
+  private expected: number | undefined;
+
+  /** An event's number: false when an event before it was missed (or the counter started again). */
+  received(seq: number): boolean {
+    const intact = this.last === undefined || seq === this.last + 1;
+    this.last = seq;
+    return intact;
+  }
+
+  /** The counter as read now: false when an event the previous check knew of never arrived, or the counter went back. */
+  checked(counter: number): boolean {
+    const { last, expected } = this;
+    const intact = last === undefined || (counter >= last && (expected === undefined || last >= expected));
+    if (!intact || last === undefined) this.last = counter;
+    this.expected = counter;
+    return intact;
+  }
+
+  forget(): void {
+    this.last = undefined;
+    this.expected = undefined;
+  }
+}
+
+type PublishCommands = RedisClient & { cacheEventPublish(sequenceKey: string, channel: string, envelope: string): Promise<number> };
+
+/**
  * Carries L1 evictions and generation bumps to every instance over Redis pub/sub. While it
  * listens, what it has delivered is as current as the channel (its owner may trust generations it
- * learned); a subscriber that loses its connection may miss messages, so it tells its owner to
- * forget everything, and again once it listens anew.
+ * learned); whenever messages may have been missed it tells its owner to forget everything: when
+ * the subscriber loses its connection, once it listens anew, and when the events' numbers show a
+ * gap (an event out of turn, or one the counter has reached and that has not arrived by the next
+ * check, every `checkEveryMs`).
  */
 export class CacheEventBus {
   private readonly logger = new Logger('CacheEventBus');
@@ -24,18 +64,28 @@ export class CacheEventBus {
   lastDelayMs: number | undefined;
   private started = false;
   private subscribed = false;
+  private readonly sequence = new EventSequence();
+  private readonly publisher: PublishCommands;
+  private checks?: NodeJS.Timeout;
+  private checking = false;
 
   constructor(
-    private readonly publisher: RedisClient,
+    publisher: RedisClient,
     private readonly subscriber: RedisClient,
     private readonly channel: string,
+    /** The events' counter; its slot's node publishes every event (see EventSequence). */
+    private readonly sequenceKey: string,
     private readonly origin: string,
-    private readonly handlers: { onEvents: (events: CacheEvent[]) => void; onResubscribed: () => void },
+    private readonly handlers: { onEvents: (events: CacheEvent[]) => void; onMissedEvents: () => void },
+    private readonly checkEveryMs = 1_000,
   ) {
+    this.publisher = publisher as PublishCommands;
+    defineLuaScripts(publisher, [{ name: 'cacheEventPublish', numberOfKeys: 1, lua: CACHE_EVENT_PUBLISH_LUA }]);
     subscriber.on('close', () => {
       if (!this.subscribed) return;
       this.subscribed = false;
-      handlers.onResubscribed();
+      this.sequence.forget();
+      handlers.onMissedEvents();
     });
     // After a reconnect: subscribe again, then forget what may have been missed meanwhile.
     subscriber.on('ready', () => {
@@ -45,6 +95,7 @@ export class CacheEventBus {
       if (channel !== this.channel) return;
       try {
         const envelope = JSON.parse(message) as Envelope;
+        if (typeof envelope.seq === 'number' && !this.sequence.received(envelope.seq)) this.missed(`event ${envelope.seq} came out of turn`);
         if (envelope.origin === this.origin) return;
         this.lastDelayMs = Date.now() - envelope.sentAt;
         handlers.onEvents(envelope.events);
@@ -62,6 +113,7 @@ export class CacheEventBus {
   /** Subscribes; a failure is retried every second until it succeeds (L1 is not used meanwhile). */
   async start(): Promise<void> {
     this.started = true;
+    this.checks ??= setInterval(() => this.check(), this.checkEveryMs).unref();
     try {
       await this.listen();
     } catch (error) {
@@ -74,14 +126,39 @@ export class CacheEventBus {
     }
   }
 
+  stop(): void {
+    clearInterval(this.checks);
+    this.checks = undefined;
+  }
+
   private async listen(): Promise<void> {
     await subscribeWhenReady(this.subscriber, this.channel);
     this.subscribed = true;
-    this.handlers.onResubscribed();
+    this.sequence.forget();
+    this.handlers.onMissedEvents();
+  }
+
+  /** Reads the counter (one GET, never two at once): an event it had reached at the previous check must have arrived by now. */
+  private check(): void {
+    if (!this.subscribed || this.checking) return;
+    this.checking = true;
+    this.publisher
+      .get(this.sequenceKey)
+      .then((counter) => {
+        if (this.subscribed && !this.sequence.checked(Number(counter ?? 0))) this.missed('an event never arrived');
+      })
+      // Redis unreachable: the circuit and the subscriber's own close handle that.
+      .catch(() => undefined)
+      .finally(() => (this.checking = false));
+  }
+
+  private missed(why: string): void {
+    this.logger.warn(`cache events missed (${why}): L1 and the generations learned are dropped`);
+    this.handlers.onMissedEvents();
   }
 
   async publish(events: CacheEvent[]): Promise<void> {
     const envelope: Envelope = { origin: this.origin, sentAt: Date.now(), events };
-    await this.publisher.publish(this.channel, JSON.stringify(envelope));
+    await this.publisher.cacheEventPublish(this.sequenceKey, this.channel, JSON.stringify(envelope));
   }
 }

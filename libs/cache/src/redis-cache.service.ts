@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { defineLuaScripts, RedisCircuit, RedisConnections, RedisKeys } from '@stockroom/redis';
 import { createCodec } from './codecs';
@@ -33,7 +33,7 @@ import type { CacheOptions } from './cache-options';
  *   are replayed (as generation bumps) before Redis is read again.
  */
 @Injectable()
-export class RedisCacheService implements OnApplicationBootstrap {
+export class RedisCacheService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly redis: CacheCommands;
   private readonly local: LocalTier;
   private readonly events: CacheEventBus;
@@ -82,10 +82,14 @@ export class RedisCacheService implements OnApplicationBootstrap {
       if (!up) stats.event('outage');
       this.local.reset();
     });
-    this.events = new CacheEventBus(this.redis, connections.create({ name: 'cache-events' }), keys.key('cache', 'events'), this.instanceId, {
+    this.events = new CacheEventBus(this.redis, connections.create({ name: 'cache-events' }), keys.key('cache', 'events'), keys.key('cache', 'events', 'seq'), this.instanceId, {
       onEvents: (events) => this.log.apply(events),
-      onResubscribed: () => this.local.reset(),
+      onMissedEvents: () => this.local.reset(),
     });
+  }
+
+  onModuleDestroy(): void {
+    this.events.stop();
   }
 
   async onApplicationBootstrap(): Promise<void> {
