@@ -1,9 +1,24 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+
+/** Whether something accepts a TCP connection on the loopback port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,20 +55,18 @@ export class PrivateRedis {
     this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], {
       stdio: 'ignore',
     });
-    const client = new Redis(this.port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    // Waits for the port with plain sockets: an ioredis connect refused and then disconnected leaves
+    // its timers running for seconds, which kept test workers from exiting.
+    for (let attempt = 0; attempt < 100 && !(await accepts(this.port)); attempt++) await new Promise((r) => setTimeout(r, 50));
+    const client = new Redis(this.port, '127.0.0.1', { retryStrategy: () => null, maxRetriesPerRequest: 0 });
     client.on('error', () => undefined);
-    for (let attempt = 0; attempt < 100; attempt++) {
-      try {
-        await client.connect();
-        await client.ping();
-        client.disconnect();
-        return;
-      } catch {
-        client.disconnect();
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    try {
+      await client.ping();
+    } catch {
+      throw new Error(`redis-server on ${this.port} did not start`);
+    } finally {
+      client.disconnect();
     }
-    throw new Error(`redis-server on ${this.port} did not start`);
   }
 
   /** The process stays, its socket stays open, but nothing answers (a hung Redis). */
