@@ -109,6 +109,8 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
     const subscriber = open('medium-bus-b-events');
     const closed = closes(subscriber);
     const b = new CacheEventBus(open('medium-bus-b'), subscriber, channel, `${channel}:seq`, 'b', { onEvents: (events) => heard.push(events), onMissedEvents: () => undefined });
+    buses.push(b);
+    sequenceKeys.push(`${channel}:seq`);
     // Started in the same turn as the socket connects, as a boot can.
     await (await inHandshake(subscriber, () => b.start()));
     await until(() => b.listening);
