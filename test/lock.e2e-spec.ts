@@ -106,8 +106,11 @@ describe('LockService against the real Redis', () => {
         async (_lease, signal) => {
           await redis.del(`${context.keyPrefix}:lock:{t:lost}`);
           await new Promise((resolve, reject) => {
-            signal.addEventListener('abort', () => reject(signal.reason));
-            setTimeout(resolve, 2_000);
+            const timer = setTimeout(resolve, 2_000);
+            signal.addEventListener('abort', () => {
+              clearTimeout(timer);
+              reject(signal.reason);
+            });
           });
           return 'finished';
         },

@@ -37,6 +37,10 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
     retryStrategy: options.failFast ? () => null : (times) => Math.min(times * 100, 2_000),
     lazyConnect: options.failFast ?? false,
     commandTimeout: options.commandTimeoutMs,
+    // How long a dropped socket may take to close before it is destroyed. ioredis waits 2 s by
+    // default, also for a socket that had already closed (a connection closed while it was
+    // reconnecting), which kept a process shutting down during a Redis outage alive that long.
+    disconnectTimeout: 200,
   };
   const { clusterNodes, sentinels, sentinelName, url } = target;
   if (clusterNodes.length > 0) {
