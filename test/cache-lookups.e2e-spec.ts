@@ -25,21 +25,14 @@ describe('Cache lookups: commands per lookup and the generations they trust', ()
 
   /** Calls of each command since the last reset, from INFO commandstats. */
   async function commandCalls(): Promise<Record<string, number>> {
-    const client = redis.client();
-    try {
-      const info = await client.info('commandstats');
-      const calls: Record<string, number> = {};
-      for (const match of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) calls[match[1]] = Number(match[2]);
-      return calls;
-    } finally {
-      client.disconnect();
-    }
+    const info = await redis.ask((client) => client.info('commandstats'));
+    const calls: Record<string, number> = {};
+    for (const match of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) calls[match[1]] = Number(match[2]);
+    return calls;
   }
 
   async function resetStats(): Promise<void> {
-    const client = redis.client();
-    await client.config('RESETSTAT');
-    client.disconnect();
+    await redis.ask((client) => client.config('RESETSTAT'));
   }
 
   beforeAll(async () => {

@@ -72,12 +72,7 @@ describe('Faults: Redis data loss, crashed idempotent requests, reservations, pa
       expect(before.map((r) => r.statusCode)).toEqual([201, 201, 201]);
       const lastToken = before[2].json().movement.fencingToken as number;
 
-      const client = redis.client();
-      try {
-        await client.flushall();
-      } finally {
-        client.disconnect();
-      }
+      await redis.ask((client) => client.flushall());
       await signInAgain();
       const after = await adjust(1);
       expect(after.statusCode).toBe(201);
@@ -91,12 +86,7 @@ describe('Faults: Redis data loss, crashed idempotent requests, reservations, pa
       try {
         const queue = worker.app.get(OrderQueue).queue;
         await until(() => queue.getJobScheduler(MAINTENANCE));
-        const client = redis.client();
-        try {
-          await client.flushall();
-        } finally {
-          client.disconnect();
-        }
+        await redis.ask((client) => client.flushall());
         expect(await queue.getJobScheduler(MAINTENANCE)).toBeUndefined();
         const back = await until(() => queue.getJobScheduler(MAINTENANCE));
         expect(back).toMatchObject({ every: 1000 });

@@ -91,6 +91,16 @@ export class PrivateRedis {
   client(): Redis {
     return new Redis(this.port, '127.0.0.1');
   }
+
+  /** One question on a connection of its own, closed after it (a client left open keeps reconnecting to a killed server). */
+  async ask<T>(question: (client: Redis) => Promise<T>): Promise<T> {
+    const client = this.client();
+    try {
+      return await question(client);
+    } finally {
+      client.disconnect();
+    }
+  }
 }
 
 /** A Redis Sentinel watching `primaryPort` as `name` (quorum 1, down after 1 s), in a directory of its own. */
