@@ -113,18 +113,18 @@ export async function startSentinel(primaryPort: number, name = 'mymaster'): Pro
     [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 1`, `sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 5000`].join('\n'),
   );
   const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
-  const client = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  // The port first, with plain sockets (see launch), then one connection asks until Sentinel knows the primary.
+  for (let attempt = 0; attempt < 100 && !(await accepts(port)); attempt++) await new Promise((r) => setTimeout(r, 50));
+  const client = new Redis(port, '127.0.0.1', { retryStrategy: () => null, maxRetriesPerRequest: 0 });
   client.on('error', () => undefined);
-  for (let attempt = 0; attempt < 100; attempt++) {
-    try {
-      await client.connect();
-      const primary = (await client.call('SENTINEL', 'get-master-addr-by-name', name)) as string[] | null;
-      client.disconnect();
+  try {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const primary = (await client.call('SENTINEL', 'get-master-addr-by-name', name).catch(() => null)) as string[] | null;
       if (primary) break;
-    } catch {
-      client.disconnect();
+      await new Promise((r) => setTimeout(r, 100));
     }
-    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    client.disconnect();
   }
   return {
     port,
