@@ -33,10 +33,20 @@ export class EventSequence {
     return intact;
   }
 
-  /** The counter as read now: false when an event the previous check knew of never arrived, or the counter went back. */
-  checked(counter: number): boolean {
+  /** The number of the last event received: what a read of the counter sent now must not be below. */
+  get latest(): number | undefined {
+    return this.last;
+  }
+
+  /**
+   * The counter as read by a GET sent when `latest` was `arrivedBefore`: false when an event the
+   * previous check knew of never arrived, or the counter is below an event that had arrived before
+   * the read was sent (it went back). Events that arrive while the read is out may be past it: the
+   * subscriber's connection is not the one that reads, and Redis may send them first.
+   */
+  checked(counter: number, arrivedBefore: number | undefined): boolean {
     const { last, expected } = this;
-    const intact = last === undefined || (counter >= last && (expected === undefined || last >= expected));
+    const intact = last === undefined || ((arrivedBefore === undefined || counter >= arrivedBefore) && (expected === undefined || last >= expected));
     if (!intact || last === undefined) this.last = counter;
     this.expected = counter;
     return intact;
@@ -142,10 +152,11 @@ export class CacheEventBus {
   private check(): void {
     if (!this.subscribed || this.checking) return;
     this.checking = true;
+    const arrivedBefore = this.sequence.latest;
     this.publisher
       .get(this.sequenceKey)
       .then((counter) => {
-        if (this.subscribed && !this.sequence.checked(Number(counter ?? 0))) this.missed('an event never arrived');
+        if (this.subscribed && !this.sequence.checked(Number(counter ?? 0), arrivedBefore)) this.missed('an event never arrived');
       })
       // Redis unreachable: the circuit and the subscriber's own close handle that.
       .catch(() => undefined)
