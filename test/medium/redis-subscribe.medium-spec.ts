@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import Redis from 'ioredis';
 import { createRedisConnection, subscribeWhenReady } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
@@ -74,8 +75,9 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
   /** A bus as an instance runs it, on its own connections; `missed` counts its owner being told to forget everything. */
   const bus = (channel: string, origin: string, checkEveryMs?: number) => {
     const seen = { events: [] as CacheEvent[][], missed: 0 };
+    const reader = open(`medium-bus-${origin}`);
     const created = new CacheEventBus(
-      open(`medium-bus-${origin}`),
+      reader,
       open(`medium-bus-${origin}-events`),
       channel,
       `${channel}:seq`,
@@ -85,7 +87,7 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
     );
     buses.push(created);
     if (!sequenceKeys.includes(`${channel}:seq`)) sequenceKeys.push(`${channel}:seq`);
-    return { bus: created, seen };
+    return { bus: created, seen, reader };
   };
 
   it('subscribes once the connection is ready, without losing it, and receives what is published', async () => {
@@ -151,6 +153,39 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
       await until(() => b.seen.events.length === 2);
       expect(b.seen.missed).toBe(missedBefore + 1);
       expect(b.seen.events[1]).toEqual([{ type: 'evict', key: 'after the gap' }]);
+    });
+
+    it('a counter read whose reply comes back after newer events have arrived is no missed event', async () => {
+      const channel = `medium-seq-late-${randomUUID()}`;
+      const [a, b] = [bus(channel, 'a', 3_600_000), bus(channel, 'b', 50)];
+      await Promise.all([a.bus.start(), b.bus.start()]);
+      await a.bus.publish([{ type: 'evict', key: 'first' }]);
+      await until(() => b.seen.events.length === 1);
+      const missedBefore = b.seen.missed;
+      // b's next check reads the counter (1) at once; its reply is held in the socket until two
+      // newer events have reached b's subscriber, as a loaded process can take them in that order.
+      const reader = b.reader as Redis;
+      const socket = (reader as unknown as { stream: Socket }).stream;
+      const get = reader.get.bind(reader);
+      const sent = new Promise<void>((resolve) => {
+        reader.get = ((...args: Parameters<typeof get>) => {
+          reader.get = get;
+          socket.pause();
+          const reply = get(...args);
+          resolve();
+          return reply;
+        }) as typeof reader.get;
+      });
+      await sent;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await a.bus.publish([{ type: 'evict', key: 'second' }]);
+      await a.bus.publish([{ type: 'evict', key: 'third' }]);
+      await until(() => b.seen.events.length === 3);
+      socket.resume();
+      // That reply, then a few checks more.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(b.seen.missed).toBe(missedBefore);
+      expect(b.bus.listening).toBe(true);
     });
 
     it('hundreds of events from two publishers at once, checked every 20 ms: nothing is reported missed', async () => {
