@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { createRedisConnection, subscribeWhenReady } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
@@ -177,13 +178,13 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
         }) as typeof reader.get;
       });
       await sent;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       await a.bus.publish([{ type: 'evict', key: 'second' }]);
       await a.bus.publish([{ type: 'evict', key: 'third' }]);
       await until(() => b.seen.events.length === 3);
       socket.resume();
       // That reply, then a few checks more.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
       expect(b.seen.missed).toBe(missedBefore);
       expect(b.bus.listening).toBe(true);
     });
@@ -197,7 +198,7 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
       await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : c).bus.publish([{ type: 'evict', key: `k${i}` }])));
       await until(() => b.seen.events.length === 300);
       // A few checks after the last event: each must find every event it knew of arrived.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       expect([a.seen.missed - aBefore, b.seen.missed - bBefore, c.seen.missed - cBefore]).toEqual([0, 0, 0]);
     });
   });
