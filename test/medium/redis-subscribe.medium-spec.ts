@@ -77,9 +77,10 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
   const bus = (channel: string, origin: string, checkEveryMs?: number) => {
     const seen = { events: [] as CacheEvent[][], missed: 0 };
     const reader = open(`medium-bus-${origin}`);
+    const subscriber = open(`medium-bus-${origin}-events`);
     const created = new CacheEventBus(
       reader,
-      open(`medium-bus-${origin}-events`),
+      subscriber,
       channel,
       `${channel}:seq`,
       origin,
@@ -88,7 +89,7 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
     );
     buses.push(created);
     if (!sequenceKeys.includes(`${channel}:seq`)) sequenceKeys.push(`${channel}:seq`);
-    return { bus: created, seen, reader };
+    return { bus: created, seen, reader, subscriber };
   };
 
   it('subscribes once the connection is ready, without losing it, and receives what is published', async () => {
@@ -185,6 +186,34 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
       socket.resume();
       // That reply, then a few checks more.
       await sleep(300);
+      expect(b.seen.missed).toBe(missedBefore);
+      expect(b.bus.listening).toBe(true);
+    });
+
+    it('a first check answered before the events it counts reach the subscriber is no missed event', async () => {
+      const channel = `medium-seq-ahead-${randomUUID()}`;
+      const [a, b] = [bus(channel, 'a', 3_600_000), bus(channel, 'b', 20)];
+      await Promise.all([a.bus.start(), b.bus.start()]);
+      const missedBefore = b.seen.missed;
+      // b's subscriber takes in nothing until b's checks have read the counter at 2.
+      const socket = (b.subscriber as unknown as { stream: Socket }).stream;
+      const reader = b.reader as Redis;
+      const get = reader.get.bind(reader);
+      const counters: string[] = [];
+      reader.get = ((...args: Parameters<typeof get>) =>
+        get(...args).then((counter) => {
+          counters.push(String(counter));
+          return counter;
+        })) as typeof reader.get;
+      socket.pause();
+      await a.bus.publish([{ type: 'evict', key: 'first' }]);
+      await a.bus.publish([{ type: 'evict', key: 'second' }]);
+      await until(() => counters.includes('2'));
+      expect(b.seen.events).toEqual([]);
+      socket.resume();
+      await until(() => b.seen.events.length === 2);
+      // A few checks more: both events it counted have arrived.
+      await sleep(200);
       expect(b.seen.missed).toBe(missedBefore);
       expect(b.bus.listening).toBe(true);
     });

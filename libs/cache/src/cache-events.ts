@@ -23,39 +23,62 @@ interface Envelope {
  */
 export class EventSequence {
   private last: number | undefined;
+  /**
+   * The counter as first read since listening began (or since a gap): the events up to it may have
+   * been published before this subscriber listened, or still be on their way; every later one must arrive.
+   */
+  private floor: number | undefined;
   /** The counter as the previous check read it: every event up to it has had since then to arrive. */
   private expected: number | undefined;
+  /** Bumped by `forget()`, so that a read sent before it is not checked against what is awaited after. */
+  private epoch = 0;
 
   /** An event's number: false when an event before it was missed (or the counter started again). */
   received(seq: number): boolean {
-    const intact = this.last === undefined || seq === this.last + 1;
+    const { last, floor } = this;
+    const intact = last === undefined ? floor === undefined || seq <= floor + 1 : seq === last + 1;
     this.last = seq;
     return intact;
   }
 
-  /** The number of the last event received: what a read of the counter sent now must not be below. */
-  get latest(): number | undefined {
-    return this.last;
+  /** To be taken as a read of the counter is sent, and given back to `checked` with its reply. */
+  readSent(): CounterRead {
+    return { arrivedBefore: this.last, epoch: this.epoch };
   }
 
   /**
-   * The counter as read by a GET sent when `latest` was `arrivedBefore`: false when an event the
-   * previous check knew of never arrived, or the counter is below an event that had arrived before
-   * the read was sent (it went back). Events that arrive while the read is out may be past it: the
-   * subscriber's connection is not the one that reads, and Redis may send them first.
+   * The counter as read by a GET: false when an event the previous check knew of (and that was
+   * published after listening began) never arrived, or when the counter went back (below an event
+   * that had arrived before the read was sent, or below the previous read). Events up to the counter
+   * may still be on their way: the subscriber's connection is not the one that reads, and its events
+   * can come after the reply. After a gap, the counter is the new floor.
    */
-  checked(counter: number, arrivedBefore: number | undefined): boolean {
-    const { last, expected } = this;
-    const intact = last === undefined || ((arrivedBefore === undefined || counter >= arrivedBefore) && (expected === undefined || last >= expected));
-    if (!intact || last === undefined) this.last = counter;
+  checked(counter: number, read: CounterRead): boolean {
+    if (read.epoch !== this.epoch) return true;
+    const { last, floor, expected } = this;
+    const wentBack = counter < Math.max(read.arrivedBefore ?? 0, expected ?? 0);
+    const awaitedArrived = expected === undefined || (last === undefined ? floor !== undefined && expected <= floor : last >= expected);
+    const intact = !wentBack && awaitedArrived;
+    if (!intact) {
+      this.last = undefined;
+      this.floor = counter;
+    } else if (floor === undefined) this.floor = counter;
     this.expected = counter;
     return intact;
   }
 
   forget(): void {
     this.last = undefined;
+    this.floor = undefined;
     this.expected = undefined;
+    this.epoch++;
   }
+}
+
+/** What `EventSequence.checked` needs to know of the moment a read of the counter was sent. */
+export interface CounterRead {
+  arrivedBefore: number | undefined;
+  epoch: number;
 }
 
 type PublishCommands = RedisClient & { cacheEventPublish(sequenceKey: string, channel: string, envelope: string): Promise<number> };
@@ -152,11 +175,11 @@ export class CacheEventBus {
   private check(): void {
     if (!this.subscribed || this.checking) return;
     this.checking = true;
-    const arrivedBefore = this.sequence.latest;
+    const read = this.sequence.readSent();
     this.publisher
       .get(this.sequenceKey)
       .then((counter) => {
-        if (this.subscribed && !this.sequence.checked(Number(counter ?? 0), arrivedBefore)) this.missed('an event never arrived');
+        if (this.subscribed && !this.sequence.checked(Number(counter ?? 0), read)) this.missed('an event never arrived');
       })
       // Redis unreachable: the circuit and the subscriber's own close handle that.
       .catch(() => undefined)
