@@ -1,7 +1,6 @@
 import { StatsService, statsKeys, VIEWS_RANKING_COMPLETE, ViewsWriteBehind } from '@stockroom/stats';
-import { Cluster } from 'ioredis';
 import { RedisKeys } from '@stockroom/redis';
-import { bootApi, TestApi, TestContext, testRedis } from './support/test-context';
+import { bootApi, primaries, TestApi, TestContext, testRedis } from './support/test-context';
 import { until } from './support/until';
 import { signIn, viaInject } from './support/sign-in';
 
@@ -83,11 +82,9 @@ describe('Counters: views, searches, rankings and the write-behind to MySQL', ()
     const inflightKey = statsKeys(api.app.get(RedisKeys)).inflightViews;
     // Every primary on a cluster run: the commands that name the batch's key, as Redis ran them.
     const client = testRedis();
-    // A cluster client lists its nodes once it has read the slots.
-    if (client instanceof Cluster && client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
     const commands: string[][] = [];
     const monitors = await Promise.all(
-      (client instanceof Cluster ? client.nodes('master') : [client]).map(async (node) => {
+      (await primaries(client)).map(async (node) => {
         const monitor = node.duplicate({ monitor: true, lazyConnect: true });
         // On a busy Redis the lines right behind MONITOR's reply reach ioredis before it reads them
         // as monitor lines, and it reports a command queue error: those lines predate the claim.

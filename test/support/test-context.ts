@@ -33,9 +33,16 @@ export function testRedis(): Redis | Cluster {
   return new Cluster(nodes);
 }
 
+/** The client's nodes to visit one by one: a cluster client lists its primaries only once it has read the slots. */
+export async function primaries(redis: Redis | Cluster): Promise<Redis[]> {
+  if (!(redis instanceof Cluster)) return [redis];
+  if (redis.status !== 'ready') await new Promise((resolve, reject) => redis.once('ready', resolve).once('end', () => reject(new Error('cluster client ended before it was ready'))));
+  return redis.nodes('master');
+}
+
 /** Tests may SCAN (request paths never do); on a cluster, every primary. */
 export async function keysMatching(redis: Redis | Cluster, pattern: string): Promise<string[]> {
-  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const nodes = await primaries(redis);
   const found: string[] = [];
   for (const node of nodes) {
     let cursor = '0';
