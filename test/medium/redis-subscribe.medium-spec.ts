@@ -6,6 +6,7 @@ import { createRedisConnection, subscribeWhenReady } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import { CacheEventBus } from '../../libs/cache/src/cache-events';
 import type { CacheEvent } from '../../libs/cache/src/cache-events';
+import { until as waitUntil } from '../support/until';
 
 const TARGET = { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', clusterNodes: [], sentinels: [], sentinelName: 'mymaster' };
 
@@ -35,11 +36,7 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
     client.on('close', () => seen.count++);
     return seen;
   };
-  const until = async (condition: () => boolean) => {
-    for (const started = Date.now(); !condition(); await new Promise((r) => setTimeout(r, 10))) {
-      if (Date.now() - started > 30_000) throw new Error('condition not met within 30 s');
-    }
-  };
+  const until = (condition: () => boolean) => waitUntil(async () => condition(), 30_000, 10);
 
   /** Resolves once `client` is ready or has given up (at most 5 s). */
   const settled = (client: RedisClient) =>
