@@ -42,6 +42,29 @@ describe('Redis throttler: exact across instances, not dodged by forged headers'
     expect(Number(refused[0].headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
 
+  it('stays exact across instances when a busy client\'s quota is reserved in blocks', async () => {
+    // A limit of 200 lets each instance reserve up to 20 at a time for a client that sends runs of requests.
+    const busy = { ...limits, THROTTLE_LIMIT: '200', THROTTLE_RESERVATION_MS: '50' };
+    const [c, d] = await Promise.all([bootApi(context, busy), bootApi(context, busy)]);
+    try {
+      const statuses: number[] = [];
+      const wave = async () => {
+        const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => get(i % 2 ? c : d, '/products?limit=8', {}, '10.12.12.12')));
+        statuses.push(...responses.map((response) => response.statusCode));
+      };
+      for (let i = 0; i < 7; i++) await wave();
+      const granted = async (api: TestApi) => {
+        const metrics = (await api.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.20.0.3' })).body;
+        return Number(/^stockroom_throttle_reservations_total\{outcome="granted"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+      };
+      expect((await granted(c)) + (await granted(d))).toBeGreaterThan(0);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(200);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(80);
+    } finally {
+      await Promise.all([c.close(), d.close()]);
+    }
+  });
+
   it('sends the IETF RateLimit fields and the X-RateLimit headers', async () => {
     const response = await get(a, '/products?limit=2', {}, '10.3.3.3');
     expect(response.headers['ratelimit-policy']).toBe('"default";q=10;w=60');

@@ -8,6 +8,11 @@ export interface RateLimitModuleOptions {
   /** An optional short `burst` throttler (0: off). */
   burstLimit?: number;
   burstTtlMs?: number;
+  /**
+   * How long (ms) an instance may hand out quota it reserved from a busy client's counter without
+   * asking Redis; 0 = every request (or every event-loop turn's run of them) asks. Default 10.
+   */
+  reservationMs?: number;
   /** Refuse requests (429) while Redis cannot count them; default lets them through. Sign-in routes always fail closed. */
   failClosed?: boolean;
   /** Sign-in and sign-up attempts per address / per account per window, then a block. */
@@ -28,6 +33,7 @@ export function resolveRateLimitOptions(options: RateLimitModuleOptions): RateLi
     ttlSeconds: options.ttlSeconds ?? 60,
     burstLimit: options.burstLimit ?? 0,
     burstTtlMs: options.burstTtlMs ?? 1_000,
+    reservationMs: options.reservationMs ?? 10,
     failClosed: options.failClosed ?? false,
     credentialIpLimit: options.credentialIpLimit ?? 20,
     credentialAccountLimit: options.credentialAccountLimit ?? 5,

@@ -75,6 +75,20 @@ describe('RateLimitGuard per request (storage stubbed)', () => {
     expect([...hits.keys()]).toEqual(['Catalogue.read:ip:203.0.113.9:default']);
   });
 
+  it('decides at once, with no promise, when the storage answers at once (quota reserved earlier)', async () => {
+    const storage = {
+      increment: () => Promise.reject(new Error('not asked')),
+      count: (_key: string, ttl: number) => ({ totalHits: 7, timeToExpire: Math.ceil(ttl / 1000), isBlocked: false, timeToBlockExpire: 0 }),
+    };
+    const guard = new RateLimitGuard({ throttlers: [{ name: 'default', limit: 100, ttl: 60_000 }] }, storage, new Reflector(), new MetricsRegistry());
+    await guard.onModuleInit();
+    const headers: Record<string, string | number> = {};
+    const reply = { header: (name: string, value: string | number) => (headers[name] = value), getHeader: (name: string) => headers[name] };
+    const context = new ExecutionContextHost([{ ip: '203.0.113.9', headers: {} }, reply], Catalogue, Catalogue.prototype.read);
+    expect(guard.canActivate(context)).toBe(true);
+    expect(headers).toMatchObject({ ratelimit: '"default";r=93;t=60', 'x-ratelimit-remaining': 93 });
+  });
+
   it('refuses a limit that is not a number, naming the throttler', async () => {
     const { request } = await setUp({ name: 'burst', limit: 'many' as unknown as number, ttl: 1_000 });
     expect(String((await request()).outcome)).toContain('Invalid "limit" for the "burst" throttler');

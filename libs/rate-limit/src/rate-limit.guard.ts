@@ -65,6 +65,9 @@ function headerNames(throttler: string): HeaderNames {
 
 const ALLOWED = Promise.resolve(true);
 
+/** A storage that may answer at once (RedisThrottlerStorage, from reserved quota). */
+type Count = (key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string) => ThrottlerStorageRecord | Promise<ThrottlerStorageRecord>;
+
 /** A number, or a numeric string as a number; anything else undefined. */
 function asNumber(value: unknown): number | undefined {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -125,6 +128,7 @@ function appendItem(reply: FastifyReply, name: string, item: string): void {
 export class RateLimitGuard extends ThrottlerGuard {
   private readonly refused: Counter<'throttler'>;
   private readonly plans = new RouteMemo<PlanStep[]>();
+  private readonly hit: Count;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -134,6 +138,8 @@ export class RateLimitGuard extends ThrottlerGuard {
     @Optional() private readonly principals?: PrincipalResolver,
   ) {
     super(options, storage, reflector);
+    const immediate = (storage as { count?: Count }).count;
+    this.hit = immediate ? immediate.bind(storage) : (key, ttl, limit, blockDuration, name) => storage.increment(key, ttl, limit, blockDuration, name);
     this.refused = new Counter({ name: 'stockroom_throttled_requests_total', help: 'Requests refused with 429, by throttler', labelNames: ['throttler'], registers: [registry] });
   }
 
@@ -161,9 +167,10 @@ export class RateLimitGuard extends ThrottlerGuard {
   override canActivate(context: ExecutionContext): Promise<boolean> {
     const plan = this.plans.get(context, (handler, controller) => this.planFor(handler, controller));
     if (plan.length === 0) return ALLOWED;
-    // One throttler with constant limits: one async step per request instead of three.
+    // One throttler with constant limits: decided at once when the storage answers at once. The
+    // base class types the answer as a promise; Nest's guard consumer and FastReads take a boolean.
     const [only] = plan;
-    if (plan.length === 1 && only.fixed && !only.skipIf) return this.count(context, only.throttler.name ?? 'default', only.getTracker, only.generateKey, only.fixed);
+    if (plan.length === 1 && only.fixed && !only.skipIf) return this.count(context, only.throttler.name ?? 'default', only.getTracker, only.generateKey, only.fixed) as Promise<boolean>;
     return this.throttle(context, plan);
   }
 
@@ -189,6 +196,10 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   private planFor(handler: object, controller: object): PlanStep[] {
     const meta = <T>(key: string, name: string): T | undefined => this.reflector.getAllAndOverride<T>(key + name, [handler as never, controller as never]);
+    // What the module was given: the base class fills commonOptions with its own async getTracker when not.
+    const given: Pick<ThrottlerOptions, 'getTracker' | 'generateKey'> = Array.isArray(this.options) ? {} : this.options;
+    const ownTracker: ThrottlerGetTrackerFunction =
+      this.getTracker === RateLimitGuard.prototype.getTracker ? (req) => this.trackerOf(req) : (req) => this.getTracker(req);
     const steps: PlanStep[] = [];
     for (const throttler of this.throttlers as RouteThrottler[]) {
       const name = throttler.name ?? 'default';
@@ -204,8 +215,8 @@ export class RateLimitGuard extends ThrottlerGuard {
         ttl,
         blockDuration,
         fixed: fixedLimits(name, limit, ttl, blockDuration),
-        getTracker: meta<ThrottlerGetTrackerFunction>(THROTTLER_TRACKER, name) ?? throttler.getTracker ?? this.commonOptions.getTracker ?? ((req) => this.trackerOf(req)),
-        generateKey: meta<ThrottlerGenerateKeyFunction>(THROTTLER_KEY_GENERATOR, name) ?? throttler.generateKey ?? this.commonOptions.generateKey ?? this.routeKeys(handler, controller),
+        getTracker: meta<ThrottlerGetTrackerFunction>(THROTTLER_TRACKER, name) ?? throttler.getTracker ?? given.getTracker ?? ownTracker,
+        generateKey: meta<ThrottlerGenerateKeyFunction>(THROTTLER_KEY_GENERATOR, name) ?? throttler.generateKey ?? given.generateKey ?? this.routeKeys(handler, controller),
       });
     }
     return steps;
@@ -249,7 +260,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   protected override handleRequest(request: ThrottlerRequest): Promise<boolean> {
     const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = request;
     const name = throttler.name ?? 'default';
-    return this.count(context, name, getTracker, generateKey, { limit, ttl, blockDuration, policy: policyItem(name, limit, ttl), names: headerNames(name) });
+    return Promise.resolve(this.count(context, name, getTracker, generateKey, { limit, ttl, blockDuration, policy: policyItem(name, limit, ttl), names: headerNames(name) }));
   }
 
   /** The request and reply, without `switchToHttp()` (which makes three closures per call). */
@@ -257,19 +268,30 @@ export class RateLimitGuard extends ThrottlerGuard {
     return { req: context.getArgByIndex(0), res: context.getArgByIndex(1) };
   }
 
-  /** Counts the request against one throttler whose limits are known, and answers with its headers (or 429). */
-  private async count(context: ExecutionContext, name: string, getTracker: ThrottlerGetTrackerFunction, generateKey: ThrottlerGenerateKeyFunction, limits: Limits): Promise<boolean> {
+  /**
+   * Counts the request against one throttler whose limits are known, and answers with its headers
+   * (or 429): without a promise when the tracker and the storage both answer at once.
+   */
+  private count(context: ExecutionContext, name: string, getTracker: ThrottlerGetTrackerFunction, generateKey: ThrottlerGenerateKeyFunction, limits: Limits): boolean | Promise<boolean> {
     const { req, res } = this.getRequestResponse(context);
+    const reply = res as unknown as FastifyReply;
     const found = getTracker(req, context);
-    const tracker = typeof found === 'string' ? found : await found;
+    if (typeof found !== 'string') return found.then((tracker) => this.countAs(context, reply, name, tracker, generateKey, limits));
+    return this.countAs(context, reply, name, found, generateKey, limits);
+  }
+
+  private countAs(context: ExecutionContext, reply: FastifyReply, name: string, tracker: string, generateKey: ThrottlerGenerateKeyFunction, limits: Limits): boolean | Promise<boolean> {
     const key = generateKey(context, tracker, name);
-    const record = await this.storageService.increment(key, limits.ttl, limits.limit, limits.blockDuration, name);
-    this.sendHeaders(res as unknown as FastifyReply, name, limits, record);
-    if (record.isBlocked) {
-      this.refused.inc({ throttler: name });
-      await this.throwThrottlingException(context, { limit: limits.limit, ttl: limits.ttl, key, tracker, ...record });
-    }
-    return true;
+    const record = this.hit(key, limits.ttl, limits.limit, limits.blockDuration, name);
+    if (record instanceof Promise) return record.then((counted) => this.decide(context, reply, name, key, tracker, limits, counted));
+    return this.decide(context, reply, name, key, tracker, limits, record);
+  }
+
+  private decide(context: ExecutionContext, reply: FastifyReply, name: string, key: string, tracker: string, limits: Limits, record: ThrottlerStorageRecord): boolean | Promise<boolean> {
+    this.sendHeaders(reply, name, limits, record);
+    if (!record.isBlocked) return true;
+    this.refused.inc({ throttler: name });
+    return this.throwThrottlingException(context, { limit: limits.limit, ttl: limits.ttl, key, tracker, ...record }).then(() => true);
   }
 
   /** The rate-limit headers of one throttler's count (and Retry-After when it is over its limit). */

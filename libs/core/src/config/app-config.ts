@@ -82,6 +82,8 @@ export abstract class AppConfig {
     /** A second, short `burst` throttler; 0 = off. */
     readonly burstLimit: number;
     readonly burstTtlMs: number;
+    /** How long an instance hands out quota it reserved from a busy client's counter (ms); 0 = off. */
+    readonly reservationMs: number;
     /** Refuse requests while Redis cannot count them (default: let them through). */
     readonly failClosed: boolean;
     /** Sign-in and sign-up attempts (brute force): per client IP and per account, each window; over it, blocked. */
@@ -238,6 +240,7 @@ export function loadConfig(env: Env): AppConfig {
       ttlSeconds: read.int('THROTTLE_TTL_SECONDS', 60, 1, 86_400),
       burstLimit: read.int('THROTTLE_BURST_LIMIT', 0, 0, 10_000_000),
       burstTtlMs: read.int('THROTTLE_BURST_TTL_MS', 1_000, 10, 3_600_000),
+      reservationMs: read.int('THROTTLE_RESERVATION_MS', 10, 0, 1_000),
       failClosed: read.bool('THROTTLE_FAIL_CLOSED', false),
       credentialIpLimit: read.int('THROTTLE_AUTH_IP_LIMIT', 20, 1, 1_000_000),
       credentialAccountLimit: read.int('THROTTLE_AUTH_ACCOUNT_LIMIT', 5, 1, 1_000_000),
