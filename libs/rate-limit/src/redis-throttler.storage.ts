@@ -34,7 +34,10 @@ type ThrottleCommands = RedisClient & {
   ): Promise<ThrottleReply>;
 };
 
-/** How much longer than its lease an unsettled reservation is waited for before it counts as used (a stopped or stalled instance). */
+/**
+ * How much longer than the instance's own settling time (one reservation time after its lease) an
+ * unsettled reservation is waited for before it counts as used: a stopped or stalled instance.
+ */
 const LAPSE_MS = 1_000;
 
 type Waiter = (record: ThrottlerStorageRecord) => void;
@@ -185,7 +188,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
       .run(
         this.redis,
         () =>
-          this.redis.throttleHit(hitsKey, `${hitsKey}:block`, `${hitsKey}:held`, windowMs, limit, blockMs, waiting.length, this.instance, reserve, settleWindow, unused, lease, LAPSE_MS),
+          this.redis.throttleHit(hitsKey, `${hitsKey}:block`, `${hitsKey}:held`, windowMs, limit, blockMs, waiting.length, this.instance, reserve, settleWindow, unused, lease, lease + LAPSE_MS),
         () => undefined,
       )
       .then((counted) => {
@@ -225,12 +228,15 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
   }
 
   private hold(reservation: Omit<Held, 'timer'>): void {
-    const held: Held = { ...reservation, timer: setTimeout(() => this.lapse(held), Math.max(reservation.until - performance.now(), 0)) };
+    // One reservation's time after its own: a busy counter's next request settles it first, and
+    // asks for the next one sized by this one's use, in the same call.
+    const settleBy = reservation.until + this.options.reservationMs;
+    const held: Held = { ...reservation, timer: setTimeout(() => this.lapse(held), Math.max(settleBy - performance.now(), 0)) };
     held.timer.unref();
     this.held.set(held.bucket.id, held);
   }
 
-  /** A reservation's time is up: settle it now rather than with the counter's next request, which may never come. */
+  /** A reservation no request settled: settle it now rather than with the counter's next request, which may never come. */
   private lapse(held: Held): void {
     const { id } = held.bucket;
     if (this.held.get(id) !== held) return;
