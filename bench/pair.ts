@@ -73,8 +73,10 @@ async function main(): Promise<void> {
   if (!a || !b) throw new Error('usage: npm run bench:pair -- <build A main.js> <build B main.js>');
   // This process and its load generators stay on core 1.
   execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-  const servers = [await start(resolve(a), 3411, envOf('PAIR_ENV_A')), await start(resolve(b), 3412, envOf('PAIR_ENV_B'))];
+  const servers: Server[] = [];
   try {
+    servers.push(await start(resolve(a), 3411, envOf('PAIR_ENV_A')));
+    servers.push(await start(resolve(b), 3412, envOf('PAIR_ENV_B')));
     await Promise.all(servers.map((server) => load(server, 3)));
     const total = servers.map(() => ({ ticks: 0, requests: 0 }));
     for (let round = 1; round <= ROUNDS; round++) {

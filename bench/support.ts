@@ -125,8 +125,25 @@ export async function startApi(port: number, env: Record<string, string> = {}, o
   const nodeArgs = [...productionNodeOptions(), ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
   const child = startProcess([...nodeArgs, options.build ?? join('dist', 'apps', 'api', 'main.js')], { ...productionAllocator(), ...BENCH_ENV, PORT: String(port), HOST: '127.0.0.1', ...env }, options.cpus);
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health/ready`);
+  await untilServing(child, `${url}/health/ready`);
   return { child, url };
+}
+
+/** Waits for a started server to answer; one that exits first, or never answers, is stopped and reported, not left behind. */
+async function untilServing(child: ChildProcess, url: string): Promise<void> {
+  let onExit: (() => void) | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    onExit = () => reject(new Error(`${url}: the server exited (code ${child.exitCode}) before it answered`));
+    child.once('exit', onExit);
+  });
+  try {
+    await Promise.race([waitForHttp(url), exited]);
+  } catch (error) {
+    await stop(child);
+    throw error;
+  } finally {
+    child.off('exit', onExit!);
+  }
 }
 
 /** A variable the production image sets (an `ENV` line of its Dockerfile; quotes dropped), or undefined. */
