@@ -142,13 +142,18 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
       const record = take(held, performance.now());
       if (record !== undefined) return record;
     }
-    let run = this.runs.get(id);
-    if (!run) {
-      run = { id, hitsKey, windowMs: ttl, limit, blockMs: blockDuration, throttler: throttlerName, waiting: [] };
-      this.runs.set(id, run);
-    }
-    const waiting = run.waiting;
+    const { waiting } = this.runs.get(id) ?? this.runOf({ id, hitsKey, windowMs: ttl, limit, blockMs: blockDuration, throttler: throttlerName });
     return new Promise((resolve) => waiting.push(resolve));
+  }
+
+  /** This turn's run for a counter, begun if it has none yet. */
+  private runOf(bucket: Bucket): Run {
+    let run = this.runs.get(bucket.id);
+    if (!run) {
+      run = { ...bucket, waiting: [] };
+      this.runs.set(bucket.id, run);
+    }
+    return run;
   }
 
   /** Gives back what this instance still holds, so a stopping instance's quota is not counted as used. */
@@ -207,16 +212,17 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
           const isBlocked = totalHits > limit;
           waiting[i]({ totalHits, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToBlockExpire : 0 });
         }
+        const bucket: Bucket = { id, hitsKey, windowMs, limit, blockMs, throttler: run.throttler };
         const rest = waiting.slice(countedRequests);
         if (rest.length > 0 && waitMs > 0) {
           // Quota reserved elsewhere may come back: these are not refused yet, they ask again.
-          setTimeout(() => this.retry(run, rest), Math.min(waitMs, Math.max(lease, 1)));
+          setTimeout(() => this.retry(bucket, rest), Math.min(waitMs, Math.max(lease, 1)));
         } else {
           // Past the counted ones: refused by the block the last counted one set (or by the full window).
           for (const resolve of rest) resolve({ totalHits: hits, timeToExpire, isBlocked: true, timeToBlockExpire });
         }
         if (reserve > 0) this.reservations.inc({ outcome: reserved > 0 ? 'granted' : 'refused' });
-        if (reserved > 0) this.hold({ bucket: { id, hitsKey, windowMs, limit, blockMs, throttler: run.throttler }, window, first: hits + 1, next: hits + 1, last: hits + reserved, until: sent + Math.min(lease, windowLeftMs), windowEnds: sent + windowLeftMs });
+        if (reserved > 0) this.hold({ bucket, window, first: hits + 1, next: hits + 1, last: hits + reserved, until: sent + Math.min(lease, windowLeftMs), windowEnds: sent + windowLeftMs });
       });
   }
 
@@ -238,21 +244,12 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
 
   /** A reservation no request settled: settle it now rather than with the counter's next request, which may never come. */
   private lapse(held: Held): void {
-    const { id } = held.bucket;
-    if (this.held.get(id) !== held) return;
-    const run = this.runs.get(id);
-    if (run) run.settle = true;
-    else this.runs.set(id, { ...held.bucket, waiting: [], settle: true });
+    if (this.held.get(held.bucket.id) === held) this.runOf(held.bucket).settle = true;
   }
 
   /** Requests that met a reservation elsewhere, sent again with the counter's next run. */
   private retry(bucket: Bucket, waiting: Waiter[]): void {
-    let run = this.runs.get(bucket.id);
-    if (!run) {
-      run = { ...bucket, waiting: [] };
-      this.runs.set(bucket.id, run);
-    }
-    run.waiting.push(...waiting);
+    this.runOf(bucket).waiting.push(...waiting);
   }
 
   /** Every request of a run Redis could not count: let through, or refused where the limit fails closed. */
