@@ -71,27 +71,64 @@ describe('Sessions in Redis: register, login, me, logout, expiry, revoke-all', (
     expect((await me(bearer(second))).statusCode).toBe(401);
   });
 
+  /** Counts the store's Redis lookups of a session: the script (first lookup here) and GETEX (later ones). */
+  function countLookups(): { script: number; getex: number; restore(): void } {
+    const redisOf = (api.app.get(SessionStore) as unknown as { redis: Record<'sessionTouch' | 'getex', (...args: unknown[]) => Promise<unknown>> }).redis;
+    const originals = { sessionTouch: redisOf.sessionTouch, getex: redisOf.getex };
+    const counts = {
+      script: 0,
+      getex: 0,
+      restore() {
+        Object.assign(redisOf, originals);
+      },
+    };
+    redisOf.sessionTouch = (...args) => (counts.script++, originals.sessionTouch.apply(redisOf, args));
+    redisOf.getex = (...args) => (counts.getex++, originals.getex.apply(redisOf, args));
+    return counts;
+  }
+
   it('looks a session up once for the requests of one turn, and never past a logout', async () => {
     const token = await login('ana@example.com');
-    const store = api.app.get(SessionStore) as unknown as { redis: { sessionTouch: (...args: unknown[]) => Promise<unknown> } };
-    const touch = store.redis.sessionTouch;
-    let calls = 0;
-    store.redis.sessionTouch = (...args: unknown[]) => {
-      calls++;
-      return touch(...args);
-    };
+    const lookups = countLookups();
     try {
       // inject dispatches all twenty in one turn of the event loop.
       const answers = await Promise.all(Array.from({ length: 20 }, () => me(bearer(token))));
       expect(answers.map((answer) => answer.statusCode)).toEqual(Array.from({ length: 20 }, () => 200));
       expect(answers.every((answer) => answer.json().email === 'ana@example.com')).toBe(true);
-      expect(calls).toBe(1);
+      expect(lookups.script + lookups.getex).toBe(1);
       expect((await post('/auth/logout', undefined, bearer(token))).statusCode).toBe(204);
       const after = await Promise.all(Array.from({ length: 20 }, () => me(bearer(token))));
       expect(after.map((answer) => answer.statusCode)).toEqual(Array.from({ length: 20 }, () => 401));
-      expect(calls).toBe(2);
+      expect(lookups.script + lookups.getex).toBe(2);
     } finally {
-      store.redis.sessionTouch = touch;
+      lookups.restore();
+    }
+  });
+
+  it('reads a session known here with one GETEX that slides it, never past its absolute end, and sees a revoke at once', async () => {
+    const store = api.app.get(SessionStore);
+    const user = (await api.app.get(UserRepository).findByEmail('ana@example.com'))!;
+    const { sessionId, session } = await store.create(user.id, user.role);
+    const key = `${context.keyPrefix}:sess:${createHash('sha256').update(sessionId).digest('hex')}`;
+    // Its absolute end 2.5 s away, under the 4 s idle TTL: every slide must stop there.
+    const end = Date.now() + 2_500;
+    await redis.set(key, JSON.stringify({ ...session, expiresAt: end }), 'PX', 4_000);
+    const lookups = countLookups();
+    try {
+      expect((await me(bearer(sessionId))).statusCode).toBe(200);
+      expect(lookups).toMatchObject({ script: 1, getex: 0 });
+      await redis.pexpire(key, 100_000);
+      expect((await me(bearer(sessionId))).statusCode).toBe(200);
+      expect(lookups).toMatchObject({ script: 1, getex: 1 });
+      const ttl = await redis.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(end - Date.now() + 50);
+      // Revoked elsewhere (another instance, an admin): the next lookup finds no key.
+      await redis.del(key);
+      expect((await me(bearer(sessionId))).statusCode).toBe(401);
+      expect(lookups).toMatchObject({ script: 1, getex: 2 });
+    } finally {
+      lookups.restore();
     }
   });
 
@@ -116,6 +153,8 @@ describe('Sessions in Redis: register, login, me, logout, expiry, revoke-all', (
 
   it('revokes all of a user\'s sessions', async () => {
     const [a, b] = [await login('ana@example.com'), await login('ana@example.com')];
+    // Both read once first, so this process knows them and reads them with GETEX after the revoke.
+    for (const token of [a, b]) expect((await me(bearer(token))).statusCode).toBe(200);
     const user = await api.app.get(UserRepository).findByEmail('ana@example.com');
     expect(await api.app.get(AuthService).revokeAll(user!.id)).toBeGreaterThanOrEqual(2);
     for (const token of [a, b]) expect((await me(bearer(token))).statusCode).toBe(401);
