@@ -9,7 +9,8 @@
  * - `npm run bench:session`: the same read, throttler on in both, sent with a session (the
  *   throttler's tracker looks it up: one more Redis call, which also slides it; the product goes
  *   on the user's recently viewed list: one MULTI, not awaited) and anonymous (tracked by
- *   address): what a signed-in reader costs
+ *   address): what a signed-in reader costs; and signed in with 100 sessions in turn (many readers:
+ *   no two requests of a turn share a lookup), each figure with its CPU per answer by process
  * Even rounds run the variants in reverse order, so drift on a noisy machine does not favour one.
  */
 import { propagation } from './propagation';
@@ -20,8 +21,18 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PRODUCTS = 10_000;
 
-/** A label, the API's environment, and whether requests carry the first admin's session. */
-type Variant = [string, Record<string, string>, { signedIn?: boolean }?];
+/** A label, the API's environment, and whether requests carry the first admin's session (or, with `sessions`, one of that many in turn). */
+type Variant = [string, Record<string, string>, { signedIn?: boolean; sessions?: number }?];
+
+/** `count` sessions of the bench admin, signed in four at a time (each sign-in hashes the password). */
+async function sessionsOf(url: string, count: number): Promise<string[]> {
+  const tokens: string[] = [];
+  while (tokens.length < count) {
+    const batch = await Promise.all(Array.from({ length: Math.min(4, count - tokens.length) }, () => benchSession(url, BENCH_ADMIN)));
+    tokens.push(...batch.map((headers) => headers.authorization));
+  }
+  return tokens;
+}
 
 interface Comparison {
   variants: Variant[];
@@ -55,6 +66,7 @@ const COMPARISONS: Record<string, Comparison> = {
     variants: [
       ['GET /products/:id, L1 hit, throttled, signed in (session lookup + recently viewed)', THROTTLED_ENV, { signedIn: true }],
       ['GET /products/:id, L1 hit, throttled, anonymous', THROTTLED_ENV],
+      ['GET /products/:id, L1 hit, throttled, signed in, 100 sessions in turn', THROTTLED_ENV, { sessions: 100 }],
     ],
   },
 };
@@ -77,8 +89,11 @@ async function main(): Promise<void> {
         const api = await startApi(3301, { CACHE_L1_MAX_ITEMS: '20000', ...env });
         try {
           const headers = options?.signedIn ? await benchSession(api.url, BENCH_ADMIN) : undefined;
-          await measure('warm-up', 0, api.url, nextProduct, { connections: CONNECTIONS, duration: 3, headers });
-          figures.push(await measure(label, round, api.url, nextProduct, { ...load, headers }));
+          const tokens = options?.sessions ? await sessionsOf(api.url, options.sessions) : undefined;
+          let turn = 0;
+          const headersFor = tokens && (() => ({ authorization: tokens[turn++ % tokens.length] }));
+          await measure('warm-up', 0, api.url, nextProduct, { connections: CONNECTIONS, duration: 3, headers, headersFor });
+          figures.push(await measure(label, round, api.url, nextProduct, { ...load, headers, headersFor, pid: api.child.pid }));
         } finally {
           await stop(api.child);
         }

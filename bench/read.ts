@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Bar, barChartSvg } from './chart';
 import { preparePeer, startPeer, warmAll } from './peer';
-import { BENCH_ENV, benchSession, buildAndSeed, Figure, machine, measure, ROOT, saveReport, PRODUCTION_ENV, startApi, startBareFastify, stop, THROTTLED_ENV } from './support';
+import { BENCH_ENV, benchSession, buildAndSeed, CPU_HEADING, cpuCell, Figure, machine, measure, ROOT, saveReport, PRODUCTION_ENV, startApi, startBareFastify, stop, THROTTLED_ENV } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
@@ -193,14 +193,6 @@ function writeChart(summaries: Summary[], rounds: number): string {
   const subtitle = `median req/s of ${rounds} rounds, ${CONNECTIONS} connections, ${DURATION} s each; ${machine()}; ${new Date().toISOString().slice(0, 10)}`;
   writeFileSync(file, barChartSvg('npm run bench:read: GET /products/:id', subtitle, bars, 'req/s'));
   return file;
-}
-
-const CPU_HEADING = 'CPU µs per answer: server / Redis / MariaDB / load generator (sum)';
-
-/** `server / Redis / MariaDB / loader (sum)`, a dash for a part not measured. */
-function cpuCell(parts: Array<number | undefined>): string {
-  const sum = parts.reduce<number>((total, part) => total + (part ?? 0), 0);
-  return `${parts.map((part) => (part === undefined ? '-' : part.toFixed(1))).join(' / ')} (${sum.toFixed(1)})`;
 }
 
 function readTable(figures: Figure[], bare: string, peer: string): string {

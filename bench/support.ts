@@ -329,11 +329,25 @@ export function versions(names: string[]): string {
 }
 
 export function table(figures: Figure[], baseline: string): string {
-  const lines = ['| target | round | req/s | p50 ms | p99 ms | ratio to baseline | non-2xx | errors |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  // The CPU column only when some figure measured it (`measure` with a pid).
+  const withCpu = figures.some((figure) => figure.cpu);
+  const lines = [
+    `| target | round | req/s | p50 ms | p99 ms | ratio to baseline |${withCpu ? ` ${CPU_HEADING} |` : ''} non-2xx | errors |`,
+    `| --- | --- | --- | --- | --- | --- |${withCpu ? ' --- |' : ''} --- | --- |`,
+  ];
   for (const figure of figures) {
     const base = figures.find((f) => f.name === baseline && f.round === figure.round);
     const ratio = base ? (figure.requestsPerSec / base.requestsPerSec).toFixed(2) : '-';
-    lines.push(`| ${figure.name} | ${figure.round} | ${figure.requestsPerSec} | ${figure.p50} | ${figure.p99} | ${ratio} | ${figure.non2xx} | ${figure.errors} |`);
+    const cpu = withCpu ? ` ${figure.cpu ? cpuCell([figure.cpu.server, figure.cpu.redis, figure.cpu.mysql, figure.cpu.loader]) : '-'} |` : '';
+    lines.push(`| ${figure.name} | ${figure.round} | ${figure.requestsPerSec} | ${figure.p50} | ${figure.p99} | ${ratio} |${cpu} ${figure.non2xx} | ${figure.errors} |`);
   }
   return lines.join('\n');
+}
+
+export const CPU_HEADING = 'CPU µs per answer: server / Redis / MariaDB / load generator (sum)';
+
+/** `server / Redis / MariaDB / loader (sum)`, a dash for a part not measured. */
+export function cpuCell(parts: Array<number | undefined>): string {
+  const sum = parts.reduce<number>((total, part) => total + (part ?? 0), 0);
+  return `${parts.map((part) => (part === undefined ? '-' : part.toFixed(1))).join(' / ')} (${sum.toFixed(1)})`;
 }
