@@ -50,11 +50,44 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
       clusterRetryStrategy: options.failFast ? () => null : (times) => Math.min(times * 100, 2_000),
     });
     if (options.writeCoalescing) cluster.on('+node', (node: Redis) => coalesceWrites(node));
-    return cluster;
+    return closeEveryNode(cluster);
   }
   const client = sentinels.length > 0 ? new Redis({ ...common, sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })), name: sentinelName }) : new Redis(url, common);
   if (options.writeCoalescing) coalesceWrites(client);
   return client;
+}
+
+/**
+ * Makes a closed cluster close every node connection it opened, its duplicates too (BullMQ's
+ * worker duplicates its connection). ioredis 5's pool drops a node by its address when that node's
+ * connection ends: a cluster connected again while its old node connections were still closing
+ * (BullMQ does so to its blocking connection as a worker closes on a cluster) has the new
+ * connection to that address dropped from the pool when the old one ends, and `quit()` /
+ * `disconnect()` never close it. That socket kept a process that closed its app alive (ioredis 6
+ * checks the connection's identity; this does it here).
+ */
+export function closeEveryNode(cluster: Cluster): Cluster {
+  const open = new Set<Redis>();
+  cluster.on('+node', (node: Redis) => {
+    open.add(node);
+    node.once('end', () => open.delete(node));
+  });
+  const closeAll = () => {
+    for (const node of open) node.disconnect();
+  };
+  const { quit, disconnect, duplicate } = cluster;
+  cluster.quit = function (this: Cluster, ...args: Parameters<Cluster['quit']>) {
+    // After QUIT's replies, so a connection in the pool ends cleanly before one outside it is dropped.
+    return quit.apply(this, args).finally(closeAll);
+  } as Cluster['quit'];
+  cluster.disconnect = function (this: Cluster, reconnect?: boolean) {
+    disconnect.call(this, reconnect);
+    if (!reconnect) closeAll();
+  };
+  cluster.duplicate = function (this: Cluster, ...args: Parameters<Cluster['duplicate']>) {
+    return closeEveryNode(duplicate.apply(this, args));
+  };
+  return cluster;
 }
 
 type CoalescedSocket = Writable & { [COALESCED]?: true };
