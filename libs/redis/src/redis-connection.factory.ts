@@ -77,8 +77,11 @@ export function closeEveryNode(cluster: Cluster): Cluster {
   };
   const { quit, disconnect, duplicate } = cluster;
   cluster.quit = function (this: Cluster, ...args: Parameters<Cluster['quit']>) {
-    // After QUIT's replies, so a connection in the pool ends cleanly before one outside it is dropped.
-    return quit.apply(this, args).finally(closeAll);
+    const done = quit.apply(this, args);
+    // After QUIT's replies (a pooled connection ends cleanly first), and before the caller's own
+    // continuation; the caller's promise is quit's own, so a failed QUIT is not reported twice.
+    done.then(closeAll, closeAll);
+    return done;
   } as Cluster['quit'];
   cluster.disconnect = function (this: Cluster, reconnect?: boolean) {
     disconnect.call(this, reconnect);
