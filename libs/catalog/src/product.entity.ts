@@ -40,7 +40,7 @@ export class Product {
   @Column({ name: 'category_id', type: 'int', nullable: true })
   categoryId!: number | null;
 
-  @Index('IDX_products_views')
+  /** Not indexed: written behind for every product viewed (see DropProductsViewsIndex1764370000000). */
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber })
   views!: number;
 
