@@ -23,8 +23,9 @@ describe('Limits that cannot be walked around', () => {
     THROTTLE_AUTH_TTL_SECONDS: '600',
     THROTTLE_AUTH_BLOCK_SECONDS: '600',
     STATS_BUFFER_FLUSH_MS: '20',
-    // These cases are about limits, not deadlines: on a loaded machine a Redis reply later than the
-    // 1 s default opened the circuit, and sign-ins then answered 503 and 429 (a loaded CI run).
+    // These cases are about limits, not deadlines. In a loaded CI run a Redis reply later than the
+    // 1 s default failed a sign-in's store check (503) and opened the circuit, and the credential
+    // limits then failed closed (429) for the cases after it.
     REDIS_TIMEOUT_MS: '10000',
     SESSION_REDIS_TIMEOUT_MS: '10000',
     CACHE_REDIS_TIMEOUT_MS: '10000',
