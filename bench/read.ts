@@ -1,7 +1,7 @@
 /**
  * `npm run bench:read`: the read path against the HTTP ceiling and the default Nest cache, in one
- * run. Every variant gets a fresh process, a full warm-up (each of the 10,000 products once, then
- * 3 s of load) and its figure; even rounds run the variants in reverse order.
+ * run. Every figure gets a fresh process, a full warm-up (each of the 10,000 products once, then
+ * 3 s of load) and its measurement.
  * - bare Fastify returning the JSON the API gives for product 42 (the ceiling);
  * - the peer, `../shared/peers/nest-cache-manager` (`@nestjs/cache-manager` + `@keyv/redis`: one
  *   Redis GET per request), built and seeded in `bench/.peer/` (git-ignored) on first use;
@@ -9,11 +9,15 @@
  *   access checks): L1 hit, Redis hit (L1 off; and L1 on with a catalogue larger than it), L1 hit with the throttler on (a limit no request
  *   reaches), L1 hit signed in (throttler on: a session lookup and the throttler per request), and
  *   a conditional GET answered 304 from L1.
+ * This machine's speed moves by 1.5–2x over minutes, so the bases are measured around every
+ * Stockroom figure: a round is bare and the peer, then each Stockroom variant followed by both
+ * bases again (their order alternating), and a Stockroom figure's ratio to a base is to the
+ * geometric mean of that base's figures just before and just after it, seconds apart. Even rounds
+ * take the Stockroom variants in reverse order.
  * Stockroom's throttler is off in the L1 and Redis figures because one load generator on one
  * address would be throttled; its cost has its own figure. The report gives req/s, p50, p99 and
- * the largest RSS of the server process, with ratios to bare Fastify and to the peer of the same
- * round, and the CPU each answer cost the server, Redis, MariaDB and the load generator: on two
- * shared cores their sum sets req/s.
+ * the largest RSS of the server process, with those ratios, and the CPU each answer cost the
+ * server, Redis, MariaDB and the load generator: on two shared cores their sum sets req/s.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +26,7 @@ import { Bar, barChartSvg } from './chart';
 import { preparePeer, startPeer, warmAll } from './peer';
 import { BENCH_ENV, benchSession, buildAndSeed, CPU_HEADING, cpuCell, Figure, machine, measure, ROOT, saveReport, PRODUCTION_ENV, startApi, startBareFastify, stop, THROTTLED_ENV } from './support';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PRODUCTS = 10_000;
@@ -70,26 +74,34 @@ async function main(): Promise<void> {
   let id = 0;
   const nextProduct = () => `/products/${(id++ % PRODUCTS) + 1}`;
   const figures: Figure[] = [];
+  const take = async (variant: Variant, round: number): Promise<void> => {
+    const server = await variant.start(3401);
+    try {
+      const headers = (await variant.session?.(server.url)) ?? {};
+      const etags = await warmAll(server.url, headers, PRODUCTS, CONNECTIONS);
+      const headersFor = variant.conditional ? (path: string) => ({ 'if-none-match': etags.get(path) ?? '' }) : undefined;
+      await measure('warm-up', 0, server.url, nextProduct, { connections: CONNECTIONS, duration: 3, headers, headersFor });
+      const figure = await measure(variant.name, round, server.url, nextProduct, { connections: CONNECTIONS, duration: DURATION, headers, headersFor, pid: server.child.pid });
+      figures.push(figure);
+      console.log(`${variant.name} (round ${round}): ${figure.requestsPerSec} req/s, p50 ${figure.p50} ms, p99 ${figure.p99} ms, RSS ${figure.rssMb} MB, CPU µs per answer ${figure.cpu ? cpuCell([figure.cpu.server, figure.cpu.redis, figure.cpu.mysql, figure.cpu.loader]) : '-'}`);
+    } finally {
+      await stop(server.child);
+    }
+  };
+  const [bare, peer, ...own] = variants;
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const variant of round % 2 === 1 ? variants : [...variants].reverse()) {
-      const server = await variant.start(3401);
-      try {
-        const headers = (await variant.session?.(server.url)) ?? {};
-        const etags = await warmAll(server.url, headers, PRODUCTS, CONNECTIONS);
-        const headersFor = variant.conditional ? (path: string) => ({ 'if-none-match': etags.get(path) ?? '' }) : undefined;
-        await measure('warm-up', 0, server.url, nextProduct, { connections: CONNECTIONS, duration: 3, headers, headersFor });
-        const figure = await measure(variant.name, round, server.url, nextProduct, { connections: CONNECTIONS, duration: DURATION, headers, headersFor, pid: server.child.pid });
-        figures.push(figure);
-        console.log(`${variant.name} (round ${round}): ${figure.requestsPerSec} req/s, p50 ${figure.p50} ms, p99 ${figure.p99} ms, RSS ${figure.rssMb} MB, CPU µs per answer ${figure.cpu ? cpuCell([figure.cpu.server, figure.cpu.redis, figure.cpu.mysql, figure.cpu.loader]) : '-'}`);
-      } finally {
-        await stop(server.child);
-      }
+    let bases = round % 2 === 1 ? [bare, peer] : [peer, bare];
+    for (const base of bases) await take(base, round);
+    for (const variant of round % 2 === 1 ? own : [...own].reverse()) {
+      await take(variant, round);
+      bases = [...bases].reverse();
+      for (const base of bases) await take(base, round);
     }
   }
   const summaries = summarise(figures, variants[0].name, variants[1].name);
   console.log(`chart: ${writeChart(summaries, ROUNDS)}`);
   saveReport('read', ['@nestjs/core', 'fastify', 'ioredis', 'lru-cache', 'helmet', 'autocannon'], [
-    `load: autocannon, ${CONNECTIONS} connections, ${DURATION} s per figure, ids cycling over ${PRODUCTS} products; fresh process and full warm-up per figure; ${ROUNDS} rounds`,
+    `load: autocannon, ${CONNECTIONS} connections, ${DURATION} s per figure, ids cycling over ${PRODUCTS} products; fresh process and full warm-up per figure; ${ROUNDS} rounds, each Stockroom figure between figures of both bases`,
     '',
     summaryTable(summaries),
     '',
@@ -114,50 +126,62 @@ async function forgetCache(): Promise<void> {
 
 interface Summary {
   name: string;
-  rounds: number;
+  figures: number;
   rate: number;
   p50: number;
   p99: number;
   rssMb: number;
+  /** Medians of the figures' ratios to the bases measured around them (see `ratioTo`). */
   vsBare: number;
   vsPeer: number;
-  /** The median of the per-round ratios to the peer: a drift between rounds cancels out of each. */
-  vsPeerPerRound: number;
-  perRound: string[];
+  /** Each figure's ratio to the peer, in order. */
+  vsPeerEach: string[];
   /** Median CPU per answer (µs) of the server, Redis, MariaDB and the load generator. */
   cpu: string;
 }
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
 /**
- * One line per target over all rounds: the median req/s, p50 and p99 and the largest RSS, with
- * the ratios of medians. A shared machine's speed drifts by 2x within minutes, so a single
- * round's ratio can mislead; the median of several rounds that alternate their order does less.
+ * Figure `k`'s req/s over the base `name`'s, taken as the geometric mean of that base's figures
+ * just before and just after it in the same round (one of them at a round's edge); 1 for the base
+ * itself. Seconds apart, those figures saw the machine at the speed `k` did.
+ */
+function ratioTo(figures: Figure[], k: number, name: string): number | undefined {
+  const figure = figures[k];
+  if (figure.name === name) return 1;
+  const sameBase = (f: Figure) => f.name === name && f.round === figure.round;
+  const before = figures.slice(0, k).reverse().find(sameBase);
+  const after = figures.slice(k + 1).find(sameBase);
+  const around = [before, after].flatMap((f) => (f ? [f.requestsPerSec] : []));
+  if (around.length === 0) return undefined;
+  return figure.requestsPerSec / Math.exp(around.reduce((sum, rate) => sum + Math.log(rate), 0) / around.length);
+}
+
+/**
+ * One line per target over all rounds: the median req/s, p50 and p99, the largest RSS, and the
+ * median of its figures' ratios to the bases measured around them. A ratio of two medians taken
+ * minutes apart follows whichever the machine slowed; a ratio to figures seconds away does less.
  */
 function summarise(figures: Figure[], bare: string, peer: string): Summary[] {
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((x, y) => x - y);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  };
-  const of = (name: string) => figures.filter((figure) => figure.name === name);
-  const medianRate = (name: string) => median(of(name).map((figure) => figure.requestsPerSec));
+  const indices = (name: string) => figures.flatMap((figure, k) => (figure.name === name ? [k] : []));
+  const ratios = (name: string, base: string) => indices(name).flatMap((k) => ratioTo(figures, k, base) ?? []);
   return [...new Set(figures.map((figure) => figure.name))].map((name) => {
-    const own = of(name);
-    const ratios = own.flatMap((figure) => {
-      const base = figures.find((f) => f.name === peer && f.round === figure.round);
-      return base ? [figure.requestsPerSec / base.requestsPerSec] : [];
-    });
+    const own = figures.filter((figure) => figure.name === name);
     return {
       name,
-      rounds: own.length,
-      rate: Math.round(medianRate(name)),
+      figures: own.length,
+      rate: Math.round(median(own.map((f) => f.requestsPerSec))),
       p50: median(own.map((f) => f.p50)),
       p99: median(own.map((f) => f.p99)),
       rssMb: Math.max(...own.map((figure) => figure.rssMb ?? 0)),
-      vsBare: medianRate(name) / medianRate(bare),
-      vsPeer: medianRate(name) / medianRate(peer),
-      vsPeerPerRound: median(ratios),
-      perRound: ratios.map((ratio) => ratio.toFixed(2)),
+      vsBare: median(ratios(name, bare)),
+      vsPeer: median(ratios(name, peer)),
+      vsPeerEach: ratios(name, peer).map((ratio) => ratio.toFixed(2)),
       cpu: cpuCell(
         (['server', 'redis', 'mysql', 'loader'] as const).map((part) => {
           const values = own.flatMap((figure) => (figure.cpu?.[part] === undefined ? [] : [figure.cpu[part]]));
@@ -170,11 +194,11 @@ function summarise(figures: Figure[], bare: string, peer: string): Summary[] {
 
 function summaryTable(summaries: Summary[]): string {
   return [
-    `| target | rounds | median req/s | median p50 ms | median p99 ms | largest RSS MB | vs bare | vs peer | vs peer, per round (their median) | ${CPU_HEADING} |`,
+    `| target | figures | median req/s | median p50 ms | median p99 ms | largest RSS MB | vs bare | vs peer | vs peer, each figure | ${CPU_HEADING} |`,
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...summaries.map(
       (row) =>
-        `| ${row.name} | ${row.rounds} | ${row.rate} | ${row.p50} | ${row.p99} | ${row.rssMb || '-'} | ${row.vsBare.toFixed(2)} | ${row.vsPeer.toFixed(2)} | ${row.perRound.join(' / ')} (${row.vsPeerPerRound.toFixed(2)}) | ${row.cpu} |`,
+        `| ${row.name} | ${row.figures} | ${row.rate} | ${row.p50} | ${row.p99} | ${row.rssMb || '-'} | ${row.vsBare.toFixed(2)} | ${row.vsPeer.toFixed(2)} | ${row.vsPeerEach.join(' / ')} | ${row.cpu} |`,
     ),
   ].join('\n');
 }
@@ -197,13 +221,10 @@ function writeChart(summaries: Summary[], rounds: number): string {
 
 function readTable(figures: Figure[], bare: string, peer: string): string {
   const lines = [`| target | round | req/s | p50 ms | p99 ms | RSS MB | vs bare | vs peer | ${CPU_HEADING} | non-2xx | errors |`, '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
-  for (const figure of figures) {
-    const ratio = (name: string) => {
-      const base = figures.find((f) => f.name === name && f.round === figure.round);
-      return base ? (figure.requestsPerSec / base.requestsPerSec).toFixed(2) : '-';
-    };
+  figures.forEach((figure, k) => {
+    const ratio = (name: string) => ratioTo(figures, k, name)?.toFixed(2) ?? '-';
     lines.push(`| ${figure.name} | ${figure.round} | ${figure.requestsPerSec} | ${figure.p50} | ${figure.p99} | ${figure.rssMb ?? '-'} | ${ratio(bare)} | ${ratio(peer)} | ${figure.cpu ? cpuCell([figure.cpu.server, figure.cpu.redis, figure.cpu.mysql, figure.cpu.loader]) : '-'} | ${figure.non2xx} | ${figure.errors} |`);
-  }
+  });
   return lines.join('\n');
 }
 
