@@ -26,7 +26,7 @@ import { Bar, barChartSvg } from './chart';
 import { preparePeer, startPeer, warmAll } from './peer';
 import { BENCH_ENV, benchSession, buildAndSeed, CPU_HEADING, cpuCell, Figure, machine, measure, ROOT, saveReport, PRODUCTION_ENV, startApi, startBareFastify, stop, THROTTLED_ENV } from './support';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PRODUCTS = 10_000;
