@@ -134,7 +134,7 @@ interface Summary {
   /** Medians of the figures' ratios to the bases measured around them (see `ratioTo`). */
   vsBare: number;
   vsPeer: number;
-  /** Each figure's ratio to the peer, in order. */
+  /** Each figure's ratio to the peer, in order (none for the peer itself). */
   vsPeerEach: string[];
   /** Median CPU per answer (µs) of the server, Redis, MariaDB and the load generator. */
   cpu: string;
@@ -181,7 +181,7 @@ function summarise(figures: Figure[], bare: string, peer: string): Summary[] {
       rssMb: Math.max(...own.map((figure) => figure.rssMb ?? 0)),
       vsBare: median(ratios(name, bare)),
       vsPeer: median(ratios(name, peer)),
-      vsPeerEach: ratios(name, peer).map((ratio) => ratio.toFixed(2)),
+      vsPeerEach: name === peer ? [] : ratios(name, peer).map((ratio) => ratio.toFixed(2)),
       cpu: cpuCell(
         (['server', 'redis', 'mysql', 'loader'] as const).map((part) => {
           const values = own.flatMap((figure) => (figure.cpu?.[part] === undefined ? [] : [figure.cpu[part]]));
@@ -198,7 +198,7 @@ function summaryTable(summaries: Summary[]): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...summaries.map(
       (row) =>
-        `| ${row.name} | ${row.figures} | ${row.rate} | ${row.p50} | ${row.p99} | ${row.rssMb || '-'} | ${row.vsBare.toFixed(2)} | ${row.vsPeer.toFixed(2)} | ${row.vsPeerEach.join(' / ')} | ${row.cpu} |`,
+        `| ${row.name} | ${row.figures} | ${row.rate} | ${row.p50} | ${row.p99} | ${row.rssMb || '-'} | ${row.vsBare.toFixed(2)} | ${row.vsPeer.toFixed(2)} | ${row.vsPeerEach.join(' / ') || '-'} | ${row.cpu} |`,
     ),
   ].join('\n');
 }
