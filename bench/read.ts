@@ -172,6 +172,7 @@ function summarise(figures: Figure[], bare: string, peer: string): Summary[] {
   const ratios = (name: string, base: string) => indices(name).flatMap((k) => ratioTo(figures, k, base) ?? []);
   return [...new Set(figures.map((figure) => figure.name))].map((name) => {
     const own = figures.filter((figure) => figure.name === name);
+    const toPeer = ratios(name, peer);
     return {
       name,
       figures: own.length,
@@ -180,8 +181,8 @@ function summarise(figures: Figure[], bare: string, peer: string): Summary[] {
       p99: median(own.map((f) => f.p99)),
       rssMb: Math.max(...own.map((figure) => figure.rssMb ?? 0)),
       vsBare: median(ratios(name, bare)),
-      vsPeer: median(ratios(name, peer)),
-      vsPeerEach: name === peer ? [] : ratios(name, peer).map((ratio) => ratio.toFixed(2)),
+      vsPeer: median(toPeer),
+      vsPeerEach: name === peer ? [] : toPeer.map((ratio) => ratio.toFixed(2)),
       cpu: cpuCell(
         (['server', 'redis', 'mysql', 'loader'] as const).map((part) => {
           const values = own.flatMap((figure) => (figure.cpu?.[part] === undefined ? [] : [figure.cpu[part]]));
