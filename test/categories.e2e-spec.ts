@@ -65,6 +65,34 @@ describe('Categories (real MySQL + Redis)', () => {
     expect((await get('/categories/999999')).json()).toMatchObject({ statusCode: 404, code: 'CATEGORY_NOT_FOUND' });
   });
 
+  it('writes with If-Match only while it names the category as stored (412, nothing changed, otherwise)', async () => {
+    const hall = await category({ name: 'Hall' });
+    const parent = await category({ name: 'Rooms' });
+    const conditional = async (method: 'PATCH' | 'DELETE', ifMatch: string, payload?: object) =>
+      api.app.inject({ method, url: `/categories/${hall.id}`, payload, headers: { ...(await api.admin()), 'if-match': ifMatch } });
+    const seen = String((await get(`/categories/${hall.id}`)).headers.etag);
+
+    expect((await conditional('PATCH', seen, { name: 'Hallway' })).statusCode).toBe(200);
+    // The old tag, weak tags and empty patches are held to the same rule; moving under a parent too.
+    for (const [ifMatch, payload] of [[seen, { name: 'Lobby' }], [`W/${seen}`, { name: 'Lobby' }], [seen, {}], [seen, { parentId: parent.id }]] as const) {
+      const refused = await conditional('PATCH', ifMatch, payload);
+      expect({ ifMatch, payload, status: refused.statusCode, code: refused.json().code }).toEqual({ ifMatch, payload, status: 412, code: 'PRECONDITION_FAILED' });
+    }
+    const now = await get(`/categories/${hall.id}`);
+    expect(now.json()).toMatchObject({ name: 'Hallway', parentId: null });
+    expect((await conditional('PATCH', String(now.headers.etag), { parentId: parent.id })).statusCode).toBe(200);
+
+    // Compared with the row under the write's lock, not the day-long cache: a change made behind
+    // the cache's back is not overwritten.
+    const cachedTag = String((await get(`/categories/${hall.id}`)).headers.etag);
+    await context.query("UPDATE categories SET name = 'Behind' WHERE id = ?", [hall.id]);
+    expect((await conditional('PATCH', cachedTag, { name: 'Overwrites?' })).statusCode).toBe(412);
+    expect((await conditional('DELETE', cachedTag)).statusCode).toBe(412);
+    expect((await context.query('SELECT name FROM categories WHERE id = ?', [hall.id])) as unknown[]).toEqual([{ name: 'Behind' }]);
+    expect((await conditional('DELETE', '*')).statusCode).toBe(204);
+    expect((await conditional('DELETE', '*')).statusCode).toBe(404);
+  });
+
   it('serves the list from the cache for a day, and every write retires it at once (@Cached, @CacheEvict)', async () => {
     const kitchen = await category({ name: 'Kitchen' });
     const before = await get('/categories');

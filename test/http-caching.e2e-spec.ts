@@ -1,4 +1,5 @@
 import { MetricsRegistry } from '@stockroom/core';
+import { ProductRepository } from '@stockroom/catalog';
 import { StatsService } from '@stockroom/stats';
 import { bootApi, TestApi, TestContext } from './support/test-context';
 import { signIn, SignedIn, viaInject } from './support/sign-in';
@@ -59,6 +60,51 @@ describe('HTTP caching: ETag, If-None-Match -> 304, Cache-Control', () => {
     expect(after.json().name).toBe('Retagged');
     expect(after.headers.etag).not.toBe(before);
     expect((await get(`/products/${product.id}`, { 'if-none-match': String(after.headers.etag) })).statusCode).toBe(304);
+  });
+
+  it('writes with If-Match only while it names the current ETag (412, nothing changed, otherwise)', async () => {
+    const created = await api.app.inject({ method: 'POST', url: '/products', payload: { sku: 'MATCH-1', name: 'Edited once', price: '2.00' }, headers: staff.headers });
+    const id = created.json().id as number;
+    const patch = (ifMatch: string, name: string) => api.app.inject({ method: 'PATCH', url: `/products/${id}`, payload: { name }, headers: { ...staff.headers, 'if-match': ifMatch } });
+    const read = async () => {
+      const answer = await get(`/products/${id}`);
+      return { name: answer.json().name as string, version: answer.json().version as number, etag: String(answer.headers.etag) };
+    };
+
+    const seen = await read();
+    const first = await patch(seen.etag, 'First editor');
+    expect(first.statusCode).toBe(200);
+    // A second editor still holding the old ETag is refused, and changes nothing; so is a weak tag
+    // (If-Match compares strongly) and a tag of something else.
+    for (const held of [seen.etag, `W/${(await read()).etag}`, '"not-this-one"']) {
+      const late = await patch(held, 'Second editor');
+      expect({ held, status: late.statusCode, code: late.json().code }).toEqual({ held, status: 412, code: 'PRECONDITION_FAILED' });
+    }
+    const now = await read();
+    expect(now).toMatchObject({ name: 'First editor', version: seen.version + 1 });
+    // Any of a list, or `*`, matches a current product; a missing product is still 404.
+    expect((await patch(`"other", ${now.etag}`, 'Listed')).statusCode).toBe(200);
+    expect((await patch('*', 'Starred')).statusCode).toBe(200);
+    expect((await api.app.inject({ method: 'PATCH', url: '/products/2000000000', payload: { name: 'x' }, headers: { ...staff.headers, 'if-match': '*' } })).statusCode).toBe(404);
+
+    // A change committed behind the cache's back (the ETag still matches the cached copy): the
+    // write is conditioned on the version the precondition saw, so it is refused, not lost.
+    const cached = await read();
+    await context.query("UPDATE products SET name = 'Behind', version = version + 1 WHERE id = ?", [id]);
+    const raced = await patch(cached.etag, 'Overwrites?');
+    expect(raced.statusCode).toBe(412);
+    expect(((await context.query('SELECT name FROM products WHERE id = ?', [id])) as Array<{ name: string }>)[0].name).toBe('Behind');
+
+    // DELETE the same way: a stale tag keeps the product, the current one deletes it.
+    const staleDelete = await api.app.inject({ method: 'DELETE', url: `/products/${id}`, headers: { ...staff.headers, 'if-match': cached.etag } });
+    expect(staleDelete.statusCode).toBe(412);
+    expect(await context.query('SELECT id FROM products WHERE id = ?', [id])).toHaveLength(1);
+    await api.app.get(ProductRepository).afterExternalWrites([{ id, version: cached.version + 1 }]);
+    const current = await read();
+    expect(current.name).toBe('Behind');
+    const deleted = await api.app.inject({ method: 'DELETE', url: `/products/${id}`, headers: { ...staff.headers, 'if-match': current.etag } });
+    expect(deleted.statusCode).toBe(204);
+    expect((await get(`/products/${id}`)).statusCode).toBe(404);
   });
 
   it('tags list pages and the popular list, and a new product changes the page', async () => {

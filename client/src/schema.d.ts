@@ -174,7 +174,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a product
-         * @description Refused with 409 PRODUCT_HAS_RESERVATIONS while pending orders hold some of its stock.
+         * @description Refused with 409 PRODUCT_HAS_RESERVATIONS while pending orders hold some of its stock. With `If-Match`, only while the product is still as that ETag's GET showed it (412 PRECONDITION_FAILED otherwise).
          *
          *     Requires role admin or staff.
          */
@@ -183,7 +183,7 @@ export interface paths {
         head?: never;
         /**
          * Change some fields of a product (stock changes go through inventory)
-         * @description Changes any of sku, name, description, price and categoryId (null: no category), and bumps `version` (an empty patch changes nothing). Stock changes go through the inventory routes.
+         * @description Changes any of sku, name, description, price and categoryId (null: no category), and bumps `version` (an empty patch changes nothing). Stock changes go through the inventory routes. With `If-Match` (the ETag of a GET), only while the product is still as that GET showed it: 412 PRECONDITION_FAILED otherwise, so two editors never overwrite each other unseen.
          *
          *     Requires role admin or staff.
          */
@@ -232,7 +232,7 @@ export interface paths {
         post?: never;
         /**
          * Delete an empty category (staff)
-         * @description 409 CATEGORY_IN_USE while products or subcategories are in it.
+         * @description 409 CATEGORY_IN_USE while products or subcategories are in it. With `If-Match`, only while the category still has that ETag (412 PRECONDITION_FAILED otherwise).
          *
          *     Requires role admin or staff.
          */
@@ -241,7 +241,7 @@ export interface paths {
         head?: never;
         /**
          * Rename or move a category (staff)
-         * @description Changes any of name, slug and parentId (null: top level). 409 CATEGORY_CYCLE when the new parent is the category itself or one of its descendants.
+         * @description Changes any of name, slug and parentId (null: top level). 409 CATEGORY_CYCLE when the new parent is the category itself or one of its descendants. With `If-Match`, only while the category (as stored, read under the write's lock) still has that ETag: 412 PRECONDITION_FAILED otherwise.
          *
          *     Requires role admin or staff.
          */
@@ -1164,7 +1164,7 @@ export interface components {
          * @description Every error code this API answers with; each operation lists its own
          * @enum {string}
          */
-        ErrorCode: "CACHE_NAMESPACE_NOT_FOUND" | "CATEGORY_CYCLE" | "CATEGORY_IN_USE" | "CATEGORY_NOT_FOUND" | "CATEGORY_SLUG_TAKEN" | "DEPENDENCY_UNAVAILABLE" | "EMAIL_TAKEN" | "FORBIDDEN" | "IDEMPOTENCY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "INSUFFICIENT_STOCK" | "INVALID_CREDENTIALS" | "LOCK_LOST" | "LOCK_TIMEOUT" | "MALFORMED_JSON" | "NOT_SIGNED_IN" | "ORDER_NOT_FOUND" | "OWN_ROLE" | "PAYLOAD_TOO_LARGE" | "PRODUCT_HAS_RESERVATIONS" | "PRODUCT_NOT_FOUND" | "PRODUCT_SKU_TAKEN" | "RANKINGS_UNAVAILABLE" | "SESSION_STORE_UNAVAILABLE" | "STALE_FENCING_TOKEN" | "STOCK_OUT_OF_RANGE" | "TOO_MANY_REQUESTS" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "WRONG_PASSWORD";
+        ErrorCode: "CACHE_NAMESPACE_NOT_FOUND" | "CATEGORY_CYCLE" | "CATEGORY_IN_USE" | "CATEGORY_NOT_FOUND" | "CATEGORY_SLUG_TAKEN" | "DEPENDENCY_UNAVAILABLE" | "EMAIL_TAKEN" | "FORBIDDEN" | "IDEMPOTENCY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "INSUFFICIENT_STOCK" | "INVALID_CREDENTIALS" | "LOCK_LOST" | "LOCK_TIMEOUT" | "MALFORMED_JSON" | "NOT_SIGNED_IN" | "ORDER_NOT_FOUND" | "OWN_ROLE" | "PAYLOAD_TOO_LARGE" | "PRECONDITION_FAILED" | "PRODUCT_HAS_RESERVATIONS" | "PRODUCT_NOT_FOUND" | "PRODUCT_SKU_TAKEN" | "RANKINGS_UNAVAILABLE" | "SESSION_STORE_UNAVAILABLE" | "STALE_FENCING_TOKEN" | "STOCK_OUT_OF_RANGE" | "TOO_MANY_REQUESTS" | "UNSUPPORTED_MEDIA_TYPE" | "USER_NOT_FOUND" | "VALIDATION_FAILED" | "WRONG_PASSWORD";
     };
     responses: never;
     parameters: never;
@@ -2670,7 +2670,10 @@ export interface operations {
     deleteProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags from this resource's GET (or `*`): the write happens only while one of them is still current, else 412 PRECONDITION_FAILED and nothing changes. Without it the write is unconditional. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Product id (1..2147483647) */
                 id: number;
@@ -2828,6 +2831,33 @@ export interface operations {
                     };
                 };
             };
+            /** @description Precondition Failed: PRECONDITION_FAILED */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "code": "PRECONDITION_FAILED",
+                     *       "message": "Precondition failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {string} */
+                        code: "PRECONDITION_FAILED";
+                    };
+                };
+            };
             /** @description Too Many Requests: TOO_MANY_REQUESTS (Retry-After, RateLimit and X-RateLimit-* say when) */
             429: {
                 headers: {
@@ -2889,7 +2919,10 @@ export interface operations {
     updateProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags from this resource's GET (or `*`): the write happens only while one of them is still current, else 412 PRECONDITION_FAILED and nothing changes. Without it the write is unconditional. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Product id (1..2147483647) */
                 id: number;
@@ -3049,6 +3082,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"] & {
                         /** @enum {string} */
                         code: "PRODUCT_SKU_TAKEN";
+                    };
+                };
+            };
+            /** @description Precondition Failed: PRECONDITION_FAILED */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "code": "PRECONDITION_FAILED",
+                     *       "message": "Precondition failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {string} */
+                        code: "PRECONDITION_FAILED";
                     };
                 };
             };
@@ -3709,7 +3769,10 @@ export interface operations {
     deleteCategory: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags from this resource's GET (or `*`): the write happens only while one of them is still current, else 412 PRECONDITION_FAILED and nothing changes. Without it the write is unconditional. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Category id (1..2147483647) */
                 id: number;
@@ -3867,6 +3930,33 @@ export interface operations {
                     };
                 };
             };
+            /** @description Precondition Failed: PRECONDITION_FAILED */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "code": "PRECONDITION_FAILED",
+                     *       "message": "Precondition failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {string} */
+                        code: "PRECONDITION_FAILED";
+                    };
+                };
+            };
             /** @description Too Many Requests: TOO_MANY_REQUESTS (Retry-After, RateLimit and X-RateLimit-* say when) */
             429: {
                 headers: {
@@ -3928,7 +4018,10 @@ export interface operations {
     updateCategory: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETags from this resource's GET (or `*`): the write happens only while one of them is still current, else 412 PRECONDITION_FAILED and nothing changes. Without it the write is unconditional. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Category id (1..2147483647) */
                 id: number;
@@ -4088,6 +4181,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"] & {
                         /** @enum {string} */
                         code: "CATEGORY_SLUG_TAKEN" | "CATEGORY_CYCLE";
+                    };
+                };
+            };
+            /** @description Precondition Failed: PRECONDITION_FAILED */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "code": "PRECONDITION_FAILED",
+                     *       "message": "Precondition failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {string} */
+                        code: "PRECONDITION_FAILED";
                     };
                 };
             };

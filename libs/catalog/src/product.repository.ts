@@ -228,38 +228,44 @@ export class ProductRepository {
    * Applies the changes and bumps `version` in one statement; null when the row is gone. Read back
    * in the same transaction: on the primary, and the version this write made (a replica may lag).
    */
-  async update(id: number, changes: ProductChanges): Promise<Product | null> {
-    let product: Product | null;
+  /** `ifVersion`: only while the row is at that version, else 'changed' (a conditional write's precondition). */
+  async update(id: number, changes: ProductChanges, ifVersion?: number): Promise<Product | null | 'changed'> {
+    let product: Product | null | 'changed';
     try {
       product = await this.work.run(async () => {
         const { manager } = this.work;
         if (changes.categoryId != null) await this.categories?.holdForProduct(changes.categoryId);
-        const result = await manager
+        const update = manager
           .createQueryBuilder()
           .update(Product)
           .set({ ...changes, version: () => 'version + 1' })
-          .where('id = :id', { id })
-          .execute();
-        return result.affected ? manager.findOneBy(Product, { id }) : null;
+          .where('id = :id', { id });
+        if (ifVersion !== undefined) update.andWhere('version = :ifVersion', { ifVersion });
+        const result = await update.execute();
+        if (result.affected) return manager.findOneBy(Product, { id });
+        return ifVersion !== undefined && (await manager.existsBy(Product, { id })) ? 'changed' : null;
       });
     } catch (error) {
       if (changes.sku && isDuplicateKeyError(error, 'UQ_products_sku')) throw new ProductSkuTakenError(changes.sku);
       throw error;
     }
-    if (product) await this.retire(id, product.version);
+    if (product && product !== 'changed') await this.retire(id, product.version);
     return product;
   }
 
   /**
    * Deletes a product nobody has a reservation on: `{ reserved }` when pending orders hold some of its
    * stock (deleting it would leave them unable to confirm or release). One guarded statement, so a
-   * reservation committing meanwhile is seen (its row lock orders the two).
+   * reservation committing meanwhile is seen (its row lock orders the two). `ifVersion` as for update.
    */
-  async delete(id: number): Promise<'deleted' | 'missing' | { reserved: number }> {
-    const result = (await this.products.manager.query('DELETE FROM products WHERE id = ? AND reserved = 0', [id])) as { affectedRows: number };
+  async delete(id: number, ifVersion?: number): Promise<'deleted' | 'missing' | 'changed' | { reserved: number }> {
+    const guard = ifVersion === undefined ? '' : ' AND version = ?';
+    const result = (await this.products.manager.query(`DELETE FROM products WHERE id = ? AND reserved = 0${guard}`, ifVersion === undefined ? [id] : [id, ifVersion])) as { affectedRows: number };
     if (result.affectedRows === 0) {
-      const rows = (await this.products.manager.query('SELECT reserved FROM products WHERE id = ?', [id])) as Array<{ reserved: number }>;
-      return rows.length === 0 ? 'missing' : { reserved: Number(rows[0].reserved) };
+      const rows = (await this.products.manager.query('SELECT reserved, version FROM products WHERE id = ?', [id])) as Array<{ reserved: number; version: number }>;
+      if (rows.length === 0) return 'missing';
+      if (ifVersion !== undefined && Number(rows[0].version) !== ifVersion) return 'changed';
+      return { reserved: Number(rows[0].reserved) };
     }
     await this.retire(id, DELETED_STAMP);
     return 'deleted';

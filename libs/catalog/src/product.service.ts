@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { JsonRepresentation, ValidationFailedError } from '@stockroom/core';
+import { JsonRepresentation, PreconditionFailedError, ValidationFailedError } from '@stockroom/core';
 import { StatsService } from '@stockroom/stats';
 import { Product } from './product.entity';
 import { Cached } from '@stockroom/cache';
@@ -8,6 +8,12 @@ import { ProductHasReservationsError, ProductNotFoundError } from './catalog.err
 
 /** How long a category's product pages may be cached at most (the seed's TTL for categories). */
 export const CATEGORY_PAGE_TTL_SECONDS = 86_400;
+
+/**
+ * What a conditional write requires of the product as this instance serves it now (e.g. that
+ * If-Match names its current ETag); the write then happens only at that version.
+ */
+export type ProductPrecondition = (current: Product) => boolean;
 
 @Injectable()
 export class ProductService {
@@ -89,17 +95,31 @@ export class ProductService {
     return this.products.create({ ...input, description: input.description ?? '', stock: input.stock ?? 0 });
   }
 
-  /** An empty patch changes nothing and does not bump the version. */
-  async update(id: number, changes: ProductChanges): Promise<Product> {
+  /** An empty patch changes nothing and does not bump the version (a precondition is still checked). */
+  async update(id: number, changes: ProductChanges, precondition?: ProductPrecondition): Promise<Product> {
+    const ifVersion = precondition && (await this.versionHolding(id, precondition));
     if (Object.values(changes).every((value) => value === undefined)) return this.getById(id);
-    const product = await this.products.update(id, changes);
+    const product = await this.products.update(id, changes, ifVersion);
+    if (product === 'changed') throw new PreconditionFailedError(`Product ${id}`);
     if (!product) throw new ProductNotFoundError({ id });
     return product;
   }
 
-  async delete(id: number): Promise<void> {
-    const outcome = await this.products.delete(id);
+  async delete(id: number, precondition?: ProductPrecondition): Promise<void> {
+    const ifVersion = precondition && (await this.versionHolding(id, precondition));
+    const outcome = await this.products.delete(id, ifVersion);
     if (outcome === 'missing') throw new ProductNotFoundError({ id });
+    if (outcome === 'changed') throw new PreconditionFailedError(`Product ${id}`);
     if (outcome !== 'deleted') throw new ProductHasReservationsError(id, outcome.reserved);
+  }
+
+  /**
+   * The version the precondition holds at (404 for no product, 412 when it does not hold). The
+   * write is conditioned on it, so a change committed in between is a 412 too, never lost.
+   */
+  private async versionHolding(id: number, precondition: ProductPrecondition): Promise<number> {
+    const current = await this.getById(id);
+    if (!precondition(current)) throw new PreconditionFailedError(`Product ${id}`);
+    return current.version;
   }
 }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import {
   ApiConditionalGet,
+  ApiConditionalWrite,
   ApiErrors,
   DEFAULT_CACHE_CONTROL,
   AppConfig,
@@ -10,6 +11,7 @@ import {
   CurrentPrincipal,
   FastAnswer,
   FastReads,
+  ifMatchHolds,
   JsonRepresentation,
   parseId,
   ParseIdPipe,
@@ -24,7 +26,7 @@ import {
 } from '@stockroom/core';
 import type { Principal } from '@stockroom/core';
 import { RecentlyViewed, StatsService } from '@stockroom/stats';
-import { ProductService } from './product.service';
+import { ProductPrecondition, ProductService } from './product.service';
 import type { Product } from './product.entity';
 import type { ProductPage } from './product.repository';
 import { CreateProductDto, SKU_PATTERN } from './dto/create-product.dto';
@@ -104,6 +106,12 @@ export class ProductsController {
   /** A cached product's rendering, with its sellable quantity as the availability board has it. */
   private json(product: Product): JsonRepresentation {
     return this.availability.overlay(productJson.of(product), product.id);
+  }
+
+  /** If-Match against the ETag a GET of this product would answer now (its rendering, as `byId` serves it). */
+  private matching(request: FastifyRequest): ProductPrecondition | undefined {
+    const ifMatch = request.headers['if-match'];
+    return ifMatch === undefined ? undefined : (current) => ifMatchHolds(ifMatch, this.json(current).etag);
   }
 
   private response(product: Product): ProductResponse {
@@ -228,19 +236,21 @@ export class ProductsController {
     operationId: 'updateProduct',
     summary: 'Change some fields of a product (stock changes go through inventory)',
     description:
-      'Changes any of sku, name, description, price and categoryId (null: no category), and bumps `version` (an empty patch changes nothing). Stock changes go through the inventory routes.',
+      'Changes any of sku, name, description, price and categoryId (null: no category), and bumps `version` (an empty patch changes nothing). Stock changes go through the inventory routes. With `If-Match` (the ETag of a GET), only while the product is still as that GET showed it: 412 PRECONDITION_FAILED otherwise, so two editors never overwrite each other unseen.',
   })
   @ApiParam(ID_PARAM)
+  @ApiConditionalWrite()
   @ApiOkResponse({ type: ProductResponse })
   @ApiErrors({
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
     404: ['PRODUCT_NOT_FOUND', 'CATEGORY_NOT_FOUND'],
     409: ['PRODUCT_SKU_TAKEN'],
+    412: ['PRECONDITION_FAILED'],
     413: ['PAYLOAD_TOO_LARGE'],
     415: ['UNSUPPORTED_MEDIA_TYPE'],
   })
-  async update(@Param('id', ParseIdPipe) id: number, @Body() body: UpdateProductDto): Promise<ProductResponse> {
-    return ProductResponse.from(await this.products.update(id, body));
+  async update(@Param('id', ParseIdPipe) id: number, @Body() body: UpdateProductDto, @Req() request: FastifyRequest): Promise<ProductResponse> {
+    return ProductResponse.from(await this.products.update(id, body, this.matching(request)));
   }
 
   @Delete(':id')
@@ -249,12 +259,13 @@ export class ProductsController {
     operationId: 'deleteProduct',
     summary: 'Delete a product',
     description:
-      'Refused with 409 PRODUCT_HAS_RESERVATIONS while pending orders hold some of its stock.',
+      'Refused with 409 PRODUCT_HAS_RESERVATIONS while pending orders hold some of its stock. With `If-Match`, only while the product is still as that ETag\'s GET showed it (412 PRECONDITION_FAILED otherwise).',
   })
   @ApiParam(ID_PARAM)
+  @ApiConditionalWrite()
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'], 409: ['PRODUCT_HAS_RESERVATIONS'] })
-  async delete(@Param('id', ParseIdPipe) id: number): Promise<void> {
-    await this.products.delete(id);
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'], 409: ['PRODUCT_HAS_RESERVATIONS'], 412: ['PRECONDITION_FAILED'] })
+  async delete(@Param('id', ParseIdPipe) id: number, @Req() request: FastifyRequest): Promise<void> {
+    await this.products.delete(id, this.matching(request));
   }
 }

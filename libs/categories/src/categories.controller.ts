@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiConditionalGet, ApiErrors, AppConfig, conditionalGet, JsonRepresentation, ParseIdPipe, Public, publicCacheControl, Representations, Roles, STAFF_ROLES } from '@stockroom/core';
+import { ApiConditionalGet, ApiConditionalWrite, ApiErrors, AppConfig, conditionalGet, ifMatchHolds, JsonRepresentation, ParseIdPipe, Public, publicCacheControl, Representations, Roles, STAFF_ROLES } from '@stockroom/core';
 import { Category } from './category.entity';
 import { CategoryService } from './category.service';
+import type { CategoryPrecondition } from './category.repository';
 import { CategoryResponse } from './dto/category.response';
 import { CreateCategoryDto } from './dto/create-category.dto';
 import { UpdateCategoryDto } from './dto/update-category.dto';
@@ -66,22 +67,42 @@ export class CategoriesController {
   @ApiOperation({
     operationId: 'updateCategory',
     summary: 'Rename or move a category (staff)',
-    description: 'Changes any of name, slug and parentId (null: top level). 409 CATEGORY_CYCLE when the new parent is the category itself or one of its descendants.',
+    description:
+      'Changes any of name, slug and parentId (null: top level). 409 CATEGORY_CYCLE when the new parent is the category itself or one of its descendants. With `If-Match`, only while the category (as stored, read under the write\'s lock) still has that ETag: 412 PRECONDITION_FAILED otherwise.',
   })
   @ApiParam(ID_PARAM)
+  @ApiConditionalWrite()
   @ApiOkResponse({ type: CategoryResponse })
-  @ApiErrors({ 400: ['VALIDATION_FAILED', 'MALFORMED_JSON'], 404: ['CATEGORY_NOT_FOUND'], 409: ['CATEGORY_SLUG_TAKEN', 'CATEGORY_CYCLE'], 413: ['PAYLOAD_TOO_LARGE'], 415: ['UNSUPPORTED_MEDIA_TYPE'] })
-  async update(@Param('id', ParseIdPipe) id: number, @Body() body: UpdateCategoryDto): Promise<CategoryResponse> {
-    return CategoryResponse.from(await this.categories.update(id, body));
+  @ApiErrors({
+    400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
+    404: ['CATEGORY_NOT_FOUND'],
+    409: ['CATEGORY_SLUG_TAKEN', 'CATEGORY_CYCLE'],
+    412: ['PRECONDITION_FAILED'],
+    413: ['PAYLOAD_TOO_LARGE'],
+    415: ['UNSUPPORTED_MEDIA_TYPE'],
+  })
+  async update(@Param('id', ParseIdPipe) id: number, @Body() body: UpdateCategoryDto, @Req() request: FastifyRequest): Promise<CategoryResponse> {
+    return CategoryResponse.from(await this.categories.update(id, body, this.matching(request)));
+  }
+
+  /** If-Match against the ETag `byId` gives this category's rendering. */
+  private matching(request: FastifyRequest): CategoryPrecondition | undefined {
+    const ifMatch = request.headers['if-match'];
+    return ifMatch === undefined ? undefined : (current) => ifMatchHolds(ifMatch, this.oneJson.of(current).etag);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'deleteCategory', summary: 'Delete an empty category (staff)', description: '409 CATEGORY_IN_USE while products or subcategories are in it.' })
+  @ApiOperation({
+    operationId: 'deleteCategory',
+    summary: 'Delete an empty category (staff)',
+    description: '409 CATEGORY_IN_USE while products or subcategories are in it. With `If-Match`, only while the category still has that ETag (412 PRECONDITION_FAILED otherwise).',
+  })
   @ApiParam(ID_PARAM)
+  @ApiConditionalWrite()
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['CATEGORY_NOT_FOUND'], 409: ['CATEGORY_IN_USE'] })
-  async delete(@Param('id', ParseIdPipe) id: number): Promise<void> {
-    await this.categories.delete(id);
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['CATEGORY_NOT_FOUND'], 409: ['CATEGORY_IN_USE'], 412: ['PRECONDITION_FAILED'] })
+  async delete(@Param('id', ParseIdPipe) id: number, @Req() request: FastifyRequest): Promise<void> {
+    await this.categories.delete(id, this.matching(request));
   }
 }

@@ -3,8 +3,12 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { foreignKeyRefusal, isDuplicateKeyError, onPrimary, UnitOfWork } from '@stockroom/database';
 import { CategoryNotFoundError } from '@stockroom/catalog';
+import { PreconditionFailedError } from '@stockroom/core';
 import { Category } from './category.entity';
 import { CategoryCycleError, CategorySlugTakenError } from './categories.errors';
+
+/** What a conditional write requires of the category's row, read under the write's lock (If-Match). */
+export type CategoryPrecondition = (current: Category) => boolean;
 
 export interface NewCategory {
   name: string;
@@ -43,10 +47,13 @@ export class CategoryRepository {
    * A new parent is checked for cycles with every category's row locked, in id order: parent
    * changes are serialised (two crossing moves cannot each pass the check), and they are rare.
    */
-  async update(id: number, changes: CategoryChanges): Promise<Category | null> {
+  async update(id: number, changes: CategoryChanges, precondition?: CategoryPrecondition): Promise<Category | null> {
     try {
       return await this.work.run(async () => {
         const { manager } = this.work;
+        // The row is locked by then (after the tree's lock, taken in id order, when moving).
+        const checked = async () => (precondition ? this.lockedHolding(id, precondition) : true);
+        if (changes.parentId == null && !(await checked())) return null;
         if (changes.parentId != null) {
           const rows = (await manager.query('SELECT id, parent_id FROM categories ORDER BY id FOR UPDATE')) as Array<{ id: number; parent_id: number | null }>;
           const parents = new Map(rows.map((row) => [Number(row.id), row.parent_id === null ? null : Number(row.parent_id)]));
@@ -55,6 +62,7 @@ export class CategoryRepository {
           for (let at: number | null | undefined = changes.parentId; at != null; at = parents.get(at)) {
             if (at === id) throw new CategoryCycleError(id, changes.parentId);
           }
+          if (!(await checked())) return null;
         }
         const result = await manager.update(Category, { id }, changes);
         return result.affected ? manager.findOneBy(Category, { id }) : null;
@@ -65,12 +73,16 @@ export class CategoryRepository {
   }
 
   /** `'missing'`, `'products'` or `'subcategories'` when refused; the products are asked of the catalogue in the same transaction. */
-  async delete(id: number, hasProducts: (id: number) => Promise<boolean>): Promise<'deleted' | 'missing' | 'products' | 'subcategories'> {
+  async delete(id: number, hasProducts: (id: number) => Promise<boolean>, precondition?: CategoryPrecondition): Promise<'deleted' | 'missing' | 'products' | 'subcategories'> {
     return this.work.run(async () => {
       const { manager } = this.work;
       // Locked first: a product write into this category holds it in share mode until its commit.
-      const rows = (await manager.query('SELECT id FROM categories WHERE id = ? FOR UPDATE', [id])) as unknown[];
-      if (rows.length === 0) return 'missing';
+      if (precondition) {
+        if (!(await this.lockedHolding(id, precondition))) return 'missing';
+      } else {
+        const rows = (await manager.query('SELECT id FROM categories WHERE id = ? FOR UPDATE', [id])) as unknown[];
+        if (rows.length === 0) return 'missing';
+      }
       if (await hasProducts(id)) return 'products';
       try {
         await manager.query('DELETE FROM categories WHERE id = ?', [id]);
@@ -80,6 +92,14 @@ export class CategoryRepository {
       }
       return 'deleted';
     });
+  }
+
+  /** Locks the row for the write: false when there is none, 412 when the precondition does not hold for it. */
+  private async lockedHolding(id: number, precondition: CategoryPrecondition): Promise<boolean> {
+    const current = await this.work.manager.findOne(Category, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    if (!current) return false;
+    if (!precondition(current)) throw new PreconditionFailedError(`Category ${id}`);
+    return true;
   }
 
   /** In the catalogue's open unit of work: the row share-locked until its commit; false when there is none. */

@@ -1,10 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Cached, CacheEvict, RedisCacheService } from '@stockroom/cache';
 import { CategoryNotFoundError, ProductCategories, ProductRepository } from '@stockroom/catalog';
-import { ValidationFailedError } from '@stockroom/core';
+import { PreconditionFailedError, ValidationFailedError } from '@stockroom/core';
 import { Category } from './category.entity';
 import { CategoryRepository } from './category.repository';
-import type { CategoryChanges, NewCategory } from './category.repository';
+import type { CategoryChanges, CategoryPrecondition, NewCategory } from './category.repository';
 import { CategoryInUseError } from './categories.errors';
 
 /** Categories are cached under their own namespace, as long as the seed keeps them: a day. */
@@ -75,17 +75,21 @@ export class CategoryService extends ProductCategories implements OnModuleInit {
 
   /** An empty patch changes nothing. */
   @CacheEvict({ namespace: CATEGORIES_NAMESPACE })
-  async update(id: number, changes: CategoryChanges): Promise<Category> {
-    if (Object.values(changes).every((value) => value === undefined)) return this.get(id);
-    const category = await this.categories.update(id, changes);
+  async update(id: number, changes: CategoryChanges, precondition?: CategoryPrecondition): Promise<Category> {
+    if (Object.values(changes).every((value) => value === undefined)) {
+      const category = await this.get(id);
+      if (precondition && !precondition(category)) throw new PreconditionFailedError(`Category ${id}`);
+      return category;
+    }
+    const category = await this.categories.update(id, changes, precondition);
     if (!category) throw new CategoryNotFoundError(id);
     return category;
   }
 
   /** Refused while products or subcategories are in it: nothing is ever left pointing at a deleted category. */
   @CacheEvict({ namespace: CATEGORIES_NAMESPACE })
-  async delete(id: number): Promise<void> {
-    const outcome = await this.categories.delete(id, (categoryId) => this.products.anyInCategory(categoryId));
+  async delete(id: number, precondition?: CategoryPrecondition): Promise<void> {
+    const outcome = await this.categories.delete(id, (categoryId) => this.products.anyInCategory(categoryId), precondition);
     if (outcome === 'missing') throw new CategoryNotFoundError(id);
     if (outcome !== 'deleted') throw new CategoryInUseError(id, outcome);
   }

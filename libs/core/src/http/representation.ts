@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppConfig } from '../config/app-config';
+import { DomainError } from '../errors/domain-error';
 
 /**
  * A response body rendered once: its JSON text and a strong ETag of those bytes. Sent as it is
@@ -65,6 +66,29 @@ export function ifNoneMatchHits(header: string | undefined, etag: string): boole
     if (tag === '*' || (tag.startsWith('W/') ? tag.slice(2) : tag) === opaque) return true;
   }
   return false;
+}
+
+/**
+ * RFC 9110 §13.1.1: If-Match holds when it names the current representation with the strong
+ * comparison (a weak tag never matches), or is `*` (some representation exists).
+ */
+export function ifMatchHolds(header: string, etag: string): boolean {
+  if (etag.startsWith('W/')) return header.trim() === '*';
+  for (const candidate of header.split(',')) {
+    const tag = candidate.trim();
+    if (tag === '*' || tag === etag) return true;
+  }
+  return false;
+}
+
+/** A conditional write (If-Match) whose precondition does not hold: nothing was changed. */
+export class PreconditionFailedError extends DomainError {
+  readonly status = 412;
+  readonly code = 'PRECONDITION_FAILED';
+
+  constructor(what: string) {
+    super(`${what} has changed since the ETag in If-Match was read; read it again before changing it`);
+  }
 }
 
 /** Cache-Control for public catalogue reads: shared caches may keep them briefly and revalidate in the background. */
