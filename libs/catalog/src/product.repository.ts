@@ -227,8 +227,8 @@ export class ProductRepository {
   /**
    * Applies the changes and bumps `version` in one statement; null when the row is gone. Read back
    * in the same transaction: on the primary, and the version this write made (a replica may lag).
+   * `ifVersion`: only while the row is still at that version, else 'changed' (If-Match's write).
    */
-  /** `ifVersion`: only while the row is at that version, else 'changed' (a conditional write's precondition). */
   async update(id: number, changes: ProductChanges, ifVersion?: number): Promise<Product | null | 'changed'> {
     let product: Product | null | 'changed';
     try {
