@@ -11,7 +11,7 @@ import {
   CurrentPrincipal,
   FastAnswer,
   FastReads,
-  ifMatchHolds,
+  ifMatchPrecondition,
   JsonRepresentation,
   parseId,
   ParseIdPipe,
@@ -110,8 +110,7 @@ export class ProductsController {
 
   /** If-Match against the ETag a GET of this product would answer now (its rendering, as `byId` serves it). */
   private matching(request: FastifyRequest): ProductPrecondition | undefined {
-    const ifMatch = request.headers['if-match'];
-    return ifMatch === undefined ? undefined : (current) => ifMatchHolds(ifMatch, this.json(current).etag);
+    return ifMatchPrecondition(request, (current: Product) => this.json(current).etag);
   }
 
   private response(product: Product): ProductResponse {

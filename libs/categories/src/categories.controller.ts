@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiConditionalGet, ApiConditionalWrite, ApiErrors, AppConfig, conditionalGet, ifMatchHolds, JsonRepresentation, ParseIdPipe, Public, publicCacheControl, Representations, Roles, STAFF_ROLES } from '@stockroom/core';
+import { ApiConditionalGet, ApiConditionalWrite, ApiErrors, AppConfig, conditionalGet, ifMatchPrecondition, JsonRepresentation, ParseIdPipe, Public, publicCacheControl, Representations, Roles, STAFF_ROLES } from '@stockroom/core';
 import { Category } from './category.entity';
 import { CategoryService } from './category.service';
 import type { CategoryPrecondition } from './category.repository';
@@ -87,8 +87,7 @@ export class CategoriesController {
 
   /** If-Match against the ETag `byId` gives this category's rendering. */
   private matching(request: FastifyRequest): CategoryPrecondition | undefined {
-    const ifMatch = request.headers['if-match'];
-    return ifMatch === undefined ? undefined : (current) => ifMatchHolds(ifMatch, this.oneJson.of(current).etag);
+    return ifMatchPrecondition(request, (current: Category) => this.oneJson.of(current).etag);
   }
 
   @Delete(':id')

@@ -81,6 +81,15 @@ export function ifMatchHolds(header: string, etag: string): boolean {
   return false;
 }
 
+/**
+ * The request's If-Match as a check of the resource's current state, given how its ETag is made;
+ * undefined when the request sent none (the write is unconditional).
+ */
+export function ifMatchPrecondition<T>(request: FastifyRequest, etagOf: (current: T) => string): ((current: T) => boolean) | undefined {
+  const header = request.headers['if-match'];
+  return header === undefined ? undefined : (current) => ifMatchHolds(header, etagOf(current));
+}
+
 /** A conditional write (If-Match) whose precondition does not hold: nothing was changed. */
 export class PreconditionFailedError extends DomainError {
   readonly status = 412;
