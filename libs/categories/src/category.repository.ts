@@ -51,9 +51,6 @@ export class CategoryRepository {
     try {
       return await this.work.run(async () => {
         const { manager } = this.work;
-        // The row is locked by then (after the tree's lock, taken in id order, when moving).
-        const checked = async () => (precondition ? this.lockedHolding(id, precondition) : true);
-        if (changes.parentId == null && !(await checked())) return null;
         if (changes.parentId != null) {
           const rows = (await manager.query('SELECT id, parent_id FROM categories ORDER BY id FOR UPDATE')) as Array<{ id: number; parent_id: number | null }>;
           const parents = new Map(rows.map((row) => [Number(row.id), row.parent_id === null ? null : Number(row.parent_id)]));
@@ -62,8 +59,9 @@ export class CategoryRepository {
           for (let at: number | null | undefined = changes.parentId; at != null; at = parents.get(at)) {
             if (at === id) throw new CategoryCycleError(id, changes.parentId);
           }
-          if (!(await checked())) return null;
         }
+        // After the tree's lock when moving (taken in id order), so the lock order stays the same.
+        if (precondition && !(await this.lockedHolding(id, precondition))) return null;
         const result = await manager.update(Category, { id }, changes);
         return result.affected ? manager.findOneBy(Category, { id }) : null;
       });
@@ -77,12 +75,7 @@ export class CategoryRepository {
     return this.work.run(async () => {
       const { manager } = this.work;
       // Locked first: a product write into this category holds it in share mode until its commit.
-      if (precondition) {
-        if (!(await this.lockedHolding(id, precondition))) return 'missing';
-      } else {
-        const rows = (await manager.query('SELECT id FROM categories WHERE id = ? FOR UPDATE', [id])) as unknown[];
-        if (rows.length === 0) return 'missing';
-      }
+      if (!(await this.lockedHolding(id, precondition))) return 'missing';
       if (await hasProducts(id)) return 'products';
       try {
         await manager.query('DELETE FROM categories WHERE id = ?', [id]);
@@ -94,11 +87,11 @@ export class CategoryRepository {
     });
   }
 
-  /** Locks the row for the write: false when there is none, 412 when the precondition does not hold for it. */
-  private async lockedHolding(id: number, precondition: CategoryPrecondition): Promise<boolean> {
+  /** Locks the row for the write: false when there is none, 412 when a precondition does not hold for it. */
+  private async lockedHolding(id: number, precondition?: CategoryPrecondition): Promise<boolean> {
     const current = await this.work.manager.findOne(Category, { where: { id }, lock: { mode: 'pessimistic_write' } });
     if (!current) return false;
-    if (!precondition(current)) throw new PreconditionFailedError(`Category ${id}`);
+    if (precondition && !precondition(current)) throw new PreconditionFailedError(`Category ${id}`);
     return true;
   }
 

@@ -61,9 +61,14 @@ export function ifNoneMatchHits(header: string | undefined, etag: string): boole
   if (header === undefined) return false;
   if (header === etag) return true;
   const opaque = etag.startsWith('W/') ? etag.slice(2) : etag;
+  return listsTag(header, (tag) => (tag.startsWith('W/') ? tag.slice(2) : tag) === opaque);
+}
+
+/** A conditional header's list of entity tags: `*`, or one tag that `matches`. */
+function listsTag(header: string, matches: (tag: string) => boolean): boolean {
   for (const candidate of header.split(',')) {
     const tag = candidate.trim();
-    if (tag === '*' || (tag.startsWith('W/') ? tag.slice(2) : tag) === opaque) return true;
+    if (tag === '*' || matches(tag)) return true;
   }
   return false;
 }
@@ -73,12 +78,8 @@ export function ifNoneMatchHits(header: string | undefined, etag: string): boole
  * comparison (a weak tag never matches), or is `*` (some representation exists).
  */
 export function ifMatchHolds(header: string, etag: string): boolean {
-  if (etag.startsWith('W/')) return header.trim() === '*';
-  for (const candidate of header.split(',')) {
-    const tag = candidate.trim();
-    if (tag === '*' || tag === etag) return true;
-  }
-  return false;
+  const strong = !etag.startsWith('W/');
+  return listsTag(header, (tag) => strong && tag === etag);
 }
 
 /**
