@@ -123,6 +123,17 @@ describe('Subscribing during the connection handshake (medium tier)', () => {
     expect(b.listening).toBe(true);
   });
 
+  it('a bus started before its connection is ready subscribes once, and tells its owner to forget once', async () => {
+    const channel = `medium-bus-once-${randomUUID()}`;
+    const b = bus(channel, 'b', 3_600_000);
+    expect(b.subscriber.status).not.toBe('ready');
+    await b.bus.start();
+    // Replies come in order: once this one is in, any other SUBSCRIBE sent at boot has answered too.
+    await b.subscriber.subscribe(`${channel}:probe`);
+    expect(b.seen.missed).toBe(1);
+    expect(b.bus.listening).toBe(true);
+  });
+
   describe('numbered events: a missed one makes the owner forget everything', () => {
     /**
      * Instance b (checking the counter every `checkEveryMs`) has heard a's first event; then one

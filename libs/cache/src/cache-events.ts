@@ -101,6 +101,8 @@ export class CacheEventBus {
   private readonly publisher: PublishCommands;
   private checks?: NodeJS.Timeout;
   private checking = false;
+  /** The SUBSCRIBE under way, if any: the first 'ready' comes while start()'s own one waits for it. */
+  private subscribing?: Promise<void>;
 
   constructor(
     publisher: RedisClient,
@@ -120,9 +122,12 @@ export class CacheEventBus {
       this.sequence.forget();
       handlers.onMissedEvents();
     });
-    // After a reconnect: subscribe again, then forget what may have been missed meanwhile.
+    // After a reconnect: subscribe again, then forget what may have been missed meanwhile. A
+    // SUBSCRIBE still under way is that one (ioredis resends it), unless it failed.
     subscriber.on('ready', () => {
-      if (this.started) void this.listen().catch(() => undefined);
+      if (!this.started) return;
+      const underWay = this.subscribing?.catch(() => (this.subscribed ? undefined : this.listen()));
+      void (underWay ?? this.listen()).catch(() => undefined);
     });
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
@@ -164,11 +169,15 @@ export class CacheEventBus {
     this.checks = undefined;
   }
 
-  private async listen(): Promise<void> {
-    await subscribeWhenReady(this.subscriber, this.channel);
-    this.subscribed = true;
-    this.sequence.forget();
-    this.handlers.onMissedEvents();
+  private listen(): Promise<void> {
+    this.subscribing ??= subscribeWhenReady(this.subscriber, this.channel)
+      .then(() => {
+        this.subscribed = true;
+        this.sequence.forget();
+        this.handlers.onMissedEvents();
+      })
+      .finally(() => (this.subscribing = undefined));
+    return this.subscribing;
   }
 
   /** Reads the counter (one GET, never two at once): an event it had reached at the previous check must have arrived by now. */
