@@ -1,7 +1,8 @@
 import { MetricsRegistry } from '@stockroom/core';
 import { ProductRepository } from '@stockroom/catalog';
-import { StatsService } from '@stockroom/stats';
-import { bootApi, TestApi, TestContext } from './support/test-context';
+import { RedisKeys } from '@stockroom/redis';
+import { StatsService, statsKeys } from '@stockroom/stats';
+import { bootApi, TestApi, TestContext, testRedis } from './support/test-context';
 import { signIn, SignedIn, viaInject } from './support/sign-in';
 
 describe('HTTP caching: ETag, If-None-Match -> 304, Cache-Control', () => {
@@ -105,6 +106,53 @@ describe('HTTP caching: ETag, If-None-Match -> 304, Cache-Control', () => {
     const deleted = await api.app.inject({ method: 'DELETE', url: `/products/${id}`, headers: { ...staff.headers, 'if-match': current.etag } });
     expect(deleted.statusCode).toBe(204);
     expect((await get(`/products/${id}`)).statusCode).toBe(404);
+  });
+
+  it('reads with If-Match only while it names the current ETag: 412 otherwise, before If-None-Match, counting no view', async () => {
+    const created = await api.app.inject({ method: 'POST', url: '/products', payload: { sku: 'IFM-READ', name: 'Read on a condition', price: '2.00' }, headers: staff.headers });
+    const id = created.json().id as number;
+    const ranking = statsKeys(api.app.get(RedisKeys)).ranking('views');
+    const redis = testRedis();
+    try {
+      const viewsOf = async () => {
+        await api.app.get(StatsService).send();
+        return Number((await redis.zscore(ranking, String(id))) ?? 0);
+      };
+      const refused = (answer: Awaited<ReturnType<typeof get>>) => {
+        expect(answer.statusCode).toBe(412);
+        expect(answer.json().code).toBe('PRECONDITION_FAILED');
+        // An error answer: no validator, and nothing a shared cache may keep.
+        expect(answer.headers.etag).toBeUndefined();
+        expect(answer.headers['cache-control']).toBe('private, no-store');
+      };
+      const views = await viewsOf();
+      // Not cached yet: the controller answers.
+      const fastBefore = await fastReads();
+      refused(await get(`/products/${id}`, { 'if-match': '"not-this-one"' }));
+      expect(await fastReads()).toBe(fastBefore);
+
+      // The refused read loaded the product into the cache: from here the fast path answers, with the same rules.
+      const current = await get(`/products/${id}`);
+      const etag = String(current.headers.etag);
+      for (const held of [etag, `"other", ${etag}`, '*']) {
+        const read = await get(`/products/${id}`, { 'if-match': held });
+        expect({ held, status: read.statusCode, body: read.body }).toEqual({ held, status: 200, body: current.body });
+      }
+      const fastServed = await fastReads();
+      expect(fastServed).toBe(fastBefore + 4);
+      refused(await get(`/products/${id}`, { 'if-match': `W/${etag}` }));
+      refused(await get(`/products/${id}`, { 'if-match': '"stale"', 'if-none-match': etag }));
+      refused(await get(`/products/by-sku/IFM-READ`, { 'if-match': '"stale"' }));
+      expect(await fastReads()).toBe(fastServed);
+      expect(await viewsOf()).toBe(views + 4);
+
+      refused(await get('/products?page=1&limit=5', { 'if-match': '"stale"' }));
+      refused(await get('/categories', { 'if-match': '"stale"' }));
+      const page = await get('/products?page=1&limit=5');
+      expect((await get('/products?page=1&limit=5', { 'if-match': String(page.headers.etag) })).statusCode).toBe(200);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('tags list pages and the popular list, and a new product changes the page', async () => {

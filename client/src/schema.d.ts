@@ -1673,6 +1673,8 @@ export interface operations {
             header?: {
                 /** @description An ETag this client holds: 304 Not Modified when it is still current */
                 "If-None-Match"?: string;
+                /** @description ETags (or `*`): the answer is sent only while one of them is current (strong comparison), else 412 PRECONDITION_FAILED */
+                "If-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1765,6 +1767,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"] & {
                         /** @enum {string} */
                         code: "CATEGORY_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Precondition Failed: PRECONDITION_FAILED */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "code": "PRECONDITION_FAILED",
+                     *       "message": "Precondition failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {string} */
+                        code: "PRECONDITION_FAILED";
                     };
                 };
             };
@@ -2109,6 +2138,8 @@ export interface operations {
             header?: {
                 /** @description An ETag this client holds: 304 Not Modified when it is still current */
                 "If-None-Match"?: string;
+                /** @description ETags (or `*`): the answer is sent only while one of them is current (strong comparison), else 412 PRECONDITION_FAILED */
+                "If-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2174,6 +2205,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"] & {
                         /** @enum {string} */
                         code: "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description Precondition Failed: PRECONDITION_FAILED */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "code": "PRECONDITION_FAILED",
+                     *       "message": "Precondition failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {string} */
+                        code: "PRECONDITION_FAILED";
                     };
                 };
             };
@@ -2350,6 +2408,8 @@ export interface operations {
             header?: {
                 /** @description An ETag this client holds: 304 Not Modified when it is still current */
                 "If-None-Match"?: string;
+                /** @description ETags (or `*`): the answer is sent only while one of them is current (strong comparison), else 412 PRECONDITION_FAILED */
+                "If-Match"?: string;
             };
             path: {
                 sku: string;
@@ -2447,6 +2507,33 @@ export interface operations {
                     };
                 };
             };
+            /** @description Precondition Failed: PRECONDITION_FAILED */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "code": "PRECONDITION_FAILED",
+                     *       "message": "Precondition failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {string} */
+                        code: "PRECONDITION_FAILED";
+                    };
+                };
+            };
             /** @description Too Many Requests: TOO_MANY_REQUESTS (Retry-After, RateLimit and X-RateLimit-* say when) */
             429: {
                 headers: {
@@ -2511,6 +2598,8 @@ export interface operations {
             header?: {
                 /** @description An ETag this client holds: 304 Not Modified when it is still current */
                 "If-None-Match"?: string;
+                /** @description ETags (or `*`): the answer is sent only while one of them is current (strong comparison), else 412 PRECONDITION_FAILED */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Product id (1..2147483647) */
@@ -2606,6 +2695,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"] & {
                         /** @enum {string} */
                         code: "PRODUCT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Precondition Failed: PRECONDITION_FAILED */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "code": "PRECONDITION_FAILED",
+                     *       "message": "Precondition failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {string} */
+                        code: "PRECONDITION_FAILED";
                     };
                 };
             };
@@ -3230,6 +3346,8 @@ export interface operations {
             header?: {
                 /** @description An ETag this client holds: 304 Not Modified when it is still current */
                 "If-None-Match"?: string;
+                /** @description ETags (or `*`): the answer is sent only while one of them is current (strong comparison), else 412 PRECONDITION_FAILED */
+                "If-Match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3270,6 +3388,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Precondition Failed: PRECONDITION_FAILED */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "code": "PRECONDITION_FAILED",
+                     *       "message": "Precondition failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {string} */
+                        code: "PRECONDITION_FAILED";
+                    };
+                };
             };
             /** @description Too Many Requests: TOO_MANY_REQUESTS (Retry-After, RateLimit and X-RateLimit-* say when) */
             429: {
@@ -3610,6 +3755,8 @@ export interface operations {
             header?: {
                 /** @description An ETag this client holds: 304 Not Modified when it is still current */
                 "If-None-Match"?: string;
+                /** @description ETags (or `*`): the answer is sent only while one of them is current (strong comparison), else 412 PRECONDITION_FAILED */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Category id (1..2147483647) */
@@ -3705,6 +3852,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"] & {
                         /** @enum {string} */
                         code: "CATEGORY_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description Precondition Failed: PRECONDITION_FAILED */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "code": "PRECONDITION_FAILED",
+                     *       "message": "Precondition failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {string} */
+                        code: "PRECONDITION_FAILED";
                     };
                 };
             };

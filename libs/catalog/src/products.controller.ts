@@ -141,8 +141,9 @@ export class ProductsController {
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['CATEGORY_NOT_FOUND'] })
   async list(@Query() query: ListProductsQuery, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
     const page = await this.products.list(query);
+    const answer = conditionalGet(request, reply, this.pageJson.of(page), this.cacheControl);
     if (query.q) this.stats.recordSearch(query.q);
-    return conditionalGet(request, reply, this.pageJson.of(page), this.cacheControl);
+    return answer;
   }
 
   @Get('popular')
@@ -190,8 +191,9 @@ export class ProductsController {
       throw new ValidationFailedError([{ field: 'sku', problems: ['sku must be 1-64 letters, digits, ".", "_" or "-"'] }]);
     }
     const product = await this.products.getBySku(sku);
+    const answer = conditionalGet(request, reply, this.json(product), this.cacheControlFor(request));
     this.viewed(product.id, request);
-    return conditionalGet(request, reply, this.json(product), this.cacheControlFor(request));
+    return answer;
   }
 
   @Get(':id')
@@ -207,8 +209,9 @@ export class ProductsController {
   @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'] })
   async byId(@Param('id', ParseIdPipe) id: number, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation | undefined> {
     const product = await this.products.getById(id);
+    const answer = conditionalGet(request, reply, this.json(product), this.cacheControlFor(request));
     this.viewed(id, request);
-    return conditionalGet(request, reply, this.json(product), this.cacheControlFor(request));
+    return answer;
   }
 
   @Post()

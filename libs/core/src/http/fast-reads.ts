@@ -75,9 +75,15 @@ export class FastReads {
     if (!read) return undefined;
     let counted: CounterSeries | undefined;
     const send = (answer: FastAnswer, request: FastifyRequest, reply: FastifyReply) => {
+      let body: ReturnType<typeof conditionalGet>;
+      try {
+        body = conditionalGet(request, reply, answer.representation, answer.cacheControl ?? read.cacheControl);
+      } catch (error) {
+        return withinRequest(request, reply, () => sendError(reply, error));
+      }
       answer.served?.();
       (counted ??= this.served?.series(url))?.inc();
-      void reply.send(conditionalGet(request, reply, answer.representation, answer.cacheControl ?? read.cacheControl));
+      void reply.send(body);
     };
     const admit = (answer: FastAnswer | undefined, request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
       if (!answer) return withinRequest(request, reply, done);

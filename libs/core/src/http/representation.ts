@@ -91,13 +91,18 @@ export function ifMatchPrecondition<T>(request: FastifyRequest, etagOf: (current
   return header === undefined ? undefined : (current) => ifMatchHolds(header, etagOf(current));
 }
 
-/** A conditional write (If-Match) whose precondition does not hold: nothing was changed. */
+/** A conditional request (If-Match) whose precondition does not hold: nothing was changed, nothing is sent. */
 export class PreconditionFailedError extends DomainError {
   readonly status = 412;
   readonly code = 'PRECONDITION_FAILED';
 
-  constructor(what: string) {
-    super(`${what} has changed since the ETag in If-Match was read; read it again before changing it`);
+  /** `what`: the resource a write was refused for; none for a read. */
+  constructor(what?: string) {
+    super(
+      what === undefined
+        ? 'the current representation is not one named in If-Match'
+        : `${what} has changed since the ETag in If-Match was read; read it again before changing it`,
+    );
   }
 }
 
@@ -109,7 +114,9 @@ export function publicCacheControl(config: Pick<AppConfig, 'http'>): string {
 /**
  * Answers a conditional GET: sets ETag and Cache-Control, and when the client already holds
  * this representation answers 304 with no body (undefined is returned). Otherwise returns the
- * representation for the handler to return (status 200).
+ * representation for the handler to return (status 200). An If-Match that names no current
+ * representation throws PreconditionFailedError (412) first, as RFC 9110 §13.2.2 orders it,
+ * before any header is set: the error keeps the default `private, no-store`.
  */
 export function conditionalGet(
   request: FastifyRequest,
@@ -117,6 +124,8 @@ export function conditionalGet(
   representation: JsonRepresentation,
   cacheControl: string,
 ): JsonRepresentation | undefined {
+  const ifMatch = request.headers['if-match'];
+  if (ifMatch !== undefined && !ifMatchHolds(ifMatch, representation.etag)) throw new PreconditionFailedError();
   void reply.header('etag', representation.etag);
   void reply.header('cache-control', cacheControl);
   if (!ifNoneMatchHits(request.headers['if-none-match'], representation.etag)) return representation;

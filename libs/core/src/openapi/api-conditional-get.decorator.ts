@@ -1,5 +1,6 @@
 import { applyDecorators, Type } from '@nestjs/common';
 import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { ApiErrors } from './api-errors.decorator';
 
 const VALIDATORS = {
   ETag: { description: 'Strong validator of this representation; send it back in If-None-Match', schema: { type: 'string', example: '"3kq0bQnTmHqWbxkV1e0RZ1mXbXo"' } },
@@ -11,11 +12,14 @@ const VALIDATORS = {
 
 /**
  * A public read that supports conditional requests: 200 with `ETag` and `Cache-Control`, or 304
- * with no body when `If-None-Match` names the current representation.
+ * with no body when `If-None-Match` names the current representation; 412 when `If-Match` names
+ * none of them.
  */
 export function ApiConditionalGet(type: Type<unknown> | [Type<unknown>]): MethodDecorator {
   return applyDecorators(
     ApiHeader({ name: 'If-None-Match', required: false, description: 'An ETag this client holds: 304 Not Modified when it is still current' }),
+    ApiHeader({ name: 'If-Match', required: false, description: 'ETags (or `*`): the answer is sent only while one of them is current (strong comparison), else 412 PRECONDITION_FAILED' }),
+    ApiErrors({ 412: ['PRECONDITION_FAILED'] }),
     ApiResponse({ status: 200, type, headers: VALIDATORS }),
     ApiResponse({ status: 304, description: 'Not Modified: the representation named in If-None-Match is current (no body)', headers: VALIDATORS }),
   );
