@@ -82,6 +82,8 @@ describe('Booting the processes', () => {
     const result = await exited;
     // Nest re-raises the signal once closed; the forced-exit timer would have exited with 1.
     expect(result.code === 0 || result.signal === 'SIGTERM').toBe(true);
+    // An operator can tell a deliberate stop from a crash.
+    expect(result.stdout).toMatch(/"context":"Shutdown","msg":"shutdown: SIGTERM received; finishing what is in flight, then closing \(at most \d+ ms\)"/);
     const rows = await context.query<unknown[]>("SELECT id FROM products WHERE sku = 'INFLIGHT'");
     expect(rows).toHaveLength(1);
   });

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { bootOrExit, loadConfigFromProcess, tuneRuntime } from '@stockroom/core';
+import { Logger } from '@nestjs/common';
+import { bootOrExit, boundShutdown, loadConfigFromProcess, tuneRuntime } from '@stockroom/core';
 import { prepareDatabase } from '@stockroom/database';
 import { assertRedisReachable } from '@stockroom/redis';
 import { createApiApp } from './app.factory';
@@ -13,9 +14,7 @@ async function main(): Promise<void> {
     const app = await createApiApp(config);
     await app.listen({ port: config.http.port, host: config.http.host });
     // Shutdown hooks drain in-flight requests; this bounds how long that may take.
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => setTimeout(() => process.exit(1), config.http.shutdownTimeoutMs).unref());
-    }
+    boundShutdown(new Logger('Shutdown'), config.http.shutdownTimeoutMs);
     return app;
   });
   app.getHttpAdapter().getInstance().log.info({ url: await app.getUrl(), docs: `${await app.getUrl()}/docs` }, 'stockroom api listening');

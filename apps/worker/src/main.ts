@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { bootOrExit, loadConfigFromProcess, tuneRuntime } from '@stockroom/core';
+import { bootOrExit, boundShutdown, loadConfigFromProcess, tuneRuntime } from '@stockroom/core';
 import { prepareDatabase } from '@stockroom/database';
 import { assertRedisReachable } from '@stockroom/redis';
 import { createWorkerApp } from './worker.factory';
@@ -12,9 +12,7 @@ async function main(): Promise<void> {
     await prepareDatabase(config);
     await assertRedisReachable(config.redis);
     const app = await createWorkerApp(config);
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => setTimeout(() => process.exit(1), config.http.shutdownTimeoutMs).unref());
-    }
+    boundShutdown(new Logger('Shutdown'), config.http.shutdownTimeoutMs);
     return app;
   });
   new Logger('Worker').log('stockroom worker ready');
