@@ -115,7 +115,8 @@ describe('HTTP caching: ETag, If-None-Match -> 304, Cache-Control', () => {
     const redis = testRedis();
     try {
       const viewsOf = async () => {
-        await api.app.get(StatsService).send();
+        // The first waits out a timed send already under way (it took the buffer earlier); the second sends the rest.
+        for (let i = 0; i < 2; i++) await api.app.get(StatsService).send();
         return Number((await redis.zscore(ranking, String(id))) ?? 0);
       };
       const refused = (answer: Awaited<ReturnType<typeof get>>) => {
