@@ -247,7 +247,6 @@ export class ProductsController {
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
     404: ['PRODUCT_NOT_FOUND', 'CATEGORY_NOT_FOUND'],
     409: ['PRODUCT_SKU_TAKEN'],
-    412: ['PRECONDITION_FAILED'],
     413: ['PAYLOAD_TOO_LARGE'],
     415: ['UNSUPPORTED_MEDIA_TYPE'],
   })
@@ -266,7 +265,7 @@ export class ProductsController {
   @ApiParam(ID_PARAM)
   @ApiConditionalWrite()
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'], 409: ['PRODUCT_HAS_RESERVATIONS'], 412: ['PRECONDITION_FAILED'] })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['PRODUCT_NOT_FOUND'], 409: ['PRODUCT_HAS_RESERVATIONS'] })
   async delete(@Param('id', ParseIdPipe) id: number, @Req() request: FastifyRequest): Promise<void> {
     await this.products.delete(id, this.matching(request));
   }

@@ -77,7 +77,6 @@ export class CategoriesController {
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
     404: ['CATEGORY_NOT_FOUND'],
     409: ['CATEGORY_SLUG_TAKEN', 'CATEGORY_CYCLE'],
-    412: ['PRECONDITION_FAILED'],
     413: ['PAYLOAD_TOO_LARGE'],
     415: ['UNSUPPORTED_MEDIA_TYPE'],
   })
@@ -100,7 +99,7 @@ export class CategoriesController {
   @ApiParam(ID_PARAM)
   @ApiConditionalWrite()
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['CATEGORY_NOT_FOUND'], 409: ['CATEGORY_IN_USE'], 412: ['PRECONDITION_FAILED'] })
+  @ApiErrors({ 400: ['VALIDATION_FAILED'], 404: ['CATEGORY_NOT_FOUND'], 409: ['CATEGORY_IN_USE'] })
   async delete(@Param('id', ParseIdPipe) id: number, @Req() request: FastifyRequest): Promise<void> {
     await this.categories.delete(id, this.matching(request));
   }

@@ -27,10 +27,13 @@ export function ApiConditionalGet(type: Type<unknown> | [Type<unknown>]): Method
 
 /** A write that takes `If-Match`: 412 PRECONDITION_FAILED, changing nothing, when it names no current representation. */
 export function ApiConditionalWrite(): MethodDecorator {
-  return ApiHeader({
-    name: 'If-Match',
-    required: false,
-    description:
-      'ETags from this resource\'s GET (or `*`): the write happens only while one of them is still current, else 412 PRECONDITION_FAILED and nothing changes. Without it the write is unconditional.',
-  });
+  return applyDecorators(
+    ApiHeader({
+      name: 'If-Match',
+      required: false,
+      description:
+        'ETags from this resource\'s GET (or `*`): the write happens only while one of them is still current, else 412 PRECONDITION_FAILED and nothing changes. Without it the write is unconditional.',
+    }),
+    ApiErrors({ 412: ['PRECONDITION_FAILED'] }),
+  );
 }
