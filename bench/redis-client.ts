@@ -5,13 +5,15 @@
  * each measured BENCH_ROUNDS times (default 3):
  * - ioredis with `enableAutoPipelining` and a command timeout (the request connection until 2026-12-01);
  * - ioredis plain (one write per command);
- * - Stockroom's connection (`createRedisConnection` with write coalescing and a command timeout);
+ * - Stockroom's connection (`createRedisConnection` with write coalescing and a command deadline:
+ *   one timer per connection, `CommandDeadlines`);
+ * - the same with ioredis' own `commandTimeout` instead (a timer per command; Stockroom's until 2026-12-04);
  * - @redis/client, the peer's client, when `bench/.peer` is installed (bench:read installs it).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis, { RedisOptions } from 'ioredis';
-import { createRedisConnection } from '@stockroom/redis';
+import { coalesceWrites, createRedisConnection } from '@stockroom/redis';
 import type { AppConfig } from '@stockroom/core';
 import { ROOT, saveReport } from './support';
 
@@ -38,9 +40,18 @@ const variants: Array<{ name: string; open: () => Promise<Client> }> = [
   { name: 'ioredis, enableAutoPipelining + commandTimeout', open: ioredis({ enableAutoPipelining: true, commandTimeout: 1_000 }) },
   { name: 'ioredis, one write per command', open: ioredis({}) },
   {
-    name: 'Stockroom: writes coalesced + commandTimeout',
+    name: 'Stockroom: writes coalesced + one deadline timer per connection',
     open: async () => {
       const client = createRedisConnection(CONFIG.redis, { name: 'bench', commandTimeoutMs: 1_000, writeCoalescing: true }) as Redis;
+      await client.ping();
+      return { get: (key) => client.get(key), close: async () => client.disconnect() };
+    },
+  },
+  {
+    name: "writes coalesced + ioredis' commandTimeout",
+    open: async () => {
+      const client = new Redis({ maxRetriesPerRequest: 0, commandTimeout: 1_000 });
+      coalesceWrites(client);
       await client.ping();
       return { get: (key) => client.get(key), close: async () => client.disconnect() };
     },

@@ -1,5 +1,6 @@
 import Redis, { Cluster, RedisOptions } from 'ioredis';
 import type { Writable } from 'node:stream';
+import { CommandDeadlines } from './command-deadlines';
 import type { ResolvedRedisOptions } from './redis-options';
 
 /** Where the connections go, every field given (resolveRedisOptions fills the defaults). */
@@ -36,7 +37,7 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
     maxRetriesPerRequest: options.queue ? null : options.failFast ? 0 : 2,
     retryStrategy: options.failFast ? () => null : (times) => Math.min(times * 100, 2_000),
     lazyConnect: options.failFast ?? false,
-    commandTimeout: options.commandTimeoutMs,
+    // commandTimeoutMs is kept by CommandDeadlines (one timer per connection), not ioredis' commandTimeout (one per command).
     // How long a dropped socket may take to close before it is destroyed. ioredis waits 2 s by
     // default, also for a socket that had already closed (a connection closed while it was
     // reconnecting), which kept a process shutting down during a Redis outage alive that long.
@@ -49,12 +50,18 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
       lazyConnect: common.lazyConnect,
       clusterRetryStrategy: options.failFast ? () => null : (times) => Math.min(times * 100, 2_000),
     });
-    if (options.writeCoalescing) cluster.on('+node', (node: Redis) => coalesceWrites(node));
+    cluster.on('+node', (node: Redis) => prepare(node, options));
     return closeEveryNode(cluster);
   }
   const client = sentinels.length > 0 ? new Redis({ ...common, sentinels: sentinels.map((s) => ({ host: s.host, port: s.port })), name: sentinelName }) : new Redis(url, common);
-  if (options.writeCoalescing) coalesceWrites(client);
+  prepare(client, options);
   return client;
+}
+
+/** A standalone connection, or one node's connection in a cluster: its deadline and its writes. */
+function prepare(client: Redis, options: RedisConnectionOptions): void {
+  if (options.commandTimeoutMs !== undefined) CommandDeadlines.enforce(client, options.commandTimeoutMs);
+  if (options.writeCoalescing) coalesceWrites(client);
 }
 
 /**
