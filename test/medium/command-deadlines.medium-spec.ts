@@ -41,7 +41,7 @@ describe('command deadlines (medium tier)', () => {
       (error: Error) => error,
     );
     expect(failure?.message).toBe('Command timed out');
-    // Timers may fire a little early by the clock read here, never a whole millisecond.
+    // Never before the deadline (a millisecond allowed for the two clock reads' rounding).
     expect(performance.now() - sent).toBeGreaterThanOrEqual(299);
   });
 

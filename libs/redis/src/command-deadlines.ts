@@ -17,13 +17,14 @@ interface CommandQueue {
 
 /**
  * Fails every command sent on `client` that has no reply `timeoutMs` after it was first sent, as
- * ioredis' `commandTimeout` does (same error; never earlier, at most `slackMs` later), with one timer per connection instead
- * of one per command. ioredis arms a timer for each command, clears it at the reply and `delete`s
- * it from the command, which turns each command into a slow dictionary object: about a sixth of
- * what a GET costs the client on Node 26 (`npm run bench:redis-client`). Here a command only gets
- * its deadline as a property, and the timer looks at ioredis' own queues: the unanswered commands
- * are there in the order they were sent, so it stops at the first one not yet due and waits for it.
- * Nothing is held here: an answered or refused command has left ioredis' queue.
+ * ioredis' `commandTimeout` does (same error; never earlier, at most `slackMs` later), with one
+ * timer per connection instead of one per command. ioredis arms a timer for each command, clears
+ * it at the reply and `delete`s it from the command, which turns each command into a slow
+ * dictionary object: about a sixth of what a GET costs the client on Node 26 (`npm run
+ * bench:redis-client`). Here a command only gets its deadline as a property, and the timer looks
+ * at ioredis' own queues: the unanswered commands are there in the order they were sent, so it
+ * stops at the first one not yet due and waits for it. Nothing is held here: an answered or
+ * refused command has left ioredis' queue.
  */
 export class CommandDeadlines {
   private timer: NodeJS.Timeout | undefined;
