@@ -42,7 +42,7 @@ export class CommandDeadlines {
     this.slackMs = Math.max(Math.min(timeoutMs / 10, 25), 1);
   }
 
-  static enforce(client: Redis, timeoutMs: number): CommandDeadlines {
+  static enforce(client: Redis, timeoutMs: number): void {
     const deadlines = new CommandDeadlines(client, timeoutMs);
     const send = client.sendCommand;
     client.sendCommand = function (this: Redis, command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) {
@@ -53,7 +53,6 @@ export class CommandDeadlines {
       if (!deadlines.timer) deadlines.arm(timeoutMs);
       return reply;
     } as Redis['sendCommand'];
-    return deadlines;
   }
 
   private arm(ms: number): void {
