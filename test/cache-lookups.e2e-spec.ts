@@ -5,8 +5,8 @@ import { until } from './support/until';
 
 /**
  * What one cache lookup costs in Redis commands, and what it may trust. With L1 on or off,
- * generations learned over the event channel stand in for reading them (one command per lookup),
- * at most CACHE_L1_TTL_MS old; a lower one than known (a counter Redis lost) is read again.
+ * generations learned over the event channel stand in for reading them (one command per lookup,
+ * one per turn of the event loop for lookups made together), at most CACHE_L1_TTL_MS old; a lower one than known (a counter Redis lost) is read again.
  */
 describe('Cache lookups: commands per lookup and the generations they trust', () => {
   let context: TestContext;
@@ -68,6 +68,19 @@ describe('Cache lookups: commands per lookup and the generations they trust', ()
     expect((await commandCalls()).get).toBe(5);
     await writer.cache.invalidateNamespace('lookups');
     await until(async () => (await reader.cache.get('lookups', 'off')) === undefined, 10_000, 10);
+  });
+
+  it('lookups made together (one turn of the event loop) share one command: an MGET of their entries', async () => {
+    const writer = await boot({ CACHE_L1_MAX_ITEMS: '0' });
+    const reader = await boot({ CACHE_L1_MAX_ITEMS: '0' });
+    for (let i = 0; i < 10; i++) await writer.cache.set('lookups', `together-${i}`, i);
+    expect(await reader.cache.get('lookups', 'together-0')).toBe(0);
+    await resetStats();
+    const keys = [...Array.from({ length: 10 }, (_, i) => `together-${i}`), 'together-missing', 'together-3'];
+    expect(await Promise.all(keys.map((key) => reader.cache.get('lookups', key)))).toEqual([...Array.from({ length: 10 }, (_, i) => i), undefined, 3]);
+    const calls = await commandCalls();
+    expect(calls.mget).toBe(1);
+    expect(calls.get).toBeUndefined();
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { TurnGets } from '@stockroom/redis';
 import type { RedisClient } from '@stockroom/redis';
 import type { CacheCodec } from './codecs';
 import type { CacheStats } from './cache-stats';
@@ -43,6 +44,8 @@ function storedByOlderRelease(error: Error): null {
  */
 export class EntryStore {
   private readonly logger = new Logger('RedisCache');
+  /** The entries read during one turn of the event loop, as one MGET. */
+  private readonly gets: TurnGets;
 
   constructor(
     private readonly redis: CacheCommands,
@@ -53,20 +56,22 @@ export class EntryStore {
     private readonly stats: CacheStats,
     /** `call` through the process's circuit; `fallback()` (counted) when Redis is unavailable. */
     readonly guarded: <T>(call: () => Promise<T>, fallback: () => T) => Promise<T>,
-  ) {}
+  ) {
+    this.gets = new TurnGets(redis);
+  }
 
   /**
    * The entry and the current generations, in one round trip; undefined when Redis is unavailable.
    * While the event channel listens, generations learned (from Redis within CACHE_L1_TTL_MS, or
    * from the channel) are current up to a message's delivery, so the lookup is the entry alone:
-   * one command, not one per generation plus one, with L1 on or off. Otherwise it reads them.
+   * one key of the turn's MGET (`TurnGets`), with L1 on or off. Otherwise it reads them.
    */
   read(target: Target): Promise<FoundEntry | undefined> {
     const found = (raw: Buffer | null, generations: string): FoundEntry => ({ entry: parseEntry(raw, generations), generations });
     // Promise chains rather than async functions: this is every Redis hit's path.
     const lookup = () => {
       const known = this.log.known(target);
-      if (known !== undefined) return this.redis.getBuffer(target.entryKey).then((raw) => found(raw, known), (error: Error) => found(storedByOlderRelease(error), known));
+      if (known !== undefined) return this.gets.getBuffer(target.entryKey).then((raw) => found(raw, known));
       // The generations and the entry in one write; the entry's reply comes last.
       const replies: Array<Promise<string | Buffer | null>> = target.generationKeys.map((key) => this.redis.get(key));
       replies.push(this.redis.getBuffer(target.entryKey).catch(storedByOlderRelease));

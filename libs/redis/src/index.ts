@@ -1,4 +1,4 @@
-// The lib's public surface: the module and its options, connections, keys, the circuit, Lua registration, the boot probe, health.
+// The lib's public surface: the module and its options, connections, keys, the circuit, Lua registration, the boot probe, health, per-turn GETs.
 export * from './redis-connection.factory';
 export * from './redis-preflight';
 export * from './redis.module';
@@ -7,3 +7,4 @@ export * from './redis.health';
 export * from './redis-keys';
 export * from './lua-scripts';
 export * from './redis-circuit';
+export * from './turn-gets';

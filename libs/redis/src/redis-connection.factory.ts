@@ -131,6 +131,16 @@ export function coalesceWrites(client: Redis): void {
   patch();
 }
 
+/**
+ * Sends now what `client` holds back for the end of this turn (`coalesceWrites`). For commands
+ * issued at the turn's end (the check phase, as `TurnGets` does): their own write would
+ * otherwise be held until the next turn's end.
+ */
+export function sendWritesNow(client: Redis): void {
+  const socket = (client as unknown as { stream?: CoalescedSocket }).stream;
+  if (socket?.[COALESCED] && socket.writableCorked > 0) socket.uncork();
+}
+
 /** Where the configuration points, for messages. */
 export function describeRedisTarget(target: RedisTarget): string {
   const { clusterNodes, sentinels, sentinelName, url } = target;

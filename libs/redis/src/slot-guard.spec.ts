@@ -1,5 +1,5 @@
-import Redis from 'ioredis';
-import { CrossSlotError, refuseCrossSlotCommands } from './slot-guard';
+import Redis, { Command } from 'ioredis';
+import { CrossSlotError, forOneServer, refuseCrossSlotCommands } from './slot-guard';
 
 describe('refuseCrossSlotCommands', () => {
   const client = new Redis({ lazyConnect: true, maxRetriesPerRequest: 0 });
@@ -15,5 +15,12 @@ describe('refuseCrossSlotCommands', () => {
     const outcome = (promise: Promise<unknown>) => promise.then(() => 'sent', (error: Error) => (error instanceof CrossSlotError ? 'refused' : 'sent'));
     expect(await outcome(client.mget('{slot-guard-test}:a', '{slot-guard-test}:b'))).toBe('sent');
     expect(await outcome(client.get('slot-guard-test'))).toBe('sent');
+  });
+
+  it('sends a command marked for one server (never sent through a Cluster) across slots', async () => {
+    const outcome = (promise: Promise<unknown>) => promise.then(() => 'sent', (error: Error) => (error instanceof CrossSlotError ? 'refused' : 'sent'));
+    const marked = forOneServer(new Command('mget', ['a', 'b']));
+    void client.sendCommand(marked);
+    expect(await outcome(marked.promise)).toBe('sent');
   });
 });
