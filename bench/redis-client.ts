@@ -8,12 +8,14 @@
  * - Stockroom's connection (`createRedisConnection` with write coalescing and a command deadline:
  *   one timer per connection, `CommandDeadlines`);
  * - the same with ioredis' own `commandTimeout` instead (a timer per command; Stockroom's until 2026-12-04);
+ * - the cache's reads through that connection (`TurnGets`: a turn's GETs as one MGET; here every
+ *   loop reads in the same turn, so an MGET carries 50 keys, where `bench:read`'s carried 15);
  * - @redis/client, the peer's client, when `bench/.peer` is installed (bench:read installs it).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis, { RedisOptions } from 'ioredis';
-import { coalesceWrites, createRedisConnection } from '@stockroom/redis';
+import { coalesceWrites, createRedisConnection, TurnGets } from '@stockroom/redis';
 import type { AppConfig } from '@stockroom/core';
 import { ROOT, saveReport } from './support';
 
@@ -45,6 +47,15 @@ const variants: Array<{ name: string; open: () => Promise<Client> }> = [
       const client = createRedisConnection(CONFIG.redis, { name: 'bench', commandTimeoutMs: 1_000, writeCoalescing: true }) as Redis;
       await client.ping();
       return { get: (key) => client.get(key), close: async () => client.disconnect() };
+    },
+  },
+  {
+    name: 'Stockroom cache reads: a turn\'s GETs as one MGET (TurnGets)',
+    open: async () => {
+      const client = createRedisConnection(CONFIG.redis, { name: 'bench', commandTimeoutMs: 1_000, writeCoalescing: true }) as Redis;
+      await client.ping();
+      const gets = new TurnGets(client);
+      return { get: (key) => gets.getBuffer(key), close: async () => client.disconnect() };
     },
   },
   {
