@@ -14,10 +14,9 @@ export const TURN_GETS_MAX_KEYS = 100;
 /**
  * GETs (as Buffers) issued during one turn of the event loop leave as one MGET at the turn's end,
  * each caller getting its own value; a key asked for twice in a turn is read once. Concurrent
- * requests' cache reads otherwise cost one ioredis command each (its object, promise and reply),
- * which is most of what a read costs the client, and a command dispatch each in Redis
- * (`npm run bench:redis-client`). They left in one write at the turn's end before too
- * (`coalesceWrites`), so no read waits longer than it did.
+ * requests' cache reads otherwise cost one ioredis command each (its object, promise, deadline and
+ * reply), most of what a read costs the client (`npm run bench:redis-client`). They left in one
+ * write at the turn's end before too (`coalesceWrites`), so no read waits longer than it did.
  *
  * A key holding another type reads as null, as MGET answers. A failed MGET fails every read of
  * its batch, as the GETs of one write fail together. On a Cluster each read stays a GET: a turn's
