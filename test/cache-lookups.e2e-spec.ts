@@ -6,7 +6,8 @@ import { until } from './support/until';
 /**
  * What one cache lookup costs in Redis commands, and what it may trust. With L1 on or off,
  * generations learned over the event channel stand in for reading them (one command per lookup,
- * one per turn of the event loop for lookups made together), at most CACHE_L1_TTL_MS old; a lower one than known (a counter Redis lost) is read again.
+ * one per turn of the event loop for lookups made together), at most CACHE_L1_TTL_MS old; a lower
+ * one than known (a counter Redis lost) is read again.
  */
 describe('Cache lookups: commands per lookup and the generations they trust', () => {
   let context: TestContext;
