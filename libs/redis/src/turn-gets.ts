@@ -24,14 +24,18 @@ export const TURN_GETS_MAX_KEYS = 100;
  */
 export class TurnGets {
   private batch = new Map<string, Waiter[]>();
+  /** The client when it is one server (standalone or Sentinel); undefined for a Cluster. */
+  private readonly server: Redis | undefined;
 
   constructor(
     private readonly client: RedisClient,
     private readonly maxKeys = TURN_GETS_MAX_KEYS,
-  ) {}
+  ) {
+    this.server = client instanceof Redis ? client : undefined;
+  }
 
   getBuffer(key: string): Promise<Buffer | null> {
-    if (!(this.client instanceof Redis)) return this.client.getBuffer(key);
+    if (!this.server) return this.client.getBuffer(key);
     return new Promise((resolve, reject) => {
       if (this.batch.size === 0) setImmediate(this.send);
       const waiters = this.batch.get(key);
@@ -41,7 +45,7 @@ export class TurnGets {
   }
 
   private readonly send = (): void => {
-    const client = this.client as Redis;
+    const client = this.server!;
     const batch = this.batch;
     this.batch = new Map();
     const keys = [...batch.keys()];
