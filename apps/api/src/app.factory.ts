@@ -5,6 +5,7 @@ import type { Logger as PinoLogger } from 'pino';
 import {
   API_HELMET_OPTIONS,
   AppConfig,
+  clientAddressFor,
   configureFastify,
   createRootLogger,
   createValidationPipe,
@@ -18,7 +19,9 @@ import {
   MetricsRegistry,
   PinoNestLogger,
   requestIdFor,
+  responseHeaders,
   securityHeaders,
+  serverWithEarlyAnswers,
 } from '@stockroom/core';
 import { AccessGuard } from '@stockroom/auth';
 import { RateLimitGuard } from '@stockroom/rate-limit';
@@ -33,6 +36,7 @@ export interface ApiAppOptions {
 /** Builds the configured API application (not yet listening); tests use exactly this. */
 export async function createApiApp(config: AppConfig, options: ApiAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createRootLogger(config, 'api');
+  const fastReads = new FastReads();
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: !config.log.requests }),
@@ -47,13 +51,15 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
     trustProxy: config.throttle.trustProxy.length > 0 ? config.throttle.trustProxy.join(',') : false,
     // No Nest middleware here (Fastify hooks and guards instead): its runner would be one more hook on every request.
     skipMiddie: true,
+    // Cached product reads are answered as the request arrives, before Fastify's router (FastReads.answerEarly).
+    serverFactory: serverWithEarlyAnswers(fastReads.earlyHandler),
   });
   const inFlight = new InFlightRequests();
   const metrics = new HttpMetrics();
-  const fastReads = new FastReads();
+  const headers = securityHeaders(API_HELMET_OPTIONS);
   configureFastify(adapter.getInstance(), {
     inFlight,
-    headers: securityHeaders(API_HELMET_OPTIONS),
+    headers,
     // helmet's defaults for the pages browsers render (its CSP fits Swagger UI: same-origin scripts, inline styles).
     documents: { prefixes: [SWAGGER_PATH, QUEUE_BOARD_PATH], headers: securityHeaders() },
     metrics,
@@ -92,8 +98,23 @@ export async function createApiApp(config: AppConfig, options: ApiAppOptions = {
   // The registry exists once Nest has built the modules; requests only arrive after that.
   metrics.register(app.get(MetricsRegistry));
   fastReads.countWith(
-    new HotCounter('stockroom_fast_reads_total', 'GETs answered from what this process had rendered, before the Nest pipeline, by route', ['route'], app.get(MetricsRegistry)),
+    new HotCounter(
+      'stockroom_fast_reads_total',
+      'GETs answered from what this process had rendered, before the Nest pipeline, by route and by where: before-fastify (the HTTP server) or fastify-hook',
+      ['route', 'stage'],
+      app.get(MetricsRegistry),
+    ),
   );
+  // Not with request logging (Fastify logs the requests it serves) nor with CORS (@fastify/cors
+  // sets its headers on every answer, Origin or not): then Fastify serves every request.
+  if (!config.log.requests && config.http.corsOrigins.length === 0) {
+    fastReads.answerEarly({
+      headers: responseHeaders(headers),
+      inFlight,
+      requestId: requestIdFor,
+      clientAddress: clientAddressFor(config.throttle.trustProxy),
+    });
+  }
   setupSwagger(app);
   await mountQueueBoard(app);
   return app;

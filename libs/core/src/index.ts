@@ -23,6 +23,7 @@ export * from './http/route-memo';
 export * from './openapi/api-conditional-get.decorator';
 export * from './metrics/hot-metrics';
 export * from './http/fast-reads';
+export * from './http/early-answers';
 export * from './http/event-stream';
 export * from './deadline';
 export * from './stable-stringify';

@@ -34,6 +34,11 @@ export interface FastifySetup {
   fastReads?: FastReads;
 }
 
+/** The headers every response starts with: `headers` and the default Cache-Control. */
+export function responseHeaders(headers?: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  return { ...headers, 'cache-control': headers?.['cache-control'] ?? DEFAULT_CACHE_CONTROL };
+}
+
 const METHODS_OF = (method: string | string[]): string[] => (Array.isArray(method) ? method : [method]);
 
 /** A route's hook list with `hook` last, or first (Fastify takes one hook or an array). */
@@ -54,7 +59,7 @@ function addHook<H>(existing: H | H[] | undefined, hook: H, first = false): H | 
  */
 export function configureFastify(fastify: FastifyInstance, setup: FastifySetup): void {
   const { inFlight, metrics } = setup;
-  const headers = { ...setup.headers, 'cache-control': setup.headers?.['cache-control'] ?? DEFAULT_CACHE_CONTROL };
+  const headers = responseHeaders(setup.headers);
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -76,6 +81,11 @@ export function configureFastify(fastify: FastifyInstance, setup: FastifySetup):
     if (inFlight.leave(request) && request.is404) unmatched?.(reply);
     done(null, payload);
   });
+  // From here Fastify answers 503 to new requests; the early path leaves them to it.
+  fastify.addHook('preClose', (done) => {
+    setup.fastReads?.stopAnsweringEarly();
+    done();
+  });
   const { documents } = setup;
   // What depends on the route alone is decided here, once per route, not per request.
   fastify.addHook('onRoute', (route) => {
@@ -88,10 +98,12 @@ export function configureFastify(fastify: FastifyInstance, setup: FastifySetup):
       };
       route.onRequest = addHook(route.onRequest, asDocument);
     }
-    const fastRead = route.method === 'GET' ? setup.fastReads?.hookFor('GET', url) : undefined;
+    const methods = METHODS_OF(route.method);
+    for (const method of methods) setup.fastReads?.routeAdded(method, url);
+    const record = metrics?.recorder(methods.join(','), url);
+    const fastRead = route.method === 'GET' ? setup.fastReads?.hookFor('GET', url, record) : undefined;
     route.onRequest = fastRead ? addHook(route.onRequest, fastRead) : addHook(route.onRequest, withinRequest, true);
-    if (metrics) {
-      const record = metrics.recorder(METHODS_OF(route.method).join(','), url);
+    if (record) {
       const observe = (_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
         record(reply);
         done(null, payload);
