@@ -188,8 +188,8 @@ export class FastReads {
   /** Peek, guards, answer: shared by the route hook and the early path; `handOn` gives the request to Nest. */
   private answering(read: FastRead, url: string): (request: FastifyRequest, reply: FastifyReply, handOn: (error?: Error) => void) => void {
     // By where the answer left: the HTTP server's request event, or the route's Fastify hook.
-    let early: CounterSeries | undefined;
-    let hooked: CounterSeries | undefined;
+    let countedEarly: CounterSeries | undefined;
+    let countedInHook: CounterSeries | undefined;
     const send = (answer: FastAnswer, request: FastifyRequest, reply: FastifyReply) => {
       let body: ReturnType<typeof conditionalGet>;
       try {
@@ -198,8 +198,8 @@ export class FastReads {
         return withinRequest(request, reply, () => sendError(reply, error));
       }
       answer.served?.();
-      if ((reply as unknown) instanceof EarlyReply) (early ??= this.served?.series(url, 'before-fastify'))?.inc();
-      else (hooked ??= this.served?.series(url, 'fastify-hook'))?.inc();
+      if ((reply as unknown) instanceof EarlyReply) (countedEarly ??= this.served?.series(url, 'before-fastify'))?.inc();
+      else (countedInHook ??= this.served?.series(url, 'fastify-hook'))?.inc();
       void reply.send(body);
     };
     const admit = (answer: FastAnswer | undefined, request: FastifyRequest, reply: FastifyReply, handOn: (error?: Error) => void) => {
