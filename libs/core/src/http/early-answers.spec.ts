@@ -173,7 +173,8 @@ describe('answers before Fastify (FastReads.answerEarly, serverWithEarlyAnswers)
     const seen: Array<string | undefined> = [];
     const tracker: CanActivate = {
       canActivate(context: ExecutionContext) {
-        seen.push(context.switchToHttp().getRequest<FastifyRequest>().ip);
+        const request = context.switchToHttp().getRequest<FastifyRequest>();
+        seen.push(`${request.method} ${request.url} ${JSON.stringify(request.query)} ${request.ip}`);
         return true;
       },
     };
@@ -182,7 +183,7 @@ describe('answers before Fastify (FastReads.answerEarly, serverWithEarlyAnswers)
     await served.app.close();
     served = await serve(() => ({ representation: cached }), { guards: [tracker] });
     await fetch(`${served.url}/things/1`, { headers: { 'x-forwarded-for': '203.0.113.7' } });
-    expect(seen).toEqual(['203.0.113.7', '127.0.0.1']);
+    expect(seen).toEqual(['GET /things/1 {} 203.0.113.7', 'GET /things/1 {} 127.0.0.1']);
   });
 
   it('stops answering once Fastify closes, so Fastify answers 503 from then on', async () => {

@@ -67,7 +67,22 @@ export class EarlyRequest {
   get ip(): string | undefined {
     return this.address(this.raw);
   }
+
+  get url(): string | undefined {
+    return this.raw.url;
+  }
+
+  get method(): string | undefined {
+    return this.raw.method;
+  }
+
+  /** Always empty: a request with a query string is left to Fastify. */
+  get query(): Readonly<Record<string, string>> {
+    return NO_QUERY;
+  }
 }
+
+const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * The members of FastifyReply that the fast read, the guards and `sendError` use, writing to
@@ -117,6 +132,10 @@ export class EarlyReply {
   status(code: number): this {
     this.statusCode = code;
     return this;
+  }
+
+  code(code: number): this {
+    return this.status(code);
   }
 
   send(payload?: unknown): this {
