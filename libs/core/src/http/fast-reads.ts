@@ -156,9 +156,10 @@ export class FastReads {
 
   /** Takes a GET of a fast-read route (see `answerEarly`); false leaves the request to Fastify. */
   private readonly takeEarly = (raw: IncomingMessage, response: ServerResponse, fastify: FastifyHandler): boolean => {
+    // Reached through `earlyHandler`, which has checked that the early path is on and not closing.
     const early = this.early;
     const url = raw.url;
-    if (early === undefined || this.closing || raw.method !== 'GET' || url === undefined || this.staticGets.has(url)) return false;
+    if (early === undefined || raw.method !== 'GET' || url === undefined || this.staticGets.has(url)) return false;
     for (const route of this.earlyRoutes) {
       const match = route.pattern.exec(url);
       if (match === null) continue;
