@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { MetricsRegistry } from '@stockroom/core';
 import { ProductService } from '@stockroom/catalog';
 import { RedisCircuit } from '@stockroom/redis';
@@ -29,8 +30,18 @@ describe('A Redis that stops answering (SIGSTOP), throttler on: every request-pa
   let api: TestApi;
   let customer: SignedIn;
   let product: { id: number; sku: string };
+  let base: string;
 
   const get = (url: string, headers: Record<string, string> = {}) => api.app.inject({ method: 'GET', url, headers, remoteAddress: '10.40.0.1' });
+  /** Over a socket: cached product reads are answered there before Fastify (FastReads.answerEarly), which inject never reaches. */
+  const overHttp = async (url: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${base}${url}`, { headers });
+    return { statusCode: response.status, body: await response.text() };
+  };
+  const earlyAnswers = async () => {
+    const text = await api.app.get(MetricsRegistry).getSingleMetricAsString('stockroom_fast_reads_total');
+    return [...text.matchAll(/stage="before-fastify"} (\d+)/g)].reduce((sum, [, n]) => sum + Number(n), 0);
+  };
   const pending = async () => {
     const metric = await api.app.get(MetricsRegistry).getSingleMetricAsString('stockroom_redis_pending_commands');
     return Object.fromEntries([...metric.matchAll(/connection="([^"]+)"} (\d+)/g)].map(([, name, value]) => [name, Number(value)]));
@@ -50,6 +61,8 @@ describe('A Redis that stops answering (SIGSTOP), throttler on: every request-pa
       SESSION_REDIS_TIMEOUT_MS: String(DEADLINE_MS),
       REDIS_RETRY_MS: String(RETRY_MS),
     });
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(api.app.getHttpServer().address() as AddressInfo).port}`;
     const created = await api.app.get(ProductService).create({ sku: 'PAUSE-1', name: 'Kept going', price: '2.00', stock: 5 });
     product = { id: created.id, sku: created.sku };
     customer = await signIn(viaInject(api.app), 'customer');
@@ -96,6 +109,37 @@ describe('A Redis that stops answering (SIGSTOP), throttler on: every request-pa
         expect(ms).toBeLessThan(DEADLINE_MS);
       }
     }
+  });
+
+  it('answers the same reads over HTTP, where product hits are answered before Fastify, and a signed-in read as Fastify does', async () => {
+    const routes = [`/products/${product.id}`, `/products/by-sku/${product.sku}`, '/products?page=1', '/products/popular'];
+    // In L1 again (a reconnection to Redis empties it: invalidations may have been missed).
+    for (let i = 0; i < 3; i++) for (const url of routes.slice(0, 2)) expect((await overHttp(url)).statusCode).toBe(200);
+    const earlyBefore = await earlyAnswers();
+    redis.pause();
+    for (const url of routes) {
+      const { result, ms } = await timed(() => overHttp(url));
+      expect({ url, status: result.statusCode }).toEqual({ url, status: 200 });
+      expect(ms).toBeLessThan(ANSWERED_WITHIN_MS);
+    }
+    // The first read was an L1 hit whose throttler call met the paused Redis, answered early; that
+    // opened the circuit, which empties L1, so the next went through Fastify to MySQL.
+    const earlyWhenOpened = await earlyAnswers();
+    expect(earlyWhenOpened).toBeGreaterThan(earlyBefore);
+    const opened = Date.now();
+    while (Date.now() - opened < RETRY_MS / 2) {
+      for (const url of routes) {
+        const { result, ms } = await timed(() => overHttp(url));
+        expect(result.statusCode).toBe(200);
+        expect(ms).toBeLessThan(DEADLINE_MS);
+      }
+    }
+    // Meanwhile L1 kept the outage's short-lived entries, answered early again.
+    expect(await earlyAnswers()).toBeGreaterThan(earlyWhenOpened);
+    // A session cannot be read: both paths give the same answer.
+    const early = await overHttp(`/products/${product.id}`, customer.headers);
+    const viaFastify = await get(`/products/${product.id}`, customer.headers);
+    expect({ status: early.statusCode, body: JSON.parse(early.body) }).toEqual({ status: viaFastify.statusCode, body: viaFastify.json() });
   });
 
   it('keeps nothing queued for the hung Redis, however many requests arrive', async () => {
