@@ -38,8 +38,8 @@ describe('A Redis that stops answering (SIGSTOP), throttler on: every request-pa
     const response = await fetch(`${base}${url}`, { headers });
     return { statusCode: response.status, body: await response.text() };
   };
-  const earlyAnswers = async () => {
-    const text = await api.app.get(MetricsRegistry).getSingleMetricAsString('stockroom_fast_reads_total');
+  const earlyAnswers = async (of = api) => {
+    const text = await of.app.get(MetricsRegistry).getSingleMetricAsString('stockroom_fast_reads_total');
     return [...text.matchAll(/stage="before-fastify"} (\d+)/g)].reduce((sum, [, n]) => sum + Number(n), 0);
   };
   const pending = async () => {
@@ -140,6 +140,44 @@ describe('A Redis that stops answering (SIGSTOP), throttler on: every request-pa
     const early = await overHttp(`/products/${product.id}`, customer.headers);
     const viaFastify = await get(`/products/${product.id}`, customer.headers);
     expect({ status: early.statusCode, body: JSON.parse(early.body) }).toEqual({ status: viaFastify.statusCode, body: viaFastify.json() });
+  });
+
+  it('with THROTTLE_FAIL_CLOSED refuses reads 429 within the deadline, over HTTP (before Fastify) and through Fastify', async () => {
+    const closed = await bootApi(context, {
+      REDIS_URL: redis.url,
+      REDIS_CLUSTER_NODES: '',
+      THROTTLE_ENABLED: 'true',
+      THROTTLE_LIMIT: '1000000',
+      THROTTLE_FAIL_CLOSED: 'true',
+      CACHE_L1_MAX_ITEMS: '1000',
+      REDIS_TIMEOUT_MS: String(DEADLINE_MS),
+      CACHE_REDIS_TIMEOUT_MS: String(DEADLINE_MS),
+      SESSION_REDIS_TIMEOUT_MS: String(DEADLINE_MS),
+      REDIS_RETRY_MS: String(RETRY_MS),
+    });
+    try {
+      await closed.app.listen({ port: 0, host: '127.0.0.1' });
+      const closedBase = `http://127.0.0.1:${(closed.app.getHttpServer().address() as AddressInfo).port}`;
+      const byId = `/products/${product.id}`;
+      // Cached in its L1, so the read over HTTP is answered (here refused) before Fastify.
+      for (let i = 0; i < 3; i++) expect((await fetch(`${closedBase}${byId}`)).status).toBe(200);
+      expect(await earlyAnswers(closed)).toBeGreaterThan(0);
+      redis.pause();
+      const ways = [
+        (url: string) => fetch(`${closedBase}${url}`).then(async (response) => ({ status: response.status, body: (await response.json()) as { code: string } })),
+        (url: string) => closed.app.inject({ method: 'GET', url, remoteAddress: '10.40.0.3' }).then((response) => ({ status: response.statusCode, body: response.json<{ code: string }>() })),
+      ];
+      for (const url of [byId, `/products/by-sku/${product.sku}`, '/products?page=1', '/products/popular']) {
+        for (const way of ways) {
+          const { result, ms } = await timed(() => way(url));
+          expect({ url, status: result.status, code: result.body.code }).toEqual({ url, status: 429, code: 'TOO_MANY_REQUESTS' });
+          expect(ms).toBeLessThan(ANSWERED_WITHIN_MS);
+        }
+      }
+    } finally {
+      redis.resume();
+      await closed.close();
+    }
   });
 
   it('keeps nothing queued for the hung Redis, however many requests arrive', async () => {
