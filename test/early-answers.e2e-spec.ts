@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { MetricsRegistry } from '@stockroom/core';
 import { bootApi, TestApi, TestContext } from './support/test-context';
 import { signIn, SignedIn, viaInject } from './support/sign-in';
+import { until } from './support/until';
 
 interface Answer {
   status: number;
@@ -112,6 +113,34 @@ describe('product reads answered before Fastify, as Fastify answers them', () =>
       expect(await earlyAnswers(limited)).toBe(3);
     } finally {
       await limited.close();
+    }
+  });
+
+  it('serves a PATCH at once over HTTP: a new ETag and body here, and on another instance once its eviction arrives', async () => {
+    const other = await bootApi(context, { CACHE_L1_MAX_ITEMS: '1000', THROTTLE_ENABLED: 'false' });
+    try {
+      const otherUrl = await listen(other);
+      const created = (await api.app.inject({ method: 'POST', url: '/products', payload: { sku: 'EARLY-PATCH', name: 'Before', price: '1.00', stock: 1 }, headers: staff.headers })).json<{ id: number; sku: string }>();
+      const urls = [`/products/${created.id}`, `/products/by-sku/${created.sku}`];
+      // Cached in both instances' L1: answered early.
+      for (let i = 0; i < 3; i++) for (const url of urls) for (const target of [() => base, () => otherUrl]) expect((await overHttp(url, {}, target)).status).toBe(200);
+      const [before, otherBefore] = [await earlyAnswers(), await earlyAnswers(other)];
+      const old = await overHttp(urls[0]);
+      expect(await earlyAnswers()).toBe(before + 1);
+      const patched = await api.app.inject({ method: 'PATCH', url: urls[0], payload: { name: 'After' }, headers: staff.headers });
+      expect(patched.statusCode).toBe(200);
+      for (const url of urls) {
+        const now = await overHttp(url);
+        expect({ url, status: now.status, name: JSON.parse(now.body).name, etag: now.headers.etag }).toEqual({ url, status: 200, name: 'After', etag: patched.headers.etag });
+        expect(now.headers.etag).not.toBe(old.headers.etag);
+        // The client's old ETag no longer matches: a full answer, not 304.
+        expect((await overHttp(url, { 'if-none-match': old.headers.etag })).status).toBe(200);
+      }
+      for (const url of urls) await until(async () => JSON.parse((await overHttp(url, {}, () => otherUrl)).body).name === 'After', 30_000);
+      // And the other instance serves the new version from its L1 again, early.
+      await until(async () => (await overHttp(urls[0], {}, () => otherUrl)).headers.etag === patched.headers.etag && (await earlyAnswers(other)) > otherBefore + 1, 30_000);
+    } finally {
+      await other.close();
     }
   });
 

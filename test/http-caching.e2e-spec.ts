@@ -61,6 +61,18 @@ describe('HTTP caching: ETag, If-None-Match -> 304, Cache-Control', () => {
     expect(after.json().name).toBe('Retagged');
     expect(after.headers.etag).not.toBe(before);
     expect((await get(`/products/${product.id}`, { 'if-none-match': String(after.headers.etag) })).statusCode).toBe(304);
+    // The PATCH answered with what the GET now answers, and its ETag, for the next If-Match.
+    expect(patched.headers.etag).toBe(after.headers.etag);
+    expect(patched.body).toBe(after.body);
+  });
+
+  it('answers a created product with the ETag its GET answers, good for a first If-Match', async () => {
+    const created = await api.app.inject({ method: 'POST', url: '/products', payload: { sku: 'HTTP-CACHE-NEW', name: 'Tagged at birth', price: '3.00', stock: 2 }, headers: staff.headers });
+    expect(created.statusCode).toBe(201);
+    const read = await get(`/products/${created.json().id}`);
+    expect({ etag: created.headers.etag, body: created.body }).toEqual({ etag: read.headers.etag, body: read.body });
+    const patched = await api.app.inject({ method: 'PATCH', url: `/products/${created.json().id}`, payload: { name: 'Renamed' }, headers: { ...staff.headers, 'if-match': String(created.headers.etag) } });
+    expect(patched.statusCode).toBe(200);
   });
 
   it('writes with If-Match only while it names the current ETag (412, nothing changed, otherwise)', async () => {

@@ -1870,6 +1870,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    /** @description The ETag a GET of the resource now answers: send it in If-Match with the next write */
+                    ETag?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -3053,6 +3055,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The ETag a GET of the resource now answers: send it in If-Match with the next write */
+                    ETag?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     RateLimit: components["headers"]["RateLimit"];

@@ -23,6 +23,7 @@ import {
   SignedIn,
   STAFF_ROLES,
   ValidationFailedError,
+  WRITTEN_ETAG,
 } from '@stockroom/core';
 import type { Principal } from '@stockroom/core';
 import { RecentlyViewed, StatsService } from '@stockroom/stats';
@@ -106,6 +107,16 @@ export class ProductsController {
   /** A cached product's rendering, with its sellable quantity as the availability board has it. */
   private json(product: Product): JsonRepresentation {
     return this.availability.overlay(productJson.of(product), product.id);
+  }
+
+  /**
+   * A written product as a GET of it would answer now, with that answer's ETag: a client editing
+   * with If-Match goes on from the answer, without a GET in between.
+   */
+  private written(product: Product, reply: FastifyReply): JsonRepresentation {
+    const representation = this.json(product);
+    void reply.header('etag', representation.etag);
+    return representation;
   }
 
   /** If-Match against the ETag a GET of this product would answer now (its rendering, as `byId` serves it). */
@@ -221,7 +232,7 @@ export class ProductsController {
     description:
       'Creates a product; an initial `stock` is recorded in the ledger. 409 PRODUCT_SKU_TAKEN when the SKU exists; 404 CATEGORY_NOT_FOUND when `categoryId` names no category.',
   })
-  @ApiCreatedResponse({ type: ProductResponse })
+  @ApiCreatedResponse({ type: ProductResponse, headers: WRITTEN_ETAG })
   @ApiErrors({
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
     404: ['CATEGORY_NOT_FOUND'],
@@ -229,8 +240,8 @@ export class ProductsController {
     413: ['PAYLOAD_TOO_LARGE'],
     415: ['UNSUPPORTED_MEDIA_TYPE'],
   })
-  async create(@Body() body: CreateProductDto): Promise<ProductResponse> {
-    return ProductResponse.from(await this.products.create(body));
+  async create(@Body() body: CreateProductDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation> {
+    return this.written(await this.products.create(body), reply);
   }
 
   @Patch(':id')
@@ -242,7 +253,7 @@ export class ProductsController {
   })
   @ApiParam(ID_PARAM)
   @ApiConditionalWrite()
-  @ApiOkResponse({ type: ProductResponse })
+  @ApiOkResponse({ type: ProductResponse, headers: WRITTEN_ETAG })
   @ApiErrors({
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
     404: ['PRODUCT_NOT_FOUND', 'CATEGORY_NOT_FOUND'],
@@ -250,8 +261,8 @@ export class ProductsController {
     413: ['PAYLOAD_TOO_LARGE'],
     415: ['UNSUPPORTED_MEDIA_TYPE'],
   })
-  async update(@Param('id', ParseIdPipe) id: number, @Body() body: UpdateProductDto, @Req() request: FastifyRequest): Promise<ProductResponse> {
-    return ProductResponse.from(await this.products.update(id, body, this.matching(request)));
+  async update(@Param('id', ParseIdPipe) id: number, @Body() body: UpdateProductDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation> {
+    return this.written(await this.products.update(id, body, this.matching(request)), reply);
   }
 
   @Delete(':id')

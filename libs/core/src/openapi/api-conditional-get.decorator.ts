@@ -25,6 +25,11 @@ export function ApiConditionalGet(type: Type<unknown> | [Type<unknown>]): Method
   );
 }
 
+/** The ETag a written resource's answer carries: the one its GET now answers, for the next `If-Match`. */
+export const WRITTEN_ETAG = {
+  ETag: { description: 'The ETag a GET of the resource now answers: send it in If-Match with the next write', schema: { type: 'string', example: '"3kq0bQnTmHqWbxkV1e0RZ1mXbXo"' } },
+};
+
 /** A write that takes `If-Match`: 412 PRECONDITION_FAILED, changing nothing, when it names no current representation. */
 export function ApiConditionalWrite(): MethodDecorator {
   return applyDecorators(
