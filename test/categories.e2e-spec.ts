@@ -71,6 +71,8 @@ describe('Categories (real MySQL + Redis)', () => {
     const conditional = async (method: 'PATCH' | 'DELETE', ifMatch: string, payload?: object) =>
       api.app.inject({ method, url: `/categories/${hall.id}`, payload, headers: { ...(await api.admin()), 'if-match': ifMatch } });
     const seen = String((await get(`/categories/${hall.id}`)).headers.etag);
+    const porch = await send('POST', '/categories', { name: 'Porch' });
+    expect(porch.headers.etag).toBe((await get(`/categories/${porch.json().id}`)).headers.etag);
 
     expect((await conditional('PATCH', seen, { name: 'Hallway' })).statusCode).toBe(200);
     // The old tag, weak tags and empty patches are held to the same rule; moving under a parent too.
@@ -80,7 +82,13 @@ describe('Categories (real MySQL + Redis)', () => {
     }
     const now = await get(`/categories/${hall.id}`);
     expect(now.json()).toMatchObject({ name: 'Hallway', parentId: null });
-    expect((await conditional('PATCH', String(now.headers.etag), { parentId: parent.id })).statusCode).toBe(200);
+    const moved = await conditional('PATCH', String(now.headers.etag), { parentId: parent.id });
+    expect(moved.statusCode).toBe(200);
+    // A write answers with the ETag its GET now answers: the next If-Match needs no read.
+    const read = await get(`/categories/${hall.id}`);
+    expect({ etag: moved.headers.etag, body: moved.json() }).toEqual({ etag: read.headers.etag, body: read.json() });
+    expect((await conditional('PATCH', String(moved.headers.etag), { name: 'Hall' })).statusCode).toBe(200);
+    expect((await conditional('PATCH', String(moved.headers.etag), { name: 'Hallway' })).statusCode).toBe(412);
 
     // Compared with the row under the write's lock, not the day-long cache: a change made behind
     // the cache's back is not overwritten.

@@ -3493,6 +3493,8 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    /** @description The ETag a GET of the resource now answers: send it in If-Match with the next write */
+                    ETag?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     RateLimit: components["headers"]["RateLimit"];
@@ -4214,6 +4216,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The ETag a GET of the resource now answers: send it in If-Match with the next write */
+                    ETag?: string;
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     "Cache-Control": components["headers"]["Cache-Control"];
                     RateLimit: components["headers"]["RateLimit"];

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiConditionalGet, ApiConditionalWrite, ApiErrors, AppConfig, conditionalGet, ifMatchPrecondition, JsonRepresentation, ParseIdPipe, Public, publicCacheControl, Representations, Roles, STAFF_ROLES } from '@stockroom/core';
+import { ApiConditionalGet, ApiConditionalWrite, ApiErrors, AppConfig, conditionalGet, ifMatchPrecondition, JsonRepresentation, ParseIdPipe, Public, publicCacheControl, Representations, Roles, STAFF_ROLES, WRITTEN_ETAG } from '@stockroom/core';
 import { Category } from './category.entity';
 import { CategoryService } from './category.service';
 import type { CategoryPrecondition } from './category.repository';
@@ -57,10 +57,10 @@ export class CategoriesController {
     summary: 'Create a category (staff)',
     description: 'The slug defaults to one made from the name. 409 CATEGORY_SLUG_TAKEN when the slug is used; 404 CATEGORY_NOT_FOUND when `parentId` names no category.',
   })
-  @ApiCreatedResponse({ type: CategoryResponse })
+  @ApiCreatedResponse({ type: CategoryResponse, headers: WRITTEN_ETAG })
   @ApiErrors({ 400: ['VALIDATION_FAILED', 'MALFORMED_JSON'], 404: ['CATEGORY_NOT_FOUND'], 409: ['CATEGORY_SLUG_TAKEN'], 413: ['PAYLOAD_TOO_LARGE'], 415: ['UNSUPPORTED_MEDIA_TYPE'] })
-  async create(@Body() body: CreateCategoryDto): Promise<CategoryResponse> {
-    return CategoryResponse.from(await this.categories.create(body));
+  async create(@Body() body: CreateCategoryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation> {
+    return this.written(await this.categories.create(body), reply);
   }
 
   @Patch(':id')
@@ -72,7 +72,7 @@ export class CategoriesController {
   })
   @ApiParam(ID_PARAM)
   @ApiConditionalWrite()
-  @ApiOkResponse({ type: CategoryResponse })
+  @ApiOkResponse({ type: CategoryResponse, headers: WRITTEN_ETAG })
   @ApiErrors({
     400: ['VALIDATION_FAILED', 'MALFORMED_JSON'],
     404: ['CATEGORY_NOT_FOUND'],
@@ -80,8 +80,15 @@ export class CategoriesController {
     413: ['PAYLOAD_TOO_LARGE'],
     415: ['UNSUPPORTED_MEDIA_TYPE'],
   })
-  async update(@Param('id', ParseIdPipe) id: number, @Body() body: UpdateCategoryDto, @Req() request: FastifyRequest): Promise<CategoryResponse> {
-    return CategoryResponse.from(await this.categories.update(id, body, this.matching(request)));
+  async update(@Param('id', ParseIdPipe) id: number, @Body() body: UpdateCategoryDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation> {
+    return this.written(await this.categories.update(id, body, this.matching(request)), reply);
+  }
+
+  /** A written category as `byId` would answer it now, with its ETag: the next If-Match needs no read. */
+  private written(category: Category, reply: FastifyReply): JsonRepresentation {
+    const representation = this.oneJson.of(category);
+    void reply.header('etag', representation.etag);
+    return representation;
   }
 
   /** If-Match against the ETag `byId` gives this category's rendering. */
