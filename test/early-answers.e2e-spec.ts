@@ -137,7 +137,7 @@ describe('product reads answered before Fastify, as Fastify answers them', () =>
         expect((await overHttp(url, { 'if-none-match': old.headers.etag })).status).toBe(200);
       }
       for (const url of urls) await until(async () => JSON.parse((await overHttp(url, {}, () => otherUrl)).body).name === 'After', 30_000);
-      // And the other instance serves the new version from its L1 again, early.
+      // And the other instance answers the new version early again (from Redis, then its L1).
       await until(async () => (await overHttp(urls[0], {}, () => otherUrl)).headers.etag === patched.headers.etag && (await earlyAnswers(other)) > otherBefore + 1, 30_000);
     } finally {
       await other.close();
