@@ -24,6 +24,7 @@ import {
   STAFF_ROLES,
   ValidationFailedError,
   WRITTEN_ETAG,
+  writtenAnswer,
 } from '@stockroom/core';
 import type { Principal } from '@stockroom/core';
 import { RecentlyViewed, StatsService } from '@stockroom/stats';
@@ -107,16 +108,6 @@ export class ProductsController {
   /** A cached product's rendering, with its sellable quantity as the availability board has it. */
   private json(product: Product): JsonRepresentation {
     return this.availability.overlay(productJson.of(product), product.id);
-  }
-
-  /**
-   * A written product as a GET of it would answer now, with that answer's ETag: a client editing
-   * with If-Match goes on from the answer, without a GET in between.
-   */
-  private written(product: Product, reply: FastifyReply): JsonRepresentation {
-    const representation = this.json(product);
-    void reply.header('etag', representation.etag);
-    return representation;
   }
 
   /** If-Match against the ETag a GET of this product would answer now (its rendering, as `byId` serves it). */
@@ -241,7 +232,7 @@ export class ProductsController {
     415: ['UNSUPPORTED_MEDIA_TYPE'],
   })
   async create(@Body() body: CreateProductDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation> {
-    return this.written(await this.products.create(body), reply);
+    return writtenAnswer(reply, this.json(await this.products.create(body)));
   }
 
   @Patch(':id')
@@ -262,7 +253,7 @@ export class ProductsController {
     415: ['UNSUPPORTED_MEDIA_TYPE'],
   })
   async update(@Param('id', ParseIdPipe) id: number, @Body() body: UpdateProductDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation> {
-    return this.written(await this.products.update(id, body, this.matching(request)), reply);
+    return writtenAnswer(reply, this.json(await this.products.update(id, body, this.matching(request))));
   }
 
   @Delete(':id')

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiConditionalGet, ApiConditionalWrite, ApiErrors, AppConfig, conditionalGet, ifMatchPrecondition, JsonRepresentation, ParseIdPipe, Public, publicCacheControl, Representations, Roles, STAFF_ROLES, WRITTEN_ETAG } from '@stockroom/core';
+import { ApiConditionalGet, ApiConditionalWrite, ApiErrors, AppConfig, conditionalGet, ifMatchPrecondition, JsonRepresentation, ParseIdPipe, Public, publicCacheControl, Representations, Roles, STAFF_ROLES, WRITTEN_ETAG, writtenAnswer } from '@stockroom/core';
 import { Category } from './category.entity';
 import { CategoryService } from './category.service';
 import type { CategoryPrecondition } from './category.repository';
@@ -60,7 +60,7 @@ export class CategoriesController {
   @ApiCreatedResponse({ type: CategoryResponse, headers: WRITTEN_ETAG })
   @ApiErrors({ 400: ['VALIDATION_FAILED', 'MALFORMED_JSON'], 404: ['CATEGORY_NOT_FOUND'], 409: ['CATEGORY_SLUG_TAKEN'], 413: ['PAYLOAD_TOO_LARGE'], 415: ['UNSUPPORTED_MEDIA_TYPE'] })
   async create(@Body() body: CreateCategoryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation> {
-    return this.written(await this.categories.create(body), reply);
+    return writtenAnswer(reply, this.oneJson.of(await this.categories.create(body)));
   }
 
   @Patch(':id')
@@ -81,14 +81,7 @@ export class CategoriesController {
     415: ['UNSUPPORTED_MEDIA_TYPE'],
   })
   async update(@Param('id', ParseIdPipe) id: number, @Body() body: UpdateCategoryDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JsonRepresentation> {
-    return this.written(await this.categories.update(id, body, this.matching(request)), reply);
-  }
-
-  /** A written category as `byId` would answer it now, with its ETag: the next If-Match needs no read. */
-  private written(category: Category, reply: FastifyReply): JsonRepresentation {
-    const representation = this.oneJson.of(category);
-    void reply.header('etag', representation.etag);
-    return representation;
+    return writtenAnswer(reply, this.oneJson.of(await this.categories.update(id, body, this.matching(request))));
   }
 
   /** If-Match against the ETag `byId` gives this category's rendering. */

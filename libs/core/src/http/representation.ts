@@ -112,6 +112,15 @@ export function publicCacheControl(config: Pick<AppConfig, 'http'>): string {
 }
 
 /**
+ * A written resource's answer: the representation a GET of it now answers, with its ETag, so the
+ * client's next `If-Match` needs no read in between.
+ */
+export function writtenAnswer(reply: FastifyReply, representation: JsonRepresentation): JsonRepresentation {
+  void reply.header('etag', representation.etag);
+  return representation;
+}
+
+/**
  * Answers a conditional GET: sets ETag and Cache-Control, and when the client already holds
  * this representation answers 304 with no body (undefined is returned). Otherwise returns the
  * representation for the handler to return (status 200). An If-Match that names no current
